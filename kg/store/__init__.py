@@ -1,0 +1,1 @@
+"""Graph stores: SQLite (embedded default) and Neo4j (scale-out)."""
