@@ -77,6 +77,9 @@ class Paper(_Record):
     authors: tuple[str, ...] = ()
     published: str | None = Field(default=None, description="ISO date (YYYY-MM-DD) or year.")
     source: str | None = Field(default=None, description="Where it was read: 'file:line'.")
+    links: tuple[str, ...] = Field(
+        default=(), description="URLs the extractor found in the text (project pages, videos, code)."
+    )
 
 
 class Link(_Record):

@@ -1,0 +1,274 @@
+"""The embedded default store: one SQLite file (standard library), networkx in memory.
+
+Writes happen in one ``BEGIN IMMEDIATE`` transaction, so a crash mid-build leaves the previous
+content intact (SQLite's journal rolls the half-written transaction back on the next open) and a
+second writer waits for the first (``timeout``) instead of corrupting the file.
+
+Example:
+    >>> from kg.models import GraphBatch, Paper
+    >>> with SQLiteStore(":memory:") as store:
+    ...     _ = store.write_batch(GraphBatch(papers=(Paper(id="paper:x", title="X"),)))
+    ...     [p.title for p in store.papers()]
+    ['X']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from kg.errors import StoreError
+from kg.models import Entity, EntityType, Extraction, GraphBatch, Paper, Relation, RelationType
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, abstract TEXT NOT NULL, url TEXT, arxiv_id TEXT,
+    authors TEXT NOT NULL DEFAULT '[]', published TEXT, source TEXT,
+    links TEXT NOT NULL DEFAULT '[]', content_hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS extractions (paper_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entities (
+    id TEXT PRIMARY KEY, type TEXT NOT NULL, name TEXT NOT NULL, aliases TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS edges (
+    source TEXT NOT NULL, target TEXT NOT NULL, type TEXT NOT NULL,
+    weight REAL NOT NULL DEFAULT 1.0, count INTEGER NOT NULL DEFAULT 1, evidence TEXT,
+    shared TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (source, type, target));
+CREATE INDEX IF NOT EXISTS edges_by_target ON edges(target, type);
+"""
+
+_PAPER_COLUMNS = (
+    "id", "title", "abstract", "url", "arxiv_id", "authors", "published", "source", "links",
+)
+
+
+def content_hash(paper: Paper) -> str:
+    """Hash of everything a paper's extraction depends on (re-extract only when it changes)."""
+    blob = json.dumps(paper.model_dump(mode="json", exclude={"links", "source"}), sort_keys=True)
+    return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+def _json(values: Iterable[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+class SQLiteStore:
+    """A graph store in one SQLite file.
+
+    Args:
+        path: The database file (created when missing), or ``":memory:"``.
+        timeout: Seconds a writer waits for another process's write transaction to finish.
+
+    Raises:
+        StoreError: When the file is not a kg store (or not SQLite at all).
+    """
+
+    def __init__(self, path: str | Path, timeout: float = 60.0) -> None:
+        self.path = str(path)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys = OFF")
+            self.conn.executescript(SCHEMA)
+            self._check_version()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path}: cannot open the store ({exc}) — pass another --store path"
+            ) from None
+
+    def _check_version(self) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            with self.transaction():
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (SCHEMA_VERSION,),
+                )
+        elif str(row[0]) != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema version {row[0]} is not {SCHEMA_VERSION} — "
+                "rebuild it with a fresh --store path"
+            )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction; rolled back on any exception.
+
+        Raises:
+            StoreError: When another process holds the write lock longer than ``timeout``.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"{self.path}: the store is busy ({exc}) — another kg process is writing; retry"
+            ) from None
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- meta ----------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> bytes | str | None:
+        """The value stored under ``key`` in the meta table, or None."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: bytes | str) -> None:
+        """Store ``value`` under ``key`` (call inside :meth:`transaction` to make it atomic)."""
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- papers and extractions ----------------------------------------------------------------
+    def content_hashes(self) -> dict[str, str]:
+        """Paper id -> content hash of every stored paper."""
+        return dict(self.conn.execute("SELECT id, content_hash FROM papers"))
+
+    def upsert_papers(self, papers: Sequence[Paper], extractions: Sequence[Extraction]) -> None:
+        """Insert or replace papers and their extractions (call inside :meth:`transaction`)."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO papers(id, title, abstract, url, arxiv_id, authors, published,"
+            " source, links, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [_paper_row(p) + (content_hash(p),) for p in papers],
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO extractions(paper_id, data) VALUES (?, ?)",
+            [(e.paper_id, e.model_dump_json()) for e in extractions],
+        )
+
+    def papers(self) -> list[Paper]:
+        """Every stored paper, ordered by id."""
+        rows = self.conn.execute(f"SELECT {', '.join(_PAPER_COLUMNS)} FROM papers ORDER BY id")
+        return [_paper_from_row(row) for row in rows]
+
+    def paper_count(self) -> int:
+        """Number of stored papers."""
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def extractions(self) -> dict[str, Extraction]:
+        """Paper id -> stored extraction."""
+        rows = self.conn.execute("SELECT paper_id, data FROM extractions ORDER BY paper_id")
+        return {pid: Extraction.model_validate_json(data) for pid, data in rows}
+
+    # -- graph ---------------------------------------------------------------------------------
+    def write_batch(self, batch: GraphBatch) -> dict[str, int]:
+        """Merge a batch into the store in one transaction (idempotent).
+
+        Args:
+            batch: Papers, entities and relations to merge on their ids.
+
+        Returns:
+            Counts of rows written per kind.
+        """
+        with self.transaction():
+            self._merge(batch)
+        return _counts(batch)
+
+    def replace_graph(self, batch: GraphBatch) -> dict[str, int]:
+        """Replace all entities and edges with ``batch``'s; merge its papers (inside a transaction).
+
+        Derived tables are rebuilt as a whole so that re-canonicalization across builds (an
+        acronym defined by a later paper) never leaves stale nodes behind.
+        """
+        self.conn.execute("DELETE FROM edges")
+        self.conn.execute("DELETE FROM entities")
+        self._merge(batch)
+        return _counts(batch)
+
+    def _merge(self, batch: GraphBatch) -> None:
+        hashes = self.content_hashes()
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO papers(id, title, abstract, url, arxiv_id, authors, published,"
+            " source, links, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [_paper_row(p) + (hashes.get(p.id) or content_hash(p),) for p in batch.papers],
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO entities(id, type, name, aliases) VALUES (?,?,?,?)",
+            [(e.id, e.type.value, e.name, _json(e.aliases)) for e in batch.entities],
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO edges(source, target, type, weight, count, evidence, shared)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [
+                (r.source, r.target, r.type.value, r.weight, r.count, r.evidence, _json(r.shared))
+                for r in batch.relations
+            ],
+        )
+
+    def entities(self) -> list[Entity]:
+        """Every concept node, ordered by id."""
+        rows = self.conn.execute("SELECT id, type, name, aliases FROM entities ORDER BY id")
+        return [
+            Entity(id=i, type=EntityType(t), name=n, aliases=tuple(json.loads(a)))
+            for i, t, n, a in rows
+        ]
+
+    def relations(self, type_: RelationType | None = None) -> list[Relation]:
+        """Every edge (optionally of one type), ordered by (source, type, target)."""
+        sql = "SELECT source, target, type, weight, count, evidence, shared FROM edges"
+        args: tuple[Any, ...] = ()
+        if type_ is not None:
+            sql += " WHERE type = ?"
+            args = (type_.value,)
+        rows = self.conn.execute(sql + " ORDER BY source, type, target", args)
+        return [
+            Relation(
+                source=s, target=t, type=RelationType(ty), weight=w, count=c, evidence=e,
+                shared=tuple(json.loads(sh)),
+            )
+            for s, t, ty, w, c, e, sh in rows
+        ]
+
+    def batch(self) -> GraphBatch:
+        """The whole stored graph as one batch (sorted, so exports are deterministic)."""
+        return GraphBatch(
+            papers=tuple(self.papers()), entities=tuple(self.entities()),
+            relations=tuple(self.relations()),
+        )
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """The stored graph in memory (see :func:`kg.graph.to_networkx`)."""
+        from kg.graph import to_networkx
+
+        return to_networkx(self.batch())
+
+
+def _counts(batch: GraphBatch) -> dict[str, int]:
+    return {
+        "papers": len(batch.papers), "entities": len(batch.entities),
+        "relations": len(batch.relations),
+    }
+
+
+def _paper_row(p: Paper) -> tuple[Any, ...]:
+    return (
+        p.id, p.title, p.abstract, p.url, p.arxiv_id, _json(p.authors), p.published, p.source,
+        _json(p.links),
+    )
+
+
+def _paper_from_row(row: Sequence[Any]) -> Paper:
+    values = dict(zip(_PAPER_COLUMNS, row))
+    values["authors"] = tuple(json.loads(values["authors"]))
+    values["links"] = tuple(json.loads(values["links"]))
+    return Paper(**values)
