@@ -1,0 +1,264 @@
+"""One concept, one node: resolve mentions to canonical entities across the corpus.
+
+An :class:`AliasIndex` is built once from the curated resources and the abbreviations every
+paper defines (like scispacy's KnowledgeBase). Resolution is type-aware (a method and a dataset
+with the same name stay apart) and long forms resolve before short forms: a paper's own
+definition of an acronym wins, then the resources, then the definition most papers use.
+
+Example:
+    >>> normalize("Proximal Policy Optimisations")
+    'proximal policy optimization'
+    >>> normalize("LLMs")
+    'llm'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.models import (
+    EntityType,
+    Extraction,
+    Link,
+    LinkKind,
+    Mention,
+    MentionRef,
+    Paper,
+    PaperConcepts,
+    PaperEntity,
+    entity_id,
+    slug,
+)
+
+_DASHES = re.compile(r"[\u2010-\u2015\-_/]+")
+_SPACES = re.compile(r"\s+")
+_QUOTES = re.compile(r"[\"'`\u2018\u2019\u201c\u201d]")
+# British -> American spellings that matter in ML names (optimisation, regularisation, ...).
+# Suffix rules like "-ise" are left out on purpose: they would turn "noise" into "noize".
+_BRITISH = ((re.compile(r"isation\b"), "ization"), (re.compile(r"iser\b"), "izer"),
+            (re.compile(r"behaviour"), "behavior"), (re.compile(r"modelling"), "modeling"),
+            (re.compile(r"labelling"), "labeling"))
+_NO_SINGULAR = ("ss", "us", "is", "ics", "sis", "ous")
+
+
+def _singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(_NO_SINGULAR) or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses")):
+        return word[:-2]
+    return word[:-1]
+
+
+def normalize(text: str) -> str:
+    """Matching key of a name: case, hyphens, quotes, British spelling and plural folded.
+
+    Args:
+        text: A surface form such as "Diffusion-Policies".
+
+    Returns:
+        The key, e.g. "diffusion policy".
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _QUOTES.sub("", text)
+    text = _SPACES.sub(" ", _DASHES.sub(" ", text.lower())).strip()
+    words = text.split(" ")
+    if words and words[-1]:
+        words[-1] = _singular(words[-1])
+    text = " ".join(words)
+    for pattern, repl in _BRITISH:
+        if pattern.search(text):
+            text = pattern.sub(repl, text)
+    return text
+
+
+def is_acronym(text: str) -> bool:
+    """True for short forms such as PPO, DPPO, LLMs, pi0, GPT-4 (mostly upper case or digits)."""
+    core = text.rstrip("s") if len(text) > 2 else text
+    letters = [c for c in core if c.isalpha()]
+    if not letters or len(core) > 12 or " " in core:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    return upper >= 2 and upper >= len(letters) / 2
+
+
+@dataclass
+class AliasIndex:
+    """Alias -> canonical name per entity type, built once from resources and the corpus."""
+
+    names: dict[tuple[EntityType, str], str] = field(default_factory=dict)
+    corpus_abbrev: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, resources: Iterable[object] = (), extractions: Iterable[Extraction] = ()
+    ) -> AliasIndex:
+        """Build the index.
+
+        Args:
+            resources: ``kg.resources.ResourceEntry`` records (name, type, aliases).
+            extractions: Every paper's extraction; their abbreviations feed acronym resolution.
+
+        Returns:
+            The index.
+        """
+        index = cls()
+        for entry in resources:
+            type_ = EntityType(entry.type)  # type: ignore[attr-defined]
+            name: str = entry.name  # type: ignore[attr-defined]
+            index.names.setdefault((type_, normalize(name)), name)
+            for alias in entry.aliases:  # type: ignore[attr-defined]
+                index.names.setdefault((type_, normalize(alias)), name)
+        votes: dict[str, Counter[str]] = defaultdict(Counter)
+        for ext in extractions:
+            for abbr in ext.abbreviations:
+                votes[normalize(abbr.short)][abbr.long] += 1
+        for short, counter in votes.items():
+            # most frequent long form; ties broken alphabetically so the result is deterministic
+            index.corpus_abbrev[short] = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        return index
+
+    def lookup(self, type_: EntityType, text: str) -> str | None:
+        """The canonical resource name for ``text`` as a ``type_``, if the resources know it."""
+        return self.names.get((type_, normalize(text)))
+
+    def resolve(self, mention: Mention, local_abbrev: dict[str, str]) -> tuple[str, bool]:
+        """Canonical name for a mention, and whether it came from a curated resource.
+
+        Order: the gazetteer's own canonical name; the paper's definition of an acronym; the
+        resources; the definition most papers of the corpus give; the text as written.
+        """
+        if mention.canonical:
+            return mention.canonical, True
+        key = normalize(mention.text)
+        long_form = local_abbrev.get(key)
+        if long_form is not None:
+            known = self.lookup(mention.type, long_form)
+            return (known, True) if known else (long_form, False)
+        known = self.lookup(mention.type, mention.text)
+        if known:
+            return known, True
+        if is_acronym(mention.text) and key in self.corpus_abbrev:
+            long_form = self.corpus_abbrev[key]
+            known = self.lookup(mention.type, long_form)
+            return (known, True) if known else (long_form, False)
+        return mention.text, False
+
+
+_REPO_PREFIX = {
+    "github.com": "github", "gitlab.com": "gitlab", "bitbucket.org": "bitbucket",
+    "huggingface.co": "huggingface",
+}
+_REPO_KINDS = (LinkKind.CODE, LinkKind.MODEL, LinkKind.DATASET)
+
+
+def repo_id(url: str) -> str | None:
+    """Canonical id of a code/model/dataset repository URL, or None for other links.
+
+    Example: ``https://github.com/owner/name`` -> ``repo:github:owner/name``;
+    ``https://huggingface.co/datasets/o/n`` -> ``repo:huggingface:datasets/o/n``.
+    """
+    match = re.match(r"^(?:https?://)?(?:www\.)?([^/]+)/(.+)$", url.strip())
+    if not match or match.group(1).lower() not in _REPO_PREFIX:
+        return None
+    path = match.group(2).strip("/")
+    return f"repo:{_REPO_PREFIX[match.group(1).lower()]}:{path.lower()}" if path else None
+
+
+def _local_abbreviations(extraction: Extraction) -> dict[str, str]:
+    return {normalize(a.short): a.long for a in extraction.abbreviations}
+
+
+def _mention_ref(m: Mention | Link) -> MentionRef:
+    sentence = getattr(m, "sentence", "")
+    return MentionRef(field=m.field, start=m.start, end=m.end, text=m.text, sentence=sentence)
+
+
+@dataclass
+class _Group:
+    type: EntityType
+    mentions: list[Mention | Link] = field(default_factory=list)
+    proposed: bool = False
+    confidence: float = 0.0
+
+
+def canonicalize(
+    papers: Sequence[Paper],
+    extractions: Sequence[Extraction],
+    resources: Sequence[Path] = (),
+    index: AliasIndex | None = None,
+) -> list[PaperConcepts]:
+    """Resolve every paper's mentions to canonical entities, consistently across the corpus.
+
+    Args:
+        papers: The papers, in output order.
+        extractions: Their extractions (matched by ``paper_id``).
+        resources: Extra user resource files for the alias index.
+        index: A prebuilt index (built from the resources and ``extractions`` when None).
+
+    Returns:
+        One :class:`PaperConcepts` per paper, entities sorted by (type, id).
+    """
+    if index is None:
+        from kg.resources import load_resources
+
+        index = AliasIndex.build(load_resources(tuple(resources)), extractions)
+    by_id = {e.paper_id: e for e in extractions}
+    per_paper: list[tuple[Paper, dict[str, _Group], tuple[str, ...]]] = []
+    surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+    curated: dict[str, str] = {}
+    for paper in papers:
+        ext = by_id.get(paper.id, Extraction(paper_id=paper.id))
+        local = _local_abbreviations(ext)
+        groups: dict[str, _Group] = {}
+        for m in ext.mentions:
+            name, from_resource = index.resolve(m, local)
+            eid = entity_id(m.type, normalize(name))
+            if not slug(normalize(name)):
+                continue
+            if from_resource:
+                curated.setdefault(eid, name)
+            surfaces[eid][name] += 1
+            group = groups.setdefault(eid, _Group(type=m.type))
+            group.mentions.append(m)
+            group.proposed = group.proposed or m.proposed
+            group.confidence = max(group.confidence, m.confidence)
+        for link in ext.links:
+            rid = repo_id(link.url) if link.kind in _REPO_KINDS else None
+            if rid is None:
+                continue
+            surfaces[rid][link.url] += 1
+            group = groups.setdefault(rid, _Group(type=EntityType.REPO, confidence=1.0))
+            group.mentions.append(link)
+        per_paper.append((paper, groups, tuple(sorted({ln.url for ln in ext.links}))))
+
+    display = {
+        eid: curated.get(eid) or min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        for eid, c in surfaces.items()
+    }
+    out = []
+    for paper, groups, links in per_paper:
+        entities = []
+        for eid, g in groups.items():
+            name = display[eid]
+            aliases = sorted({m.text for m in g.mentions} - {name})
+            entities.append(
+                PaperEntity(
+                    id=eid, type=g.type, name=name, aliases=tuple(aliases), proposed=g.proposed,
+                    confidence=round(g.confidence, 4),
+                    mentions=tuple(
+                        _mention_ref(m) for m in sorted(g.mentions, key=lambda m: (m.field, m.start))
+                    ),
+                )
+            )
+        entities.sort(key=lambda e: (e.type.value, e.id))
+        out.append(PaperConcepts(id=paper.id, title=paper.title, entities=tuple(entities),
+                                 links=links))
+    return out
+
