@@ -1,0 +1,83 @@
+"""The embedded SQLite store: idempotent merges, atomic transactions, clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from kg.errors import StoreError
+from kg.models import Extraction, GraphBatch, Paper
+from kg.store.sqlite import SQLiteStore, content_hash
+
+
+def _sorted(batch: GraphBatch) -> GraphBatch:
+    return GraphBatch(
+        papers=tuple(sorted(batch.papers, key=lambda p: p.id)),
+        entities=tuple(sorted(batch.entities, key=lambda e: e.id)),
+        relations=tuple(sorted(batch.relations, key=lambda r: (r.source, r.type.value, r.target))),
+    )
+
+
+def test_store_sqlite_round_trip(store_path, tiny_batch) -> None:
+    with SQLiteStore(store_path) as store:
+        store.write_batch(tiny_batch)
+    with SQLiteStore(store_path) as store:
+        assert store.batch() == _sorted(tiny_batch)
+
+
+def test_store_sqlite_write_is_idempotent(store_path, tiny_batch) -> None:
+    with SQLiteStore(store_path) as store:
+        store.write_batch(tiny_batch)
+        store.write_batch(tiny_batch)
+        assert store.batch() == _sorted(tiny_batch)
+        assert store.conn.execute("SELECT count(*) FROM edges").fetchone()[0] == 5
+
+
+def test_store_sqlite_failed_transaction_keeps_previous_content(store_path, tiny_batch) -> None:
+    with SQLiteStore(store_path) as store:
+        store.write_batch(tiny_batch)
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.replace_graph(GraphBatch())
+                store.upsert_papers([Paper(id="paper:new", title="New")], [])
+                raise RuntimeError("crash mid-build")
+        assert store.batch() == _sorted(tiny_batch)
+
+
+def test_store_sqlite_papers_and_extractions(store_path) -> None:
+    paper = Paper(id="paper:x", title="X", abstract="abc", authors=("A", "B"))
+    with SQLiteStore(store_path) as store:
+        with store.transaction():
+            store.upsert_papers([paper], [Extraction(paper_id="paper:x")])
+        assert store.papers() == [paper]
+        assert store.extractions() == {"paper:x": Extraction(paper_id="paper:x")}
+        assert store.content_hashes() == {"paper:x": content_hash(paper)}
+
+
+def test_store_sqlite_not_a_database(tmp_path) -> None:
+    bad = tmp_path / "notes.db"
+    bad.write_text("this is not sqlite " * 100)
+    with pytest.raises(StoreError, match=r"notes\.db: cannot open the store"):
+        SQLiteStore(bad)
+
+
+def test_store_sqlite_other_schema_version(store_path) -> None:
+    SQLiteStore(store_path).close()
+    conn = sqlite3.connect(store_path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 99 is not 1"):
+        SQLiteStore(store_path)
+
+
+def test_store_sqlite_busy_writer_gets_clear_error(store_path) -> None:
+    holder = SQLiteStore(store_path)
+    with holder.transaction():
+        waiter = SQLiteStore(store_path, timeout=0.1)
+        with pytest.raises(StoreError, match="another kg process is writing"):
+            with waiter.transaction():
+                pass
+        waiter.close()
+    holder.close()
