@@ -78,9 +78,8 @@ class _Deduplicator:
         self.seen: dict[tuple[str, str], tuple[Paper, str]] = {}
 
     def check(self, paper: Paper, location: str) -> tuple[Paper, str, str] | None:
-        keys = [("id", paper.id)]
-        if paper.arxiv_id:
-            keys.append(("arXiv id", paper.arxiv_id))
+        keys = [("arXiv id", paper.arxiv_id)] if paper.arxiv_id else []
+        keys.append(("id", paper.id))
         if paper.title:
             keys.append(("title", title_key(paper.title)))
         for key in keys:
@@ -157,7 +156,9 @@ def read_papers(
             result.warnings.append(Problem(name, None, f"no papers found (read as {file_format})"))
     if result.skipped and not skip_invalid:
         first_problem, more = result.skipped[0], len(result.skipped) - 1
-        message = f"{first_problem} — {FIX_HINT}"
+        # Messages that already say how to fix the record only gain the --skip-invalid way out.
+        hint = " or pass --skip-invalid" if " — " in first_problem.message else f" — {FIX_HINT}"
+        message = f"{first_problem}{hint}"
         if more:
             message += f" (and {more} more invalid record{'s' if more > 1 else ''})"
         raise InputError(message)

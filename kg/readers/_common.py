@@ -235,6 +235,9 @@ _TAG = re.compile(
     r"(?:\s+[^<>]*)?/?>",
     re.IGNORECASE,
 )
+# Scraped abstracts often start with the section label; a bare "Abstract " may be a real word.
+_ABSTRACT_LABEL = re.compile(r"^abstract\s*(?:[:.]|[-–—]\s)\s*", re.IGNORECASE)
+_LABEL_ELEMENT = re.compile(r"<jats:title>[^<]{0,40}</jats:title>", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _SPACE = re.compile(r"\s+")
 
@@ -285,6 +288,7 @@ def clean_text(text: str) -> str:
         The cleaned, single-line text.
     """
     if "<" in text and ">" in text:
+        text = _LABEL_ELEMENT.sub(" ", text)
         text = _TAG.sub(_tag_replacement, text)
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
@@ -506,6 +510,7 @@ def build_paper(record: RawRecord, location: str) -> Built:
     warnings: list[str] = list(record.warnings)
     title = _text_field(fields, "title")
     abstract = _text_field(fields, "abstract")
+    abstract = _ABSTRACT_LABEL.sub("", abstract, count=1)
     if not title and not abstract:
         raise InvalidRecord('no "title" and no "abstract" — a paper needs at least one of them')
     if not title:

@@ -28,6 +28,8 @@ from kg.readers._common import Item, Problem, RawRecord, parse_arxiv_id
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])[ \t]*([^,\s{}()]*)", re.M)
 _NOT_ENTRIES = ("comment", "string", "preamble")
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
+_DOTLESS = re.compile(r"\\([ij])(?![A-Za-z])")
+_TIE = re.compile(r"(?<!\\)~")
 _FIELD_AFTER = re.compile(r"\s*,?\s*[A-Za-z][\w-]*\s*=")
 _ARXIV_MENTION = re.compile(r"arxiv[:\s]*(?:abs/)?(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})", re.I)
 _MONTHS = {m: i for i, m in enumerate(
@@ -73,6 +75,9 @@ def _brace_problem(chunk: _Chunk) -> str | None:
 
 def _clean(value: str) -> str:
     value = _LATEX_MARKUP.sub("", value)
+    # Accents on a dotless i/j (Garc{\'\i}a) must land on a plain i/j to become one character.
+    value = _DOTLESS.sub(r"\1", value)
+    value = _TIE.sub(" ", value).replace("---", "\u2014").replace("--", "\u2013")
     try:
         return latex_to_unicode(value)
     except Exception:  # noqa: BLE001 - a third-party converter must not abort the whole file

@@ -21,7 +21,7 @@ from kg.readers._common import FIELD_NAMES, Item, Problem, RawRecord, line_start
 from kg.readers.jsonl import json_error_message
 
 _PREFERRED_KEYS = ("papers", "data", "records", "items", "results", "entries", "rows", "documents")
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(strict=False)
 _WS = " \t\n\r"
 
 
@@ -63,7 +63,7 @@ def read_json(text: str, name: str) -> Iterator[Item]:
         InputError: When the document is not valid JSON or holds no list of papers.
     """
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, strict=False)
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply") from None
     except json.JSONDecodeError as exc:

@@ -32,7 +32,7 @@ def read_jsonl(text: str, name: str) -> Iterator[Item]:
             continue
         number = index + 1
         try:
-            value = json.loads(line)
+            value = json.loads(line, strict=False)
         except RecursionError:
             yield Problem(name, number, "JSON nested too deeply")
             continue
@@ -48,7 +48,8 @@ def read_jsonl(text: str, name: str) -> Iterator[Item]:
 def json_error_message(exc: ValueError, truncated: bool = False) -> str:
     """A short message for a JSON syntax error (column included)."""
     if isinstance(exc, json.JSONDecodeError):
-        message = f"not valid JSON: {exc.msg} (column {exc.colno})"
+        reason = exc.msg.removesuffix(" at").replace("Unterminated string starting", "unterminated string")
+        message = f"not valid JSON at column {exc.colno}: {reason[:1].lower()}{reason[1:]}"
         ends_early = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated")
         if truncated and ends_early:
             message += "; the line is cut off (truncated file?)"
