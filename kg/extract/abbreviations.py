@@ -1,0 +1,291 @@
+"""Abbreviation definitions (Schwartz & Hearst, 2003), found in both directions.
+
+Pure functions over a string return character offsets; :class:`AbbreviationDetector` is the thin
+spaCy component that stores them on the ``Doc`` as two aligned span groups.
+
+Forms recognised:
+
+* ``Proximal Policy Optimization (PPO)``   long form, then the short form in parentheses;
+* ``PPO (Proximal Policy Optimization)``   short form, then the long form in parentheses;
+* ``Diffusion Policy Policy Optimization, DPPO``   long form, comma, upper-case short form.
+
+Example:
+    >>> from kg.extract.abbreviations import find_abbreviations
+    >>> text = "We use Proximal Policy Optimization (PPO) and DPO (Direct Preference Optimization)."
+    >>> [(text[a:b], text[c:d]) for a, b, c, d in find_abbreviations(text)]
+    [('PPO', 'Proximal Policy Optimization'), ('DPO', 'Direct Preference Optimization')]
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+# A parenthetical without nested parentheses; 1-160 characters keeps the scan linear.
+_PAREN = re.compile(r"\(([^()\n]{1,160})\)")
+# "long form, SF" with an upper-case short form followed by a clause boundary.
+_COMMA_SHORT = re.compile(r",\s+([A-Z][A-Za-z0-9\-]{1,9})(?=[\s,.;:)]|$)")
+_WORD = re.compile(r"\S+")
+# Where a long form may not extend back across.
+_CLAUSE_STOP = re.compile(r"[.;:!?\n()\[\]]\s|[;:\n()\[\]]")
+_LEADING_WORDS = re.compile(
+    r"^(?:(?:the|a|an|our|their|its|this|these|that|we|of|to|and|or|with|by|using|use|uses|"
+    r"called|named|termed|dubbed|in|on|for|as|is|are|via|from)\s+)+",
+    re.IGNORECASE,
+)
+_SPLIT_INNER = re.compile(r"[;,]|\s[-\u2013\u2014]\s")
+_SKIP_INNER = re.compile(r"^(?:e\.g\.|i\.e\.|see|cf\.|resp\.|et al|for example)", re.IGNORECASE)
+
+
+def is_short_form(candidate: str) -> bool:
+    """Whether ``candidate`` can be a short form: 2-10 chars, at most 2 words, upper-case letter.
+
+    Args:
+        candidate: Text inside the parentheses (or after the comma).
+
+    Returns:
+        True for strings such as ``PPO``, ``(N)-HARPG``, ``LLMs``; False for ``2023`` or ``i``.
+    """
+    if not 2 <= len(candidate) <= 10 or candidate.count(" ") > 1:
+        return False
+    if not candidate[0].isalnum() and candidate[0] != "(":
+        return False
+    if not any(ch.isupper() for ch in candidate):
+        return False
+    # Mostly lower-case words ("Adam", "Figure") are names or prose, not abbreviations.
+    upper = sum(ch.isupper() for ch in candidate)
+    return upper >= 2 or (upper == 1 and len(candidate) <= 4 and not candidate[1:].islower())
+
+
+def best_long_form(short: str, long: str) -> int | None:
+    """Schwartz-Hearst alignment: where in ``long`` the definition of ``short`` starts.
+
+    Every alphanumeric character of the short form must occur in the long form, right to left, and
+    the first one must begin a word.
+
+    Args:
+        short: The short form, e.g. ``PPO``.
+        long: Candidate text before (or inside) the parentheses.
+
+    Returns:
+        The offset in ``long`` where the shortest valid long form starts, or None.
+    """
+    s_i = len(short) - 1
+    l_i = len(long) - 1
+    while s_i >= 0:
+        ch = short[s_i].lower()
+        if not ch.isalnum():
+            s_i -= 1
+            continue
+        while l_i >= 0 and (
+            long[l_i].lower() != ch or (s_i == 0 and l_i > 0 and long[l_i - 1].isalnum())
+        ):
+            l_i -= 1
+        if l_i < 0:
+            return None
+        l_i -= 1
+        s_i -= 1
+    return long.rfind(" ", 0, l_i + 1) + 1
+
+
+def _clause_start(text: str, end: int, limit: int) -> int:
+    """Start of the clause that ends at ``end`` (no further back than ``limit`` characters)."""
+    lo = max(0, end - limit)
+    start = lo
+    for match in _CLAUSE_STOP.finditer(text, lo, end):
+        start = match.end()
+    return start
+
+
+def _long_before(text: str, short: str, end: int) -> tuple[int, int] | None:
+    """Long form that ends at ``end`` (exclusive) and defines ``short``, as offsets."""
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    start = _clause_start(text, end, 200)
+    window = text[start:end]
+    words = list(_WORD.finditer(window))
+    n_chars = sum(ch.isalnum() for ch in short)
+    max_words = min(n_chars + 5, n_chars * 2)
+    if not words:
+        return None
+    words = words[-max_words:]
+    base = start + words[0].start()
+    candidate = text[base:end]
+    offset = best_long_form(short, candidate)
+    if offset is None:
+        offset = _titlecase_long_form(short, candidate)
+        if offset is None:
+            return None
+    else:
+        offset = _extend_to_initials(short, candidate, offset)
+    lf_start = base + offset
+    long = text[lf_start:end]
+    lead = _LEADING_WORDS.match(long)
+    if lead:
+        # A stop word kept only because it carries a letter of the short form is not part of
+        # the name ("use" in "we use Unified Search (US)"): realign on the rest.
+        rest = long[lead.end():]
+        if rest and best_long_form(short, rest) is not None:
+            lf_start += lead.end()
+            long = rest
+    if not _valid_pair(short, long):
+        return None
+    return lf_start, end
+
+
+_WORD_START = re.compile(r"(?:^|(?<=[\s\-/]))[A-Za-z0-9]")
+_MINOR = frozenset("a an and for in of on the to via with from by".split())
+
+
+def _extend_to_initials(short: str, long: str, offset: int) -> int:
+    """Move the start left while the short form still spells the word initials.
+
+    Plain Schwartz-Hearst returns the shortest long form ("Policy Optimization" for PPO in
+    "Proximal Policy Optimization"); an earlier word whose initial starts the short form and
+    whose words' initials spell the short form is the intended definition.
+    """
+    letters = "".join(ch for ch in short.lower() if ch.isalnum())
+    starts = [m.start() for m in _WORD_START.finditer(long)]
+    for pos in starts:
+        if pos >= offset:
+            break
+        if long[pos].lower() != letters[0]:
+            continue
+        initials = "".join(
+            long[p].lower()
+            for p in starts
+            if p >= pos and long[p:].split(None, 1)[0].lower() not in _MINOR
+        )
+        if _covers(letters, initials):
+            return pos
+    return offset
+
+
+def _titlecase_long_form(short: str, long: str) -> int | None:
+    """Fallback for creative acronyms ("Regressing the Relative Future (REFUEL)").
+
+    Accepts a run of capitalised words (minor words allowed inside) whose first word starts with
+    the short form's first letter.
+    """
+    if sum(ch.isupper() for ch in short) < 3:
+        return None
+    words = list(_WORD.finditer(long))
+    if len(words) < 2 or not words[-1].group()[0].isupper():
+        return None
+    first = short[0].lower()
+    best = None
+    capitalised = 0
+    for word in reversed(words[-6:]):
+        token = word.group()
+        if token[0].isupper():
+            capitalised += 1
+            if token[0].lower() == first and capitalised >= 2:
+                best = word.start()
+        elif token.lower() not in _MINOR:
+            break
+    return best
+
+
+def _valid_pair(short: str, long: str) -> bool:
+    if len(long) <= len(short) or short.lower() in long.lower().split():
+        return False
+    if long.count(" ") + 1 > 2 * len(short) + 2:
+        return False
+    return any(ch.isalpha() for ch in long) and long[0].isalnum()
+
+
+def find_abbreviations(text: str) -> list[tuple[int, int, int, int]]:
+    """Every abbreviation defined in ``text``.
+
+    Args:
+        text: Any string (title or abstract).
+
+    Returns:
+        ``(short_start, short_end, long_start, long_end)`` character offsets, in text order,
+        one tuple per definition.
+    """
+    found: list[tuple[int, int, int, int]] = []
+    if "(" in text:
+        for match in _PAREN.finditer(text):
+            inner_start, inner_end = match.span(1)
+            inner = match.group(1)
+            if _SKIP_INNER.match(inner):
+                continue
+            # "(PPO; Schulman et al.)" -> "PPO"
+            cut = _SPLIT_INNER.search(inner)
+            first = inner[: cut.start()] if cut else inner
+            first_stripped = first.strip()
+            lead_ws = len(first) - len(first.lstrip())
+            if is_short_form(first_stripped):
+                s_start = inner_start + lead_ws
+                s_end = s_start + len(first_stripped)
+                pair = _long_before(text, first_stripped, match.start())
+                if pair:
+                    found.append((s_start, s_end, pair[0], pair[1]))
+                continue
+            # Reverse direction: "PPO (Proximal Policy Optimization)".
+            if first_stripped.count(" ") < 1:
+                continue
+            before = text[: match.start()].rstrip()
+            word = re.search(r"[A-Za-z0-9\-]+$", before)
+            if not word or not is_short_form(word.group()):
+                continue
+            short = word.group()
+            offset = best_long_form(short, first_stripped)
+            # The whole parenthetical must be the definition, not just its tail.
+            if offset is None or offset != 0 or not _valid_pair(short, first_stripped):
+                continue
+            l_start = inner_start + lead_ws
+            found.append((word.start(), word.end(), l_start, l_start + len(first_stripped)))
+    if ", " in text:
+        for match in _COMMA_SHORT.finditer(text):
+            short = match.group(1)
+            if sum(ch.isupper() for ch in short) < 2:
+                continue
+            pair = _long_before(text, short, match.start())
+            if pair is None:
+                continue
+            long = text[pair[0] : pair[1]]
+            # Without parentheses the evidence is weaker: insist on initials of every word.
+            initials = "".join(w[0] for w in re.split(r"[\s\-]+", long) if w).lower()
+            if not initials or not _covers(short.lower(), initials):
+                continue
+            found.append((match.start(1), match.end(1), pair[0], pair[1]))
+    found.sort()
+    return found
+
+
+def _covers(short: str, initials: str) -> bool:
+    """True when the letters of ``short`` are the word initials (in order, all used)."""
+    letters = [ch for ch in short if ch.isalpha()]
+    pos = 0
+    for ch in letters:
+        pos = initials.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return len(letters) >= len(initials) - 1
+
+
+@Language.factory("kg_abbreviations")
+class AbbreviationDetector:
+    """spaCy component: span groups ``kg_abbrv_short`` and ``kg_abbrv_long`` (aligned by index)."""
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        shorts = []
+        longs = []
+        for s_start, s_end, l_start, l_end in find_abbreviations(doc.text):
+            short = doc.char_span(s_start, s_end, alignment_mode="expand")
+            long = doc.char_span(l_start, l_end, alignment_mode="expand")
+            if short is None or long is None:
+                continue
+            shorts.append(short)
+            longs.append(long)
+        doc.spans["kg_abbrv_short"] = shorts
+        doc.spans["kg_abbrv_long"] = longs
+        return doc

@@ -1,0 +1,258 @@
+"""The extractor: a blank English spaCy pipeline with kg's components, and the Span -> Mention
+boundary.
+
+Each paper becomes one ``Doc`` over ``title + "\\n\\n" + abstract`` (one pass instead of two);
+offsets are mapped back to the title or the abstract when mentions are built, so
+``paper.<field>[start:end] == mention.text`` always holds.
+
+Example:
+    >>> from kg.extract import get_extractor
+    >>> from kg.models import Paper
+    >>> paper = Paper(id="paper:x", title="DPPO: Fine-Tuning Diffusion Policies",
+    ...               abstract="We introduce Diffusion Policy Policy Optimization (DPPO).")
+    >>> extraction = get_extractor().extract(paper)
+    >>> ("DPPO", "Diffusion Policy Policy Optimization") in [
+    ...     (a.short, a.long) for a in extraction.abbreviations]
+    True
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from kg.errors import ExtractionError, KGError
+from kg.extract import abbreviations as _abbreviations  # noqa: F401  (registers the factory)
+from kg.extract import gazetteer as _gazetteer
+from kg.extract import links as _links  # noqa: F401
+from kg.extract import patterns as _patterns
+from kg.extract import sentences as _sentences  # noqa: F401
+from kg.extract.resolve import Candidate, resolve
+from kg.models import Abbreviation, EntityType, Extraction, Link, LinkKind, Mention, Paper
+
+PIPELINE = ("kg_sentences", "kg_abbreviations", "kg_gazetteer", "kg_patterns", "kg_links")
+"""Component names in pipeline order."""
+
+_SEP = _patterns.TITLE_SEPARATOR
+
+
+def build_pipeline(entries: Sequence[object], generic: Iterable[str] = ()) -> Language:
+    """A blank English pipeline with kg's components; the gazetteer holds ``entries``.
+
+    Args:
+        entries: Resource entries (``name``, ``type``, ``aliases``).
+        generic: Lower-cased phrases never matched by the gazetteer.
+
+    Returns:
+        The ``Language`` object.
+    """
+    nlp = spacy.blank("en")
+    for name in PIPELINE:
+        nlp.add_pipe(name)
+    gazetteer = nlp.get_pipe("kg_gazetteer")
+    assert isinstance(gazetteer, _gazetteer.Gazetteer)
+    gazetteer.set_entries(entries, generic)
+    return nlp
+
+
+def _doc_text(title: str, abstract: str) -> str:
+    # Newlines inside a title would break the title/abstract split; a space keeps offsets.
+    return title.replace("\n", " ").replace("\r", " ") + _SEP + abstract
+
+
+class Extractor:
+    """Extracts mentions, abbreviations and links from papers.
+
+    Build one with :func:`get_extractor` (cached); the constructor takes resource entries directly
+    so that tests can use a small list.
+
+    Args:
+        entries: Resource entries for the gazetteer (``kg.resources.ResourceEntry`` or any object
+            with ``name``, ``type`` and ``aliases``).
+        generic: Lower-cased generic phrases that are never concepts.
+    """
+
+    def __init__(self, entries: Sequence[object], generic: Iterable[str] = ()) -> None:
+        self.generic = frozenset(g.lower() for g in generic)
+        self.nlp = build_pipeline(entries, self.generic)
+
+    def extract(self, paper: Paper) -> Extraction:
+        """Extract one paper.
+
+        Args:
+            paper: The paper.
+
+        Returns:
+            Its :class:`~kg.models.Extraction`.
+        """
+        doc = self.nlp(_doc_text(paper.title, paper.abstract))
+        return self._to_extraction(doc, paper.id, len(paper.title))
+
+    def extract_many(
+        self, papers: Iterable[Paper], workers: int = 1, batch_size: int = 256
+    ) -> Iterator[Extraction]:
+        """Extract many papers, in input order.
+
+        Args:
+            papers: The papers.
+            workers: Processes to use (spaCy ``n_process``); 1 runs in this process.
+            batch_size: Texts per batch sent through the pipeline.
+
+        Yields:
+            One :class:`~kg.models.Extraction` per paper, in the order of ``papers``.
+        """
+        meta: list[tuple[str, int]] = []
+
+        def texts() -> Iterator[str]:
+            for paper in papers:
+                meta.append((paper.id, len(paper.title)))
+                yield _doc_text(paper.title, paper.abstract)
+
+        n_process = max(1, int(workers))
+        docs = self.nlp.pipe(texts(), batch_size=batch_size, n_process=n_process)
+        for i, doc in enumerate(docs):
+            paper_id, title_len = meta[i]
+            yield self._to_extraction(doc, paper_id, title_len)
+
+    def extract_text(self, text: str) -> Extraction:
+        """Extract free text (no title), e.g. for ``kg related --text``.
+
+        Args:
+            text: Any text; mentions refer to it as the ``abstract`` field.
+
+        Returns:
+            An :class:`~kg.models.Extraction` with ``paper_id`` ``"text"``.
+        """
+        doc = self.nlp(_doc_text("", text))
+        return self._to_extraction(doc, "text", 0)
+
+    def _to_extraction(self, doc: Doc, paper_id: str, title_len: int) -> Extraction:
+        """The boundary: spaCy spans and user data become plain records."""
+        text = doc.text
+        offset = title_len + len(_SEP)
+        sentences = [tuple(s) for s in doc.user_data.get("kg_sentences", [])]
+        spans = doc.spans
+
+        def plain(key: str) -> list[tuple[int, int, str]]:
+            return [(s.start_char, s.end_char, s.label_) for s in spans.get(key, [])] if key in spans else []
+
+        gazetteer = [
+            (s.start_char, s.end_char, s.label_, s.kb_id_) for s in spans["kg_gazetteer"]
+        ] if "kg_gazetteer" in spans else []
+        shorts = spans["kg_abbrv_short"] if "kg_abbrv_short" in spans else []
+        longs = spans["kg_abbrv_long"] if "kg_abbrv_long" in spans else []
+        abbrevs = [
+            (s.start_char, s.end_char, lf.start_char, lf.end_char) for s, lf in zip(shorts, longs)
+        ]
+        cands = resolve(
+            text,
+            title_len,
+            sentences,
+            gazetteer,
+            abbrevs,
+            plain("kg_names"),
+            plain("kg_typed"),
+            plain("kg_proposed"),
+            [(s, e) for s, e, _ in plain("kg_title_tasks")],
+            self.generic,
+        )
+        sent_starts = [s for s, _ in sentences]
+        mentions = []
+        for cand in cands:
+            mention = _mention(text, cand, title_len, offset, sentences, sent_starts)
+            if mention is not None:
+                mentions.append(mention)
+        seen: set[tuple[str, str]] = set()
+        abbreviations = []
+        for ss, se, ls, le in abbrevs:
+            pair = (text[ss:se], text[ls:le])
+            if pair not in seen:
+                seen.add(pair)
+                abbreviations.append(Abbreviation(short=pair[0], long=pair[1]))
+        links = []
+        for start, end, url, kind in doc.user_data.get("kg_links", []):
+            field, s, e = _field(start, end, title_len, offset)
+            if field is None:
+                continue
+            links.append(
+                Link(url=url, kind=LinkKind(kind), field=field, start=s, end=e, text=text[start:end])
+            )
+        return Extraction(
+            paper_id=paper_id,
+            mentions=tuple(mentions),
+            abbreviations=tuple(abbreviations),
+            links=tuple(links),
+        )
+
+
+def _field(start: int, end: int, title_len: int, offset: int) -> tuple[str | None, int, int]:
+    if end <= title_len:
+        return "title", start, end
+    if start >= offset:
+        return "abstract", start - offset, end - offset
+    return None, 0, 0
+
+
+def _mention(
+    text: str,
+    cand: Candidate,
+    title_len: int,
+    offset: int,
+    sentences: Sequence[tuple[int, int]],
+    sent_starts: Sequence[int],
+) -> Mention | None:
+    field, start, end = _field(cand.start, cand.end, title_len, offset)
+    if field is None or cand.end <= cand.start:
+        return None
+    k = bisect_right(sent_starts, cand.start) - 1
+    sentence = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
+    return Mention(
+        text=text[cand.start : cand.end],
+        type=EntityType(cand.type),
+        field=field,
+        start=start,
+        end=end,
+        sentence=sentence,
+        rule=cand.rule,
+        proposed=cand.proposed,
+        confidence=cand.confidence,
+        canonical=cand.canonical or None,
+    )
+
+
+@lru_cache(maxsize=8)
+def _cached(resources: tuple[str, ...]) -> Extractor:
+    from kg.resources import generic_terms, load_resources
+
+    try:
+        entries = load_resources([Path(p) for p in resources])
+        generic = generic_terms()
+    except KGError:
+        raise
+    except OSError as exc:
+        raise ExtractionError(
+            f"cannot load the extractor resources ({exc}) — reinstall kg or check --resource files"
+        ) from None
+    return Extractor(entries, generic)
+
+
+def get_extractor(resources: Sequence[Path | str] = ()) -> Extractor:
+    """The extractor for the shipped resources plus optional user resource files (cached).
+
+    Args:
+        resources: User resource files (JSONL or CSV, see ``kg.resources``).
+
+    Returns:
+        A ready :class:`Extractor`; the same object for the same resource files.
+
+    Raises:
+        InputError: A resource file is missing or invalid.
+        ExtractionError: The shipped resources cannot be read.
+    """
+    return _cached(tuple(str(p) for p in resources))

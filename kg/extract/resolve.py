@@ -1,0 +1,286 @@
+"""Combine the candidates of all rules into typed, non-overlapping mentions (pure Python).
+
+The components leave span groups on the ``Doc``; the extractor turns them into plain tuples and
+hands them here. Rules cooperate in a fixed order: abbreviation definitions take the type of a
+gazetteer entry or of their head noun, proposed names override what they contain, the longest of
+overlapping candidates wins, names of unknown type take the type of the list they stand in, and
+generic phrases are dropped.
+
+Example:
+    >>> from kg.extract.resolve import Candidate, drop_overlaps
+    >>> a = Candidate(0, 28, "method", "abbreviation", 0.85)
+    >>> b = Candidate(9, 28, "method", "gazetteer", 0.9)
+    >>> [c.rule for c in drop_overlaps([a, b])]
+    ['abbreviation']
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from kg.extract.patterns import (
+    BENCH_HEADS,
+    DATA_HEADS,
+    TASK_HEADS,
+    UNKNOWN,
+    type_by_context,
+)
+
+CONFIDENCE = {
+    "gazetteer": 0.9,
+    "abbreviation": 0.85,
+    "proposal": 0.8,
+    "head_noun": 0.75,
+    "list": 0.65,
+    "title_task": 0.6,
+    "name": 0.5,
+}
+"""Confidence of a mention by the rule that found it (precision measured on the dev gold)."""
+
+# Higher wins among candidates of the same length.
+_PRIORITY = {"proposal": 6, "abbreviation": 5, "gazetteer": 4, "head_noun": 3, "list": 2,
+             "title_task": 1, "name": 0}
+
+_SEPARATOR = re.compile(r"^\s*(?:,|,?\s*and|,?\s*or|&|/)\s*$")
+_EVAL_CONTEXT = re.compile(
+    r"\b(?:experiments?|evaluat\w*|benchmarks?|results?|outperform\w*|achiev\w*|tested|"
+    r"performance|environments?|tasks?|datasets?|state-of-the-art)\b",
+    re.IGNORECASE,
+)
+_ON_BEFORE = re.compile(r"\b(?:on|in|across|over|using)\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$")
+_PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
+_METHODISH_TASK_FORMS = re.compile(
+    r"(?:policy optimization|preference optimization|fine-tuning|finetuning|learning)$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A typed span of the combined text, before it becomes a :class:`kg.models.Mention`."""
+
+    start: int
+    end: int
+    type: str
+    rule: str
+    confidence: float
+    canonical: str | None = None
+    proposed: bool = False
+
+    @property
+    def length(self) -> int:
+        """Span length in characters."""
+        return self.end - self.start
+
+
+def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Keep the longest of overlapping candidates (ties: by rule priority, then confidence).
+
+    Args:
+        candidates: Candidates in any order.
+
+    Returns:
+        Non-overlapping candidates in text order.
+    """
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-c.length, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
+    )
+    taken: list[tuple[int, int]] = []
+    kept = []
+    for cand in ranked:
+        if any(cand.start < e and s < cand.end for s, e in taken):
+            continue
+        taken.append((cand.start, cand.end))
+        kept.append(cand)
+    kept.sort(key=lambda c: c.start)
+    return kept
+
+
+def head_type(phrase: str) -> str:
+    """Type suggested by the last word of a multi-word long form.
+
+    Args:
+        phrase: E.g. "Arcade Learning Environment", "off-policy evaluation".
+
+    Returns:
+        ``benchmark``, ``dataset``, ``task`` or ``method``.
+    """
+    words = phrase.lower().replace("-", " ").split()
+    if not words:
+        return "method"
+    last = words[-1]
+    if last in BENCH_HEADS or last.rstrip("s") in BENCH_HEADS:
+        return "benchmark"
+    if last in DATA_HEADS:
+        return "dataset"
+    if last in _PROBLEM_HEADS:
+        return "task"
+    if last in TASK_HEADS or (last.endswith("s") and last[:-1] in TASK_HEADS):
+        if last in ("optimization", "optimisation") and len(words) >= 2 and words[-2] in (
+            "policy", "preference", "bayesian", "region",
+        ):
+            return "method"
+        if last in ("inference", "search", "matching", "design", "composition") :
+            return "method"
+        return "task"
+    return "method"
+
+
+def resolve(
+    text: str,
+    title_len: int,
+    sentences: Sequence[tuple[int, int]],
+    gazetteer: Sequence[tuple[int, int, str, str]],
+    abbreviations: Sequence[tuple[int, int, int, int]],
+    names: Sequence[tuple[int, int, str]],
+    typed: Sequence[tuple[int, int, str]],
+    proposals: Sequence[tuple[int, int, str]],
+    title_tasks: Sequence[tuple[int, int]],
+    generic: frozenset[str] = frozenset(),
+) -> list[Candidate]:
+    """Turn the raw rule outputs of one text into final, non-overlapping candidates.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title prefix.
+        sentences: Sentence offsets.
+        gazetteer: ``(start, end, type, canonical)`` gazetteer matches.
+        abbreviations: ``(short_start, short_end, long_start, long_end)`` definitions.
+        names: ``(start, end, label)`` name tokens (label may be ``unknown``).
+        typed: ``(start, end, type)`` names typed by a head noun or list introduction.
+        proposals: ``(start, end, label)`` names the paper introduces.
+        title_tasks: ``(start, end)`` task phrases of the title.
+        generic: Lower-cased phrases that are never concepts.
+
+    Returns:
+        Candidates in text order, without overlaps, each with a final type.
+    """
+    cands: list[Candidate] = []
+    gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
+    for s, e, t, c in gazetteer:
+        cands.append(Candidate(s, e, t, "gazetteer", CONFIDENCE["gazetteer"], c))
+
+    def overlaps_proposal(s: int, e: int) -> tuple[int, int, str] | None:
+        for p in proposals:
+            if s < p[1] and p[0] < e:
+                return p
+        return None
+
+    short_info: dict[str, tuple[str, str | None]] = {}
+    proposed_forms: set[str] = set()
+    for ss, se, ls, le in abbreviations:
+        short, long = text[ss:se], text[ls:le]
+        if long.lower() in generic or short.lower() in generic:
+            continue
+        known = gaz_at.get((ls, le)) or gaz_at.get((ss, se))
+        proposal = overlaps_proposal(ls, le) or overlaps_proposal(ss, se)
+        if known:
+            type_, canonical = known
+        elif proposal is not None:
+            type_ = proposal[2] if proposal[2] != UNKNOWN else "method"
+            canonical = None
+        else:
+            type_ = head_type(long)
+            ctx = type_by_context(text, se + 1)
+            if ctx != UNKNOWN:
+                type_ = ctx
+            canonical = None
+        if proposal is not None and type_ == "task":
+            type_ = "method"
+        if proposal is not None:
+            proposed_forms.update((short.lower(), long.lower()))
+        conf = CONFIDENCE["abbreviation"]
+        cands.append(Candidate(ls, le, type_, "abbreviation", conf, canonical))
+        cands.append(Candidate(ss, se, type_, "abbreviation", conf, canonical))
+        short_info.setdefault(short, (type_, canonical))
+
+    for s, e, t in typed:
+        cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
+
+    for s, e, label in proposals:
+        type_ = label
+        if type_ == UNKNOWN:
+            inner = [c for c in cands if c.start >= s and c.end <= e and c.type != "task"]
+            type_ = inner[0].type if len(inner) == 1 and inner[0].length == e - s else "method"
+        proposed_forms.add(text[s:e].lower())
+        cands.append(Candidate(s, e, type_, "proposal", CONFIDENCE["proposal"], proposed=True))
+
+    for s, e, label in names:
+        token = text[s:e]
+        info = short_info.get(token) or (short_info.get(token[:-1]) if token.endswith("s") else None)
+        if info is not None:
+            cands.append(Candidate(s, e, info[0], "abbreviation", CONFIDENCE["abbreviation"], info[1]))
+        else:
+            cands.append(Candidate(s, e, label, "name", CONFIDENCE["name"]))
+
+    for s, e in title_tasks:
+        cands.append(Candidate(s, e, "task", "title_task", CONFIDENCE["title_task"]))
+
+    kept = drop_overlaps(cands)
+    kept = _type_unknowns(text, sentences, kept)
+    kept = _drop_generic(text, kept, generic)
+    return _mark_proposed(text, kept, proposed_forms)
+
+
+def _type_unknowns(
+    text: str, sentences: Sequence[tuple[int, int]], cands: list[Candidate]
+) -> list[Candidate]:
+    """Give names of unknown type the type of their list, or of their evaluation context."""
+    if not any(c.type == UNKNOWN for c in cands):
+        return cands
+    starts = [s for s, _ in sentences]
+    out = list(cands)
+    # Connected runs "A, B and C" inside one sentence.
+    groups: list[list[int]] = []
+    for i, cand in enumerate(out):
+        if groups and _SEPARATOR.match(text[out[groups[-1][-1]].end : cand.start]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    for group in groups:
+        known = [out[i].type for i in group if out[i].type not in (UNKNOWN, "task")]
+        if not known:
+            continue
+        majority = max(set(known), key=known.count)
+        for i in group:
+            if out[i].type == UNKNOWN:
+                out[i] = replace(out[i], type=majority, rule="list", confidence=CONFIDENCE["list"])
+    for i, cand in enumerate(out):
+        if cand.type != UNKNOWN:
+            continue
+        k = bisect_right(starts, cand.start) - 1
+        sent = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
+        before = text[max(0, cand.start - 40) : cand.start]
+        if _ON_BEFORE.search(before) and _EVAL_CONTEXT.search(sent) and "benchmark" in sent.lower():
+            out[i] = replace(cand, type="benchmark")
+        else:
+            out[i] = replace(cand, type="method")
+    return out
+
+
+def _drop_generic(text: str, cands: list[Candidate], generic: frozenset[str]) -> list[Candidate]:
+    if not generic:
+        return cands
+    kept = []
+    for cand in cands:
+        low = text[cand.start : cand.end].lower()
+        if cand.rule != "abbreviation" and (low in generic or low.rstrip("s") in generic):
+            continue
+        kept.append(cand)
+    return kept
+
+
+def _mark_proposed(text: str, cands: list[Candidate], forms: set[str]) -> list[Candidate]:
+    """Every mention of a proposed name (or of its abbreviation partner) is proposed."""
+    if not forms:
+        return cands
+    out = []
+    for cand in cands:
+        low = text[cand.start : cand.end].lower()
+        if not cand.proposed and cand.type != "task" and (low in forms or low.rstrip("s") in forms):
+            cand = replace(cand, proposed=True)
+        out.append(cand)
+    return out

@@ -1,0 +1,120 @@
+"""Extract the example corpus and score it against the dev gold (development tool).
+
+Usage:
+    python scripts/eval_dev.py [--errors] [--group methods] [--corpus FILE] [--gold FILE]
+
+Prints the per-group P/R/F1 table; ``--errors`` adds the per-paper false positives and negatives.
+Uses kg.readers and kg.canonical when available, else a minimal HF-text reader and a simple
+grouping by normalized text and abbreviation pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kg.evaluate import evaluate, normalize_name  # noqa: E402
+from kg.extract import get_extractor  # noqa: E402
+from kg.models import EntityType, Paper, PaperConcepts, PaperEntity, entity_id, slug  # noqa: E402
+
+
+def read_hf_text(path: Path) -> list[Paper]:
+    """Minimal reader: alternating title/abstract lines after the page chrome."""
+    lines = [line.rstrip("\n") for line in path.open(encoding="utf-8")]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Subscribe"))
+    lines[start] = lines[start][len("Subscribe"):]
+    body = [line for line in lines[start:] if line.strip()]
+    papers = []
+    for i in range(0, len(body) - 1, 2):
+        title, abstract = body[i].strip(), body[i + 1].strip()
+        papers.append(Paper(id="paper:" + slug(title)[:80], title=title, abstract=abstract))
+    return papers
+
+
+def read(path: Path) -> list[Paper]:
+    try:
+        from kg.readers import read_papers
+
+        return list(read_papers([path], fmt="hf-text").papers)
+    except ImportError:
+        return read_hf_text(path)
+
+
+def group_simple(papers, extractions) -> list[PaperConcepts]:
+    """Fallback grouping: normalized text, abbreviation short forms joined to their long forms."""
+    out = []
+    for paper, ext in zip(papers, extractions):
+        long_of = {normalize_name(a.short): a.long for a in ext.abbreviations}
+        groups: dict[tuple[EntityType, str], dict] = {}
+        for m in ext.mentions:
+            key_text = long_of.get(normalize_name(m.text), m.text)
+            key = (m.type, normalize_name(key_text))
+            g = groups.setdefault(key, {"name": key_text, "aliases": set(), "proposed": False})
+            g["aliases"].add(m.text)
+            g["proposed"] |= m.proposed
+        entities = [
+            PaperEntity(id=entity_id(t, g["name"]), type=t, name=g["name"],
+                        aliases=tuple(sorted(g["aliases"] - {g["name"]})), proposed=g["proposed"])
+            for (t, _), g in groups.items()
+        ]
+        from kg.extract.links import repo_key
+
+        for link in ext.links:
+            key = repo_key(link.url)
+            if key:
+                entities.append(PaperEntity(id="repo:" + key, type=EntityType.REPO, name=link.url))
+        out.append(PaperConcepts(id=paper.id, title=paper.title, entities=tuple(entities)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=ROOT / "examples/hf-papers-policy.txt")
+    parser.add_argument("--gold", type=Path, default=ROOT / "tests/data/seed-dev.jsonl")
+    parser.add_argument("--errors", action="store_true")
+    parser.add_argument("--group", default=None)
+    parser.add_argument("--simple", action="store_true", help="do not use kg.canonical")
+    args = parser.parse_args()
+    papers = read(args.corpus)
+    t0 = time.perf_counter()
+    extractor = get_extractor()
+    t1 = time.perf_counter()
+    extractions = list(extractor.extract_many(papers))
+    t2 = time.perf_counter()
+    try:
+        if args.simple:
+            raise ImportError
+        from kg.canonical import canonicalize
+
+        concepts = canonicalize(papers, extractions)
+    except ImportError:
+        concepts = group_simple(papers, extractions)
+    report = evaluate(args.gold, concepts)
+    print(f"{len(papers)} papers; load {t1 - t0:.2f}s; extract {t2 - t1:.2f}s")
+    if args.errors:
+        for err in report.errors:
+            if err.is_empty():
+                continue
+            groups = [args.group] if args.group else list(err.false_positives)
+            lines = []
+            for g in groups:
+                fp, fn = err.false_positives.get(g, []), err.false_negatives.get(g, [])
+                if fp or fn:
+                    lines.append(f"  {g}: FP {fp}  FN {fn}")
+            if err.proposed_errors and (not args.group or args.group == "methods"):
+                lines.append(f"  proposed: {err.proposed_errors}")
+            if lines:
+                print(f"{err.id} {err.title[:80]}")
+                print("\n".join(lines))
+    print(f"{'group':<26}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'fp':>6}{'fn':>6}")
+    for row in report.table_rows():
+        print(f"{row[0]:<26}" + "".join(f"{v:>7}" if i < 3 else f"{v:>6}" for i, v in enumerate(row[1:])))
+
+
+if __name__ == "__main__":
+    main()
