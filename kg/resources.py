@@ -68,7 +68,9 @@ def lookup_key(text: str) -> str:
     words = _KEY_DROP.sub("", words).split()
     if words:
         last = words[-1]
-        if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        if len(last) > 4 and last.endswith("ies"):
+            words[-1] = last[:-3] + "y"
+        elif len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
             words[-1] = last[:-1]
     return " ".join(words)
 
