@@ -7,7 +7,7 @@ WHERE $concept_id IS NULL
    OR EXISTS { (p)-[:PROPOSES|USES|EVALUATES_ON|ADDRESSES|HAS_CODE]->({id: $concept_id}) }
 WITH p, r
 ORDER BY r.id
-WITH p, collect(DISTINCT r.id) AS repos
+WITH p, collect(r.id) AS repos
 RETURN p.id AS paper_id,
        p.title AS title,
        repos
