@@ -29,6 +29,7 @@ from kg.readers._common import (
     Problem,
     build_paper,
     decode_bytes,
+    make_paper_id,
     read_input,
     title_key,
 )
@@ -78,10 +79,16 @@ class _Deduplicator:
         self.seen: dict[tuple[str, str], tuple[Paper, str]] = {}
 
     def check(self, paper: Paper, location: str) -> tuple[Paper, str, str] | None:
+        # The most telling key is named in the warning: an id the user gave beats a title match,
+        # but an id derived from the title or arXiv id says nothing new.
+        derived = paper.id == make_paper_id(None, paper.arxiv_id, paper.title, paper.abstract)
         keys = [("arXiv id", paper.arxiv_id)] if paper.arxiv_id else []
-        keys.append(("id", paper.id))
+        if not derived:
+            keys.append(("id", paper.id))
         if paper.title:
             keys.append(("title", title_key(paper.title)))
+        if derived:
+            keys.append(("id", paper.id))
         for key in keys:
             if key in self.seen:
                 first, first_location = self.seen[key]

@@ -232,7 +232,8 @@ _INLINE_TAGS = (
 _BLOCK_TAGS = "br|p|div|li|ol|ul|h[1-6]|blockquote|section|title|table|tr|td|th|hr|pre"
 _TAG = re.compile(
     rf"</?(?:(?P<ns>(?:jats|mml|xhtml|html):[a-z][\w.-]*)|(?P<block>{_BLOCK_TAGS})|(?:{_INLINE_TAGS}))"
-    r"(?:\s+[^<>]*)?/?>",
+    # Attributes must be name=value pairs: "<b and c>" in "a<b and c>d" is maths, not a tag.
+    r"""(?:\s+[\w:-]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>]+))*\s*/?>""",
     re.IGNORECASE,
 )
 # Scraped abstracts often start with the section label; a bare "Abstract " may be a real word.

@@ -14,13 +14,13 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import bibtexparser
 from bibtexparser.bparser import BibTexParser
-from bibtexparser.latexenc import latex_to_unicode
 
 from kg.errors import InputError
 from kg.readers._common import Item, Problem, RawRecord, parse_arxiv_id
@@ -28,7 +28,22 @@ from kg.readers._common import Item, Problem, RawRecord, parse_arxiv_id
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])[ \t]*([^,\s{}()]*)", re.M)
 _NOT_ENTRIES = ("comment", "string", "preamble")
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
-_DOTLESS = re.compile(r"\\([ij])(?![A-Za-z])")
+_ACCENTS = {
+    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+    "r": "\u030a", "d": "\u0323", "b": "\u0331",
+}
+_ACCENT = re.compile(
+    r"\{?\\(?P<cmd>['`^\"~=.]|[uvHckrdb](?=[\s{]))\s*"
+    r"(?:\{\s*(?P<braced>\\[ij]|[A-Za-z])\s*\}|(?P<bare>\\[ij](?![A-Za-z])|[A-Za-z]))\}?"
+)
+_LETTERS = {
+    "ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ", "oe": "œ",
+    "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
+}
+_LETTER = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|[oOlLij])(?![A-Za-z])(?:\{\}|\s)?")
+_ESCAPE = re.compile(r"\\([&%_#$])")
+_MATH_SPLIT = re.compile(r"(?<!\\)\$")
 _TIE = re.compile(r"(?<!\\)~")
 _FIELD_AFTER = re.compile(r"\s*,?\s*[A-Za-z][\w-]*\s*=")
 _ARXIV_MENTION = re.compile(r"arxiv[:\s]*(?:abs/)?(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})", re.I)
@@ -73,15 +88,29 @@ def _brace_problem(chunk: _Chunk) -> str | None:
     return f'{depth} "{{" not closed' if depth > 0 else None
 
 
+def _accent(match: re.Match[str]) -> str:
+    base = match.group("braced") or match.group("bare")
+    base = {"\\i": "i", "\\j": "j"}.get(base, base)
+    return unicodedata.normalize("NFC", base + _ACCENTS[match.group("cmd")])
+
+
+def _outside_math(text: str, fn: Any) -> str:
+    parts = _MATH_SPLIT.split(text)
+    # Odd parts sit between unescaped "$" signs: maths, where braces and commands carry meaning.
+    return "$".join(part if i % 2 else fn(part) for i, part in enumerate(parts))
+
+
 def _clean(value: str) -> str:
+    """LaTeX text -> Unicode: accents, special letters, escapes, ties, dashes; braces dropped."""
     value = _LATEX_MARKUP.sub("", value)
-    # Accents on a dotless i/j (Garc{\'\i}a) must land on a plain i/j to become one character.
-    value = _DOTLESS.sub(r"\1", value)
-    value = _TIE.sub(" ", value).replace("---", "\u2014").replace("--", "\u2013")
-    try:
-        return latex_to_unicode(value)
-    except Exception:  # noqa: BLE001 - a third-party converter must not abort the whole file
-        return value.replace("{", "").replace("}", "")
+    value = _ACCENT.sub(_accent, value)
+    value = _LETTER.sub(lambda m: _LETTERS[m.group(1)], value)
+    value = _ESCAPE.sub(r"\1", value)
+    value = _TIE.sub(" ", value)
+    return _outside_math(
+        value,
+        lambda part: part.replace("---", "\u2014").replace("--", "\u2013").replace("{", "").replace("}", ""),
+    )
 
 
 def read_bibtex(text: str, name: str) -> Iterator[Item]:

@@ -93,6 +93,8 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
     by_content = sniff_format(text)
     if by_extension is None or by_extension == "hf-text":
         return by_content or "hf-text"
+    if by_extension == "json" and by_content == "jsonl" and len(text.strip().splitlines()) == 1:
+        return "json"  # one object on one line is a JSON document too; the extension decides
     if by_content is not None and any({by_extension, by_content} <= family for family in _FAMILIES):
         return by_content
     return by_extension
