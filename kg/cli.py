@@ -253,7 +253,7 @@ def eval_(
     if show_errors:
         for line in report.error_lines():
             out.print(_escape(line), highlight=False)
-    table = Table("group", "gold", "predicted", "precision", "recall", "F1", title=str(gold))
+    table = Table("group", "precision", "recall", "F1", "TP", "FP", "FN", title=str(gold))
     for row in report.table_rows():
         table.add_row(*[str(c) for c in row])
     out.print(table)
