@@ -368,13 +368,113 @@ def _export(kind: str, path: Path, store: Path) -> None:
               f"{len(batch.relations)} edges")
 
 
+# -- Neo4j and named queries -------------------------------------------------------------------
+UriOpt = Annotated[str | None, typer.Option("--uri", envvar="NEO4J_URI", show_envvar=True,
+                                            help="Neo4j URI, e.g. neo4j://localhost:7687.")]
+UserOpt = Annotated[str | None, typer.Option("--username", envvar="NEO4J_USERNAME",
+                                             show_envvar=True, help="Neo4j user.")]
+PasswordOpt = Annotated[str | None, typer.Option("--password", envvar="NEO4J_PASSWORD",
+                                                 show_envvar=True, help="Neo4j password.")]
+DatabaseOpt = Annotated[str | None, typer.Option("--database", envvar="NEO4J_DATABASE",
+                                                 show_envvar=True, help="Neo4j database.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per UNWIND batch.")]
+
+
+def _neo4j_load(db: Any, progress: pipeline.Progress, batch_size: int = 1000) -> dict[str, int]:
+    from kg.store.neo4j import push_store
+
+    return push_store(db, batch_size=batch_size, progress=progress)
+
+
+@neo4j_app.command("init")
+@handle_errors
+def neo4j_init(uri: UriOpt = None, username: UserOpt = None, password: PasswordOpt = None,
+               database: DatabaseOpt = None) -> None:
+    """Create kg's uniqueness constraints and full-text indexes (idempotent)."""
+    from kg.store.neo4j import init_schema
+
+    applied = init_schema(uri, username, password, database)
+    out.print(f"applied {applied} schema statements")
+
+
+@neo4j_app.command("load")
+@handle_errors
+def neo4j_load(
+    store: StoreOpt = Path(DEFAULT_STORE),
+    uri: UriOpt = None, username: UserOpt = None, password: PasswordOpt = None,
+    database: DatabaseOpt = None, batch_size: BatchOpt = 1000, as_json: JsonOpt = False,
+) -> None:
+    """Push the embedded store into Neo4j (MERGE on ids: re-loading changes nothing)."""
+    from kg.store.neo4j import push_store
+
+    with _open_store(store) as db, progress_bars(not as_json) as progress:
+        counts = push_store(db, uri, username, password, database, batch_size=batch_size,
+                            progress=progress)
+    if as_json:
+        _print_json(counts)
+    else:
+        _print_counts(counts)
+
+
+@app.command()
+@handle_errors
+def query(
+    name: Annotated[str | None, typer.Argument(help="A named query (see --list).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p",
+                                                    help="key=value; repeatable.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
+    backend: BackendOpt = None,
+    store: StoreOpt = Path(DEFAULT_STORE),
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a named query (queries/*.cypher) on the active backend, or list them."""
+    from kg.queries import list_queries, run_query
+
+    if list_ or name is None:
+        if as_json:
+            _print_json([{"name": q.name, "signature": q.signature(),
+                          "description": q.description, "columns": list(q.columns)}
+                         for q in list_queries()])
+            return
+        table = Table("query", "description", "columns")
+        for q in list_queries():
+            table.add_row(q.signature(), q.description, ", ".join(q.columns))
+        out.print(table)
+        return
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f'"{item}" is not key=value', param_hint="--param")
+        params[key.strip()] = value
+    if _backend(backend) == "neo4j":
+        from kg.store.neo4j import Neo4jStore
+
+        with Neo4jStore.connect() as neo:
+            result = run_query(name, params, neo)
+    else:
+        with _open_store(store) as db:
+            result = run_query(name, params, db)
+    if as_json:
+        _print_json(result.to_dicts())
+        return
+    table = Table(*result.columns, title=name)
+    for row in result.rows:
+        table.add_row(*[_escape(_cell(v)) for v in row])
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
 def main() -> None:
     """Entry point of the ``kg`` script."""
     app()
-
-
-def _neo4j_load(db: Any, progress: pipeline.Progress) -> dict[str, int]:
-    raise KGError("the Neo4j backend is not available in this build")
 
 
 if __name__ == "__main__":  # pragma: no cover
