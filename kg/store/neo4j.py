@@ -308,14 +308,18 @@ class _Driver(Protocol):
     def close(self) -> None: ...
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]*@")
+
+
 def _display_uri(uri: str) -> str:
     """The URI without any ``user:password@`` part."""
-    return re.sub(r"(?<=://)[^/@]*@", "", uri)
+    return _USERINFO.sub("", uri)
 
 
 def _first_line(exc: BaseException) -> str:
+    """First line of an exception's message, without credentials of any URI it quotes."""
     text = str(exc).strip()
-    return text.splitlines()[0].strip() if text else type(exc).__name__
+    return _display_uri(text.splitlines()[0].strip()) if text else type(exc).__name__
 
 
 def _create_driver(settings: Neo4jSettings) -> _Driver:
