@@ -730,3 +730,17 @@ def test_readers_abstract_label_is_dropped(tmp_path: Path) -> None:
 def test_readers_problem_str() -> None:
     assert str(Problem("papers.jsonl", 17, "bad")) == "papers.jsonl:17: bad"
     assert str(Problem("papers.jsonl", None, "bad")) == "papers.jsonl: bad"
+
+
+def test_readers_unwanted_character_class_covers_unicode_categories() -> None:
+    import sys
+    import unicodedata
+
+    from kg.readers._common import _UNWANTED
+
+    missing = [
+        cp for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp") and not _UNWANTED.match(chr(cp))
+    ]
+    assert missing == []
+    assert _UNWANTED.match("a") is None and _UNWANTED.match("\u00e9") is None

@@ -23,7 +23,6 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, Union
 from urllib.parse import urlsplit
@@ -243,24 +242,15 @@ _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _SPACE = re.compile(r"\s+")
 
 
-@cache
-def _unwanted_chars() -> re.Pattern[str]:
-    """A character class of controls, format chars (zero-width, bidi, soft hyphen), surrogates."""
-    ranges: list[str] = []
-    start = prev = -2
-    for cp in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            if cp != prev + 1:
-                if start >= 0:
-                    ranges.append(_range(start, prev))
-                start = cp
-            prev = cp
-    ranges.append(_range(start, prev))
-    return re.compile("[" + "".join(ranges) + "]")
-
-
-def _range(a: int, b: int) -> str:
-    return f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}"
+# Controls (Cc), format characters (Cf: zero-width, bidi marks, soft hyphen, BOM), surrogates
+# (Cs, e.g. from a lone "\\ud800" escape in JSON) and line/paragraph separators (Zl, Zp), as of
+# Unicode 14; a test checks the class against the running Python's unicodedata.
+_UNWANTED = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def _drop_or_space(match: re.Match[str]) -> str:
@@ -294,7 +284,7 @@ def clean_text(text: str) -> str:
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
     if not text.isprintable():
-        text = _unwanted_chars().sub(_drop_or_space, text)
+        text = _UNWANTED.sub(_drop_or_space, text)
     text = unicodedata.normalize("NFC", text)
     return _SPACE.sub(" ", text).strip()
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 
 from kg.errors import InputError
-from kg.readers._common import Item, Problem, RawRecord, map_fields
+from kg.readers._common import Item, Problem, RawRecord, clean_text, map_fields
 
 # A 1 MB abstract is a legitimate field; the csv module's default cap is 128 KiB.
 _FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -51,7 +51,7 @@ def _read_delimited(text: str, name: str, delimiter: str) -> Iterator[Item]:
     columns = [cell.strip().lstrip("\ufeff") for cell in header]
     fields_found = map_fields({c: "" for c in columns})
     if "title" not in fields_found and "abstract" not in fields_found:
-        shown = ", ".join(f'"{c}"' for c in columns[:8])
+        shown = ", ".join(f'"{clean_text(c)[:40]}"' for c in columns[:8])
         sep = "tab" if delimiter == "\t" else f'"{delimiter}"'
         raise InputError(
             f'{name}:{header_line}: header must name a "title" or "abstract" column '

@@ -17,7 +17,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from kg.errors import InputError
-from kg.readers._common import FIELD_NAMES, Item, Problem, RawRecord, line_starts, map_fields, type_name
+from kg.readers._common import (
+    FIELD_NAMES,
+    Item,
+    Problem,
+    RawRecord,
+    clean_text,
+    line_starts,
+    map_fields,
+    type_name,
+)
 from kg.readers.jsonl import json_error_message
 
 _PREFERRED_KEYS = ("papers", "data", "records", "items", "results", "entries", "rows", "documents")
@@ -85,7 +94,7 @@ def read_json(text: str, name: str) -> Iterator[Item]:
             if _is_paper(doc) or any(k in FIELD_NAMES for k in doc):
                 yield RawRecord(line_of(start), map_fields(doc))
                 return
-            keys = ", ".join(f'"{k}"' for k in list(doc)[:8]) or "none"
+            keys = ", ".join(f'"{clean_text(k)[:40]}"' for k in list(doc)[:8]) or "none"
             raise InputError(
                 f"{name}:{line_of(start)}: JSON object holds no list of papers (keys: {keys}) — "
                 'put the papers in an array, e.g. {"papers": [...]}'
