@@ -45,7 +45,7 @@ GENERIC_FILE = "generic.txt"
 
 _SPACE = re.compile(r"\s+")
 _KEY_SEP = re.compile(r"[\s\-_/]+")
-_KEY_DROP = re.compile(r"[^\w\s]")
+_KEY_DROP = re.compile(r"[^\w\s+]")
 
 
 def _clean(text: str) -> str:

@@ -109,6 +109,20 @@ _SPLIT_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 _ACRONYM = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9+\-./]*$")
+_SHORT_CAPS = re.compile(r"^[A-Z][A-Z0-9\-]*$")
+_TASK_SUFFIXES = ("tion", "sion", "ing", "ment", "sis", "ance", "ence")
+RARE_METHOD_PAPERS = 20  # below this, a short all-caps PwC acronym is too likely to mean something else
+
+
+def _plain_word(word: str) -> bool:
+    """An alphabetic word in lower or title case (no digits, no inner capitals)."""
+    return word.isalpha() and (word.islower() or (word[0].isupper() and word[1:].islower()))
+
+
+def _ambiguous_acronym(short: str, papers: int) -> bool:
+    """Short all-caps acronyms ("SCN", "ALI") of rarely used methods collide with newer names."""
+    letters = sum(ch.isalpha() for ch in short)
+    return bool(_SHORT_CAPS.match(short)) and letters <= 4 and papers < RARE_METHOD_PAPERS
 
 
 @dataclass
@@ -143,9 +157,13 @@ def _corpus_tokens(external: Path) -> Iterator[str]:
             parts = line.split()
             if parts:
                 yield parts[0]
+    for path in sorted((external / "heddes").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                yield row.get("Word") or ""
 
 
-def common_words(external: Path, min_count: int = 3) -> frozenset[str]:
+def common_words(external: Path, min_count: int = 2) -> frozenset[str]:
     """Lower-case words that occur in lower case at least ``min_count`` times in running text."""
     counts: Counter[str] = Counter()
     for token in _corpus_tokens(external):
@@ -323,6 +341,16 @@ class Filters:
             return "short acronym"
         if self.all_common(name, any_case=True):
             return "common words"
+        if len(name.split()) == 1 and _plain_word(name):
+            return "plain word"  # "Cornell", "Soybean", "emergent": not distinctive enough
+        return None
+
+    def task_check(self, name: str) -> str | None:
+        """Task names need a real word; single-word tasks must be nominalizations ("Dehazing")."""
+        if not any(len(w) >= 3 for w in _WORD.findall(name)):
+            return "no word"
+        if len(name.split()) == 1 and not name.lower().endswith(_TASK_SUFFIXES):
+            return "single non-task word"
         return None
 
     def bad_form(self, text: str, type_: EntityType) -> str | None:
@@ -473,9 +501,14 @@ def build(external: Path, data_dir: Path) -> tuple[list[ResourceEntry], Counter[
 
     # methods: Papers with Code method catalogue
     if (external / "pwc" / "methods.json.gz").is_file():
-        for long_name, short, collections, _papers in sorted(pwc_methods(external)):
-            aliases = [s for s in short if _acronym_alias(s, long_name)]
+        for long_name, short, collections, papers in sorted(pwc_methods(external)):
+            aliases = [
+                s for s in short if _acronym_alias(s, long_name) and not _ambiguous_acronym(s, papers)
+            ]
+            short = [s for s in short if not _ambiguous_acronym(s, papers)]
             check = None
+            if _ambiguous_acronym(long_name, papers):
+                check = "ambiguous acronym"
             if collections and collections <= BLOCK_COLLECTIONS and filters.all_common(long_name):
                 check = "building block"
             if not aliases and short and check is None and filters.bad_form(long_name, EntityType.METHOD):
@@ -490,11 +523,17 @@ def build(external: Path, data_dir: Path) -> tuple[list[ResourceEntry], Counter[
         for kid in kids:
             parents_of[kid].add(parent)
     for name in tasks:
-        builder.add_external(name, EntityType.TASK, [], "pwc", sorted(parents_of.get(name, ())))
+        builder.add_external(
+            name, EntityType.TASK, [], "pwc", sorted(parents_of.get(name, ())),
+            extra_check=filters.task_check(name),
+        )
     for name, synonyms, parent in sorted(ito_tasks(external), key=lambda t: (t[0], t[2] or "")):
         if name.lower().endswith((" process", " task")) or name == "AI process":
             continue
-        builder.add_external(name, EntityType.TASK, synonyms, "ito", [parent] if parent else [])
+        builder.add_external(
+            name, EntityType.TASK, synonyms, "ito", [parent] if parent else [],
+            extra_check=filters.task_check(name),
+        )
 
     # datasets: Papers with Code task tables (split suffixes removed), counted across tasks
     counts = Counter(_strip_split(d) for d in datasets)

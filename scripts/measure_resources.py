@@ -4,8 +4,8 @@ For each gold concept of the dev gold (tests/data/seed-dev.jsonl) this reports w
 entry of the same group (methods; datasets+benchmarks; tasks) has a surface form with the same
 lenient lookup key (case, hyphens, plural -s ignored) as the gold name or one of its aliases.
 
-Then it runs a plain gazetteer over the titles+abstracts of the gold papers (single-token forms
-match case-sensitively, longer forms leniently, longest match wins) and counts the entries that
+Then it runs a plain gazetteer over the titles+abstracts of the gold papers (forms with inner
+capitals or digits match case-sensitively, others leniently, longest match wins) and counts the entries that
 fire: true positives (the entry names a gold concept of its group) and false positives (it does
 not). This is an upper bound of what a gazetteer alone could contribute to precision, not the
 extractor's score.
@@ -54,6 +54,14 @@ def read_hf_text(path: Path) -> list[tuple[str, str]]:
     return [(body[i], body[i + 1]) for i in range(0, len(body) - 1, 2)]
 
 
+def case_sensitive(form: str) -> bool:
+    """Forms with inner capitals or short forms with digits match with their case ("PPO", "MATH")."""
+    words = re.split(r"[\s\-/]+", form)
+    return any(ch.isupper() for w in words for ch in w[1:]) or (
+        any(ch.isdigit() for ch in form) and len(form) <= 6
+    )
+
+
 def _tokens(text: str) -> list[tuple[int, int]]:
     spans = []
     for match in _TOKEN.finditer(text):
@@ -72,17 +80,17 @@ class Gazetteer:
 
     def __init__(self, entries: tuple[ResourceEntry, ...]) -> None:
         self.multi: dict[str, set[int]] = defaultdict(set)
-        self.single: dict[str, set[int]] = defaultdict(set)
+        self.exact: dict[str, set[int]] = defaultdict(set)
         self.entries = entries
         generic = generic_terms()
         for idx, entry in enumerate(entries):
             for form in entry.surface_forms():
                 if form.lower() in generic:
                     continue
-                if len(_tokens(form)) == 1:
-                    self.single[form].add(idx)
-                    # plural of a single-token name ("LLMs", "Transformers")
-                    self.single[form + "s"].add(idx)
+                if case_sensitive(form):
+                    self.exact[form].add(idx)
+                    # plural of an acronym or name ("LLMs", "VLMs")
+                    self.exact[form + "s"].add(idx)
                 else:
                     self.multi[lookup_key(form)].add(idx)
 
@@ -94,7 +102,7 @@ class Gazetteer:
             hit = None
             for j in range(min(len(spans), i + MAX_TOKENS) - 1, i - 1, -1):
                 surface = text[spans[i][0]:spans[j][1]]
-                ids = self.single.get(surface) if i == j else self.multi.get(lookup_key(surface))
+                ids = self.exact.get(surface) or self.multi.get(lookup_key(surface))
                 if ids:
                     hit = (j, surface, ids)
                     break
