@@ -123,6 +123,32 @@ def test_readers_hf_chrome_between_papers_and_missing_abstract(tmp_path: Path) -
     assert strs(result.warnings) == [f"{page}:9: no abstract; only the title will be used"]
 
 
+def test_readers_hf_titles_only_page_and_question_titles(tmp_path: Path) -> None:
+    page = tmp_path / "daily.txt"
+    page.write_text(
+        "Hugging Face\nModels\nDatasets\nSpaces\nDocs\nPricing\nLog In\nSign Up\nDaily Papers\n"
+        "Submit\nWhy Does PPO Work? An Analysis\n· 3 authors\nUpvote\n12\n"
+        "Diffusion Policy Policy Optimization\n· 7 authors\nUpvote\n1.2k\nLoad more\n",
+        encoding="utf-8",
+    )
+    result = read_papers([page])
+    assert [(p.title, p.abstract) for p in result.papers] == [
+        ("Why Does PPO Work? An Analysis", ""),
+        ("Diffusion Policy Policy Optimization", ""),
+    ]
+    page.write_text(
+        "Why Does PPO Work? An Analysis\nWe analyse PPO. It works for three reasons.\n"
+        "We study a paper whose title line is missing from the dump entirely.\n",
+        encoding="utf-8",
+    )
+    result = read_papers([page])
+    assert [(p.title, p.abstract[:10]) for p in result.papers] == [
+        ("Why Does PPO Work? An Analysis", "We analyse"),
+        ("", "We study a"),
+    ]
+    assert strs(result.warnings) == [f"{page}:3: no title; kept with an empty title"]
+
+
 def test_readers_hf_small_fixture() -> None:
     result = read_papers([FIXTURES / "hf-papers-small.txt"])
     assert [p.title for p in result.papers] == [

@@ -3,8 +3,9 @@
 The page chrome (``Get trending papers in your email inbox!``, ``Subscribe``, ``Upvote``, counts,
 ``· 5 authors``, navigation) is dropped line by line, including button labels glued to the next
 title (``SubscribeLanguage-Conditioned ...``). Titles and abstracts then alternate; a missing
-abstract or title is recognised from the shape of the lines (titles are short single sentences,
-abstracts long multi-sentence paragraphs) so one gap does not shift every later pair.
+abstract or title is recognised from the shape of the lines (titles are short and rarely end with
+a full stop, abstracts are long sentences), so one gap does not shift every later pair, and a
+titles-only page (the daily list) gives title-only papers.
 
 Example:
     >>> text = "Get trending papers in your email inbox!\\nSubscribePPO\\nWe study PPO. It works."
@@ -44,6 +45,7 @@ _GLUED_PREFIX = re.compile(
 )
 
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z(\"“]")
+_ABBREVIATION = re.compile(r"\b(?:vs|et al|e\.g|i\.e|cf|Mr|Dr|Fig|Eq|No|St|etc)\.", re.IGNORECASE)
 _MAX_TITLE = 300
 
 
@@ -61,9 +63,18 @@ def strip_glued_chrome(line: str) -> str:
         line = line[match.end():].lstrip()
 
 
-def _title_like(line: str) -> bool:
-    # Titles are short and hold at most one sentence; abstracts are paragraphs.
-    return len(line) <= _MAX_TITLE and not _SENTENCE_BREAK.search(line.rstrip(".!?"))
+def looks_like_abstract(line: str) -> bool:
+    """True for a paragraph (abstract), False for a title-like line.
+
+    Titles are short, rarely end with a full stop, and hold at most one sentence break
+    ("Why Does PPO Work? An Analysis"); abstracts are long or are sentences ending in a full stop.
+    """
+    if len(line) > _MAX_TITLE:
+        return True
+    text = _ABBREVIATION.sub("", line)
+    breaks = len(_SENTENCE_BREAK.findall(text))
+    ends_with_stop = line.endswith(".") and not _ABBREVIATION.search(line[-8:])
+    return breaks >= 2 or (ends_with_stop and (breaks >= 1 or len(line.split()) >= 8))
 
 
 def read_hf_text(text: str, name: str) -> Iterator[Item]:
@@ -85,20 +96,17 @@ def read_hf_text(text: str, name: str) -> Iterator[Item]:
     while i < len(lines):
         number, first = lines[i]
         nxt = lines[i + 1][1] if i + 1 < len(lines) else None
-        after = lines[i + 2][1] if i + 2 < len(lines) else None
-        if not _title_like(first) and (nxt is None or _title_like(nxt)):
+        if looks_like_abstract(first):
             # A paragraph where a title belongs: an abstract whose title line is missing.
             yield _record(number, "", first)
             i += 1
-        elif nxt is None or (
-            _title_like(nxt) and after is not None and not _title_like(after)
-        ):
-            # Two titles in a row followed by an abstract: the first paper has no abstract.
-            yield _record(number, first, "")
-            i += 1
-        else:
+        elif nxt is not None and looks_like_abstract(nxt):
             yield _record(number, first, nxt)
             i += 2
+        else:
+            # A title followed by another title (or nothing): this paper has no abstract.
+            yield _record(number, first, "")
+            i += 1
 
 
 def _record(line: int, title: str, abstract: str) -> RawRecord:
