@@ -254,10 +254,11 @@ def _fake_external(root: Path) -> Path:
          "collections": [{"collection": "Feedforward Networks"}]},
         {"name": "Attention", "full_name": "Attention", "num_papers": 9,
          "collections": [{"collection": "Attention Mechanisms"}]},
-        {"name": "GELU", "full_name": "Gaussian Error Linear Units", "num_papers": 9,
+        {"name": "GELU", "full_name": "Gaussian Error Linear Units", "num_papers": 90,
          "collections": [{"collection": "Activation Functions"}]},
         {"name": "ZYX-Net", "full_name": "Zig Yak Xylophone Network", "num_papers": 1, "collections": []},
         {"name": "MDP", "full_name": "Markov Decision Process", "num_papers": 1, "collections": []},
+        {"name": "SCN", "full_name": "Self-Cure Network", "num_papers": 5, "collections": []},
     ]
     with gzip.open(root / "pwc" / "methods.json.gz", "wt", encoding="utf-8") as handle:
         json.dump(methods, handle)
@@ -303,7 +304,8 @@ def test_resources_build_is_deterministic_and_filters(tmp_path: Path) -> None:
     assert methods["Gaussian Error Linear Units"]["aliases"] == ["GELU"]
     assert methods["Zig Yak Xylophone Network"] == {
         "name": "Zig Yak Xylophone Network", "type": "method", "aliases": ["ZYX-Net"], "source": "pwc"}
-    for dropped in ("Linear Layer", "Attention", "Markov Decision Process", "MDP"):
+    assert "aliases" not in methods["Self-Cure Network"]  # rare short acronym: too ambiguous
+    for dropped in ("Linear Layer", "Attention", "Markov Decision Process", "MDP", "SCN"):
         assert dropped not in methods
     assert "Classification" not in tasks and "Quokka Counting" in tasks
     assert tasks["Quokka Grasping"]["parents"] == ["Robot Manipulation"]
