@@ -36,7 +36,12 @@ from kg.readers import FORMATS, read_papers  # noqa: E402
 FIXTURES = ROOT / "tests" / "fixtures"
 SEEDS = {
     "hf-text": ["hf-papers-small.txt", "bad/crlf.txt"],
-    "jsonl": ["papers.jsonl", "bad/wrong-types.jsonl", "bad/html-latex.jsonl", "bad/duplicates.jsonl"],
+    "jsonl": [
+        "papers.jsonl",
+        "bad/wrong-types.jsonl",
+        "bad/html-latex.jsonl",
+        "bad/duplicates.jsonl",
+    ],
     "json": ["papers-array.json", "papers-object.json"],
     "csv": ["papers.csv", "bad/quoted-newlines.csv"],
     "tsv": ["papers.tsv"],
@@ -44,13 +49,59 @@ SEEDS = {
     "bibtex": ["zotero-export.bib", "bad/unbalanced.bib"],
 }
 PIECES = [
-    "@article{", "@misc(", "}", "{", ")", "title = ", "abstract=", "author = {A and B}", ",", "\n",
-    '"', "<entry>", "</entry>", "<title>", "</title>", "<summary>", "</summary>", "<id>", "</id>",
-    "&amp;", "&lol;", "<!DOCTYPE x [<!ENTITY a 'b'>]>", '\\"o', "{\\'\\i}", "$", "\t", "\r\n",
-    "Subscribe", "Get trending papers in your email inbox!", "[", "]", ":", "\u200b", "\ufeff",
-    "http://", "arxiv.org/abs/2409.00588v2", "<b>", "</b>", "@string{a = \"b\"}", "% c", "\\", "''",
-    '{"title": ', '"abstract": ', '"authors": [', "null", "1e999", '"\\ud800"', "title,abstract\n",
-    "title\tabstract\n", '<feed xmlns="http://www.w3.org/2005/Atom">', "</feed>", "\u2028",
+    "@article{",
+    "@misc(",
+    "}",
+    "{",
+    ")",
+    "title = ",
+    "abstract=",
+    "author = {A and B}",
+    ",",
+    "\n",
+    '"',
+    "<entry>",
+    "</entry>",
+    "<title>",
+    "</title>",
+    "<summary>",
+    "</summary>",
+    "<id>",
+    "</id>",
+    "&amp;",
+    "&lol;",
+    "<!DOCTYPE x [<!ENTITY a 'b'>]>",
+    '\\"o',
+    "{\\'\\i}",
+    "$",
+    "\t",
+    "\r\n",
+    "Subscribe",
+    "Get trending papers in your email inbox!",
+    "[",
+    "]",
+    ":",
+    "\u200b",
+    "\ufeff",
+    "http://",
+    "arxiv.org/abs/2409.00588v2",
+    "<b>",
+    "</b>",
+    '@string{a = "b"}',
+    "% c",
+    "\\",
+    "''",
+    '{"title": ',
+    '"abstract": ',
+    '"authors": [',
+    "null",
+    "1e999",
+    '"\\ud800"',
+    "title,abstract\n",
+    "title\tabstract\n",
+    '<feed xmlns="http://www.w3.org/2005/Atom">',
+    "</feed>",
+    "\u2028",
 ]
 UNWANTED = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
@@ -68,9 +119,9 @@ def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
         elif kind == 1:  # cut the rest
             del buf[pos:]
         elif kind == 2:  # delete a span
-            del buf[pos:pos + value % 64 + 1]
+            del buf[pos : pos + value % 64 + 1]
         elif kind == 3:  # duplicate a span
-            span = buf[pos:pos + value % 200 + 1]
+            span = buf[pos : pos + value % 200 + 1]
             buf[pos:pos] = span
         elif kind == 4:  # insert a syntax fragment
             buf[pos:pos] = PIECES[value % len(PIECES)].encode("utf-8", "surrogatepass")
@@ -108,7 +159,9 @@ def check_result(result, name: str) -> str | None:  # type: ignore[no-untyped-de
     return None
 
 
-def run_one(stats: Stats, path: Path, fmt: str | None, data: bytes, label: str, slow: float) -> None:
+def run_one(
+    stats: Stats, path: Path, fmt: str | None, data: bytes, label: str, slow: float
+) -> None:
     path.write_bytes(data)
     stats.tried += 1
     start = time.perf_counter()
@@ -121,8 +174,10 @@ def run_one(stats: Stats, path: Path, fmt: str | None, data: bytes, label: str, 
                 stats.failures.append((label, f"InputError message: {message[:200]!r}", data, ""))
             stats.outcomes[f"{label}: InputError"] += 1
             continue
-        except Exception as exc:  # noqa: BLE001 - counting crashes is the point
-            stats.failures.append((label, f"{type(exc).__name__}: {exc}"[:300], data, traceback.format_exc()))
+        except Exception as exc:
+            stats.failures.append(
+                (label, f"{type(exc).__name__}: {exc}"[:300], data, traceback.format_exc())
+            )
             stats.outcomes[f"{label}: crash"] += 1
             return
         issue = check_result(result, str(path))
@@ -134,6 +189,47 @@ def run_one(stats: Stats, path: Path, fmt: str | None, data: bytes, label: str, 
         stats.slow.append((label, fmt or "auto", elapsed, data))
 
 
+def _fuzz_format(
+    stats: Stats,
+    fmt: str | None,
+    path: Path,
+    seeds: list[bytes],
+    cfg: settings,
+    seed_value: int,
+    slow: float,
+) -> None:
+    label = fmt or "auto"
+
+    @seed(seed_value)
+    @cfg
+    @given(st.binary(max_size=2000))
+    def by_bytes(data: bytes) -> None:
+        run_one(stats, path, fmt, data, f"{label}/bytes", slow)
+
+    @seed(seed_value)
+    @cfg
+    @given(st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=30)), max_size=80))
+    def by_text(parts: list[str]) -> None:
+        data = "".join(parts).encode("utf-8", "surrogatepass")
+        run_one(stats, path, fmt, data, f"{label}/text", slow)
+
+    @seed(seed_value)
+    @cfg
+    @given(
+        st.sampled_from(range(len(seeds))),
+        st.lists(
+            st.tuples(st.integers(0, 4), st.integers(0, 10**6), st.integers(0, 255)),
+            min_size=1,
+            max_size=8,
+        ),
+    )
+    def by_mutation(index: int, ops: list[tuple[int, int, int]]) -> None:
+        run_one(stats, path, fmt, mutate(seeds[index], ops), f"{label}/mutant", slow)
+
+    for run in (by_bytes, by_text, by_mutation):
+        run()
+
+
 def fuzz(total: int, seed_value: int, slow: float) -> Stats:
     stats = Stats()
     formats: list[str | None] = [*FORMATS, None]
@@ -141,40 +237,17 @@ def fuzz(total: int, seed_value: int, slow: float) -> Stats:
     per_run = max(1, total // (len(formats) * len(kinds)))
     tmp = Path(tempfile.mkdtemp(prefix="kg-fuzz-"))
     cfg = settings(
-        max_examples=per_run, deadline=None, database=None, derandomize=False,
+        max_examples=per_run,
+        deadline=None,
+        database=None,
+        derandomize=False,
         suppress_health_check=list(HealthCheck),
     )
     for fmt in formats:
         ext = {"hf-text": "txt", "atom": "xml", "bibtex": "bib", None: "dat"}.get(fmt, fmt)
-        path = tmp / f"fuzz.{ext}"
-        seeds = [(FIXTURES / p).read_bytes() for p in SEEDS.get(fmt or "jsonl", [])]
-        if fmt is None:
-            seeds = [(FIXTURES / p).read_bytes() for names in SEEDS.values() for p in names]
-
-        @seed(seed_value)
-        @cfg
-        @given(st.binary(max_size=2000))
-        def by_bytes(data: bytes) -> None:
-            run_one(stats, path, fmt, data, f"{fmt or 'auto'}/bytes", slow)
-
-        @seed(seed_value)
-        @cfg
-        @given(st.lists(st.one_of(st.sampled_from(PIECES), st.text(max_size=30)), max_size=80))
-        def by_text(parts: list[str]) -> None:
-            data = "".join(parts).encode("utf-8", "surrogatepass")
-            run_one(stats, path, fmt, data, f"{fmt or 'auto'}/text", slow)
-
-        @seed(seed_value)
-        @cfg
-        @given(
-            st.sampled_from(range(len(seeds))),
-            st.lists(st.tuples(st.integers(0, 4), st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
-        )
-        def by_mutation(index: int, ops: list[tuple[int, int, int]]) -> None:
-            run_one(stats, path, fmt, mutate(seeds[index], ops), f"{fmt or 'auto'}/mutant", slow)
-
-        for run in (by_bytes, by_text, by_mutation):
-            run()
+        names = SEEDS[fmt] if fmt else [p for names in SEEDS.values() for p in names]
+        seeds = [(FIXTURES / name).read_bytes() for name in names]
+        _fuzz_format(stats, fmt, tmp / f"fuzz.{ext}", seeds, cfg, seed_value, slow)
     return stats
 
 
@@ -182,7 +255,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, nargs="?", default=2000, help="total inputs (default 2000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--slow", type=float, default=2.0, help="report inputs slower than this (s)")
+    parser.add_argument(
+        "--slow", type=float, default=2.0, help="report inputs slower than this (s)"
+    )
     parser.add_argument("--save-slow", default="", help="write slow inputs to PREFIX-<n>")
     parser.add_argument("--show", type=int, default=3, help="failing inputs to print")
     args = parser.parse_args()
@@ -202,7 +277,8 @@ def main() -> int:
         if trace:
             print("    " + trace.strip().splitlines()[-3].strip())
     for label, fmt, seconds, data in stats.slow[: args.show]:
-        print(f"--- slow {label} ({fmt}): {seconds:.2f}s for {len(data)} bytes\n    input: {data[:300]!r}")
+        print(f"--- slow {label} ({fmt}): {seconds:.2f}s for {len(data)} bytes")
+        print(f"    input: {data[:300]!r}")
     if stats.slow and args.save_slow:
         for i, (_, _, _, data) in enumerate(stats.slow):
             Path(f"{args.save_slow}-{i}").write_bytes(data)

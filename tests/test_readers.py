@@ -11,7 +11,13 @@ import pytest
 
 from kg.errors import InputError
 from kg.readers import FORMATS, Problem, ReadResult, detect_format, read_papers
-from kg.readers._common import clean_text, normalize_url, parse_arxiv_id, parse_published, split_authors
+from kg.readers._common import (
+    clean_text,
+    normalize_url,
+    parse_arxiv_id,
+    parse_published,
+    split_authors,
+)
 from kg.readers.hf_text import is_chrome, strip_glued_chrome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +60,9 @@ def test_readers_hf_example_corpus_gives_214_papers_without_chrome() -> None:
 
 def test_readers_hf_example_matches_dev_gold_titles() -> None:
     papers = read_papers([EXAMPLE]).papers
-    gold = [json.loads(line) for line in (ROOT / "tests/data/seed-dev.jsonl").open(encoding="utf-8")]
+    gold = [
+        json.loads(line) for line in (ROOT / "tests/data/seed-dev.jsonl").open(encoding="utf-8")
+    ]
     assert [g["title"] for g in gold] == [p.title for p in papers[: len(gold)]]
 
 
@@ -98,8 +106,11 @@ def test_readers_hf_titles_are_not_chrome(line: str) -> None:
 
 
 def test_readers_hf_glued_button_labels_are_stripped() -> None:
-    assert strip_glued_chrome("SubscribeLanguage-Conditioned Imitation") == "Language-Conditioned Imitation"
-    assert strip_glued_chrome("UpvoteSubscribe\"Quoted\" Title") == '"Quoted" Title'
+    assert (
+        strip_glued_chrome("SubscribeLanguage-Conditioned Imitation")
+        == "Language-Conditioned Imitation"
+    )
+    assert strip_glued_chrome('UpvoteSubscribe"Quoted" Title') == '"Quoted" Title'
 
 
 def test_readers_hf_chrome_between_papers_and_missing_abstract(tmp_path: Path) -> None:
@@ -182,7 +193,9 @@ def test_readers_atom_arxiv_feed() -> None:
     assert ppo.title == "Proximal Policy Optimization Algorithms"
     assert ppo.url == "http://arxiv.org/abs/1707.06347v2"
     assert ppo.authors == ("John Schulman", "Filip Wolski", "Prafulla Dhariwal")
-    assert ppo.abstract.startswith("We propose a new family of policy gradient methods for reinforcement learning, which")
+    assert ppo.abstract.startswith(
+        "We propose a new family of policy gradient methods for reinforcement learning, which"
+    )
     assert "\n" not in ppo.abstract and "  " not in ppo.abstract
     old = result.papers[2]
     assert old.title == "An Old-Style Identifier Paper"
@@ -195,10 +208,15 @@ def test_readers_bibtex_zotero_export() -> None:
     assert result.warnings == []
     ppo, bridge, dppo = result.papers
     assert (ppo.id, ppo.title, ppo.published, ppo.source) == (
-        "paper:1707.06347", "Proximal Policy Optimization Algorithms", "2017-08", f"{path}:2"
+        "paper:1707.06347",
+        "Proximal Policy Optimization Algorithms",
+        "2017-08",
+        f"{path}:2",
     )
     assert ppo.authors == ("John Schulman", "Filip Wolski", "Prafulla Dhariwal")
-    assert ppo.abstract.endswith("Our method, PPO, outperforms other online policy gradient methods.")
+    assert ppo.abstract.endswith(
+        "Our method, PPO, outperforms other online policy gradient methods."
+    )
     assert bridge.title == "Schrödinger Bridges for Naïve Policy Learning"
     assert bridge.authors == ("Jörg Müller", "María García", "Søren Østergaard")
     assert bridge.abstract == (
@@ -218,11 +236,17 @@ def test_readers_csv_with_quoted_newline() -> None:
         "line, with a comma."
     )
     assert (ppo.id, ppo.url, ppo.authors, ppo.published, ppo.source) == (
-        "paper:1707.06347", "https://arxiv.org/abs/1707.06347", ("John Schulman", "Filip Wolski"),
-        "2017-07-20", f"{path}:2",
+        "paper:1707.06347",
+        "https://arxiv.org/abs/1707.06347",
+        ("John Schulman", "Filip Wolski"),
+        "2017-07-20",
+        f"{path}:2",
     )
     assert (trpo.id, trpo.authors, trpo.published, trpo.source) == (
-        "paper:1502.05477", ("John Schulman", "Sergey Levine"), "2015", f"{path}:4"
+        "paper:1502.05477",
+        ("John Schulman", "Sergey Levine"),
+        "2015",
+        f"{path}:4",
     )
 
 
@@ -239,10 +263,16 @@ def test_readers_jsonl_fields_and_synonyms() -> None:
     path = FIXTURES / "papers.jsonl"
     hf, sac, slugged = read_papers([path]).papers
     assert (hf.id, hf.authors, hf.published, hf.source) == (
-        "paper:hf-policy-000", ("Simon Stepputtis", "Joseph Campbell"), "2020-10-22", f"{path}:1"
+        "paper:hf-policy-000",
+        ("Simon Stepputtis", "Joseph Campbell"),
+        "2020-10-22",
+        f"{path}:1",
     )
     assert (sac.id, sac.arxiv_id, sac.abstract[:10], sac.published) == (
-        "paper:1812.05905", "1812.05905", "We present", "2018"
+        "paper:1812.05905",
+        "1812.05905",
+        "We present",
+        "2018",
     )
     assert sac.authors == ("Tuomas Haarnoja", "Aurick Zhou")
     assert (slugged.id, slugged.source) == ("paper:offline-rl-without-arxiv-id", "zotero:1234")
@@ -253,7 +283,9 @@ def test_readers_json_array_and_object() -> None:
     dppo, trpo = read_papers([array]).papers
     assert (dppo.id, dppo.arxiv_id, dppo.source) == ("paper:2409.00588", "2409.00588", f"{array}:2")
     assert (trpo.id, trpo.authors, trpo.source) == (
-        "paper:trust-region-policy-optimization", ("John Schulman", "Sergey Levine"), f"{array}:7"
+        "paper:trust-region-policy-optimization",
+        ("John Schulman", "Sergey Levine"),
+        f"{array}:7",
     )
     obj = FIXTURES / "papers-object.json"
     papers = read_papers([obj]).papers
@@ -265,10 +297,14 @@ def test_readers_json_array_and_object() -> None:
 
 def test_readers_json_single_record_and_other_list_key(tmp_path: Path) -> None:
     single = tmp_path / "one.json"
-    single.write_text('{"title": "Only One", "abstract": "A single paper object."}', encoding="utf-8")
+    single.write_text(
+        '{"title": "Only One", "abstract": "A single paper object."}', encoding="utf-8"
+    )
     assert [p.title for p in read_papers([single]).papers] == ["Only One"]
     keyed = tmp_path / "keyed.json"
-    keyed.write_text('{"meta": {"n": 1}, "hits": [{"title": "Hit", "summary": "Found."}]}', encoding="utf-8")
+    keyed.write_text(
+        '{"meta": {"n": 1}, "hits": [{"title": "Hit", "summary": "Found."}]}', encoding="utf-8"
+    )
     assert [(p.title, p.abstract) for p in read_papers([keyed]).papers] == [("Hit", "Found.")]
     empty = tmp_path / "nolist.json"
     empty.write_text('{"meta": 1}', encoding="utf-8")
@@ -323,9 +359,7 @@ def test_readers_fmt_forces_format(tmp_path: Path) -> None:
 def test_readers_unknown_format_is_an_input_error() -> None:
     with pytest.raises(InputError) as info:
         read_papers([FIXTURES / "papers.jsonl"], fmt="yaml")
-    assert str(info.value) == (
-        "unknown format 'yaml' — choose one of: " + ", ".join(FORMATS)
-    )
+    assert str(info.value) == ("unknown format 'yaml' — choose one of: " + ", ".join(FORMATS))
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,7 +534,12 @@ def test_readers_csv_quoted_newlines_and_extra_fields() -> None:
     path = BAD / "quoted-newlines.csv"
     result = read_ok(path)
     assert [(p.id, p.title, p.abstract, p.source) for p in result.papers] == [
-        ("paper:1", 'A "Quoted" Title', "Line one line two, with comma after a blank line", f"{path}:2"),
+        (
+            "paper:1",
+            'A "Quoted" Title',
+            "Line one line two, with comma after a blank line",
+            f"{path}:2",
+        ),
         ("paper:2", "Plain", "Simple.", f"{path}:6"),
     ]
     assert strs(result.skipped) == [
@@ -594,7 +633,10 @@ def test_readers_control_and_zero_width_characters() -> None:
     first, second = result.papers
     assert first.title == "ZeroWidthTitle with newline"
     assert first.abstract == "Bell char, null byte, bidimark, BOMinside, line separator and tab."
-    assert (second.title, second.abstract) == ("Raw control", "A raw escape and a zerowidth joiner.")
+    assert (second.title, second.abstract) == (
+        "Raw control",
+        "A raw escape and a zerowidth joiner.",
+    )
 
 
 def test_readers_html_and_latex_in_abstracts() -> None:
@@ -648,7 +690,9 @@ def test_readers_one_megabyte_abstract(tmp_path: Path, fmt: str) -> None:
             encoding="utf-8",
         )
     elif fmt == "bibtex":
-        path.write_text(f"@article{{big, title={{{title}}}, abstract={{{abstract}}}}}\n", encoding="utf-8")
+        path.write_text(
+            f"@article{{big, title={{{title}}}, abstract={{{abstract}}}}}\n", encoding="utf-8"
+        )
     else:
         path.write_text(f"{title}\n{abstract}\n", encoding="utf-8")
     (paper,) = read_papers([path], fmt=fmt).papers
@@ -749,7 +793,8 @@ def test_readers_abstract_label_is_dropped(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert [p.abstract for p in read_papers([path]).papers] == [
-        "We study A.", "Abstract reasoning is hard."
+        "We study A.",
+        "Abstract reasoning is hard.",
     ]
 
 
@@ -765,8 +810,33 @@ def test_readers_unwanted_character_class_covers_unicode_categories() -> None:
     from kg.readers._common import _UNWANTED
 
     missing = [
-        cp for cp in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp") and not _UNWANTED.match(chr(cp))
+        cp
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+        and not _UNWANTED.match(chr(cp))
     ]
     assert missing == []
     assert _UNWANTED.match("a") is None and _UNWANTED.match("\u00e9") is None
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "__init__",
+        "_common",
+        "atom",
+        "bibtex",
+        "delimited",
+        "detect",
+        "hf_text",
+        "json_doc",
+        "jsonl",
+    ],
+)
+def test_readers_module_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    name = "kg.readers" if module == "__init__" else f"kg.readers.{module}"
+    outcome = doctest.testmod(importlib.import_module(name))
+    assert outcome.attempted > 0 and outcome.failed == 0

@@ -4,8 +4,8 @@ InputError, and what comes out is always clean."""
 from __future__ import annotations
 
 import json
-import unicodedata
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -24,17 +24,67 @@ _TMP = Path(tempfile.mkdtemp(prefix="kg-readers-prop-"))
 # Text that looks a bit like each format, so the readers get past their first checks.
 _JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
-_FIELD = st.sampled_from(["title", "abstract", "summary", "id", "url", "arxiv_id", "authors", "published", "year", "source", "x"])
+_FIELD = st.sampled_from(
+    [
+        "title",
+        "abstract",
+        "summary",
+        "id",
+        "url",
+        "arxiv_id",
+        "authors",
+        "published",
+        "year",
+        "source",
+        "x",
+    ]
+)
 _RECORDS = st.dictionaries(_FIELD, _JSON_VALUES, max_size=6)
-_PIECES = st.sampled_from([
-    "@article{", "}", "{", "title = ", "abstract=", ",", "\n", '"', "<entry>", "</entry>", "<title>",
-    "</title>", "<summary>", "&amp;", "&lol;", "<!DOCTYPE x>", "\\\"o", "$", "\t", "\r\n", "Subscribe",
-    "Get trending papers in your email inbox!", "[", "]", ":", "\u200b", "\x00", "\ufeff", "http://",
-    "arxiv.org/abs/2409.00588v2", "<b>", "</b>", "@string{a = \"b\"}", "% c", "\\", "''",
-])
+_PIECES = st.sampled_from(
+    [
+        "@article{",
+        "}",
+        "{",
+        "title = ",
+        "abstract=",
+        ",",
+        "\n",
+        '"',
+        "<entry>",
+        "</entry>",
+        "<title>",
+        "</title>",
+        "<summary>",
+        "&amp;",
+        "&lol;",
+        "<!DOCTYPE x>",
+        '\\"o',
+        "$",
+        "\t",
+        "\r\n",
+        "Subscribe",
+        "Get trending papers in your email inbox!",
+        "[",
+        "]",
+        ":",
+        "\u200b",
+        "\x00",
+        "\ufeff",
+        "http://",
+        "arxiv.org/abs/2409.00588v2",
+        "<b>",
+        "</b>",
+        '@string{a = "b"}',
+        "% c",
+        "\\",
+        "''",
+    ]
+)
 _FORMAT_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=40).map("".join)
 
 

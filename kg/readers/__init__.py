@@ -99,7 +99,10 @@ class _Deduplicator:
 
 
 def _same_content(a: Paper, b: Paper) -> bool:
-    return (title_key(a.title), a.abstract.casefold()) == (title_key(b.title), b.abstract.casefold())
+    return (title_key(a.title), a.abstract.casefold()) == (
+        title_key(b.title),
+        b.abstract.casefold(),
+    )
 
 
 def read_papers(

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 from urllib.parse import urlsplit
 
 from kg.errors import InputError
@@ -69,7 +69,7 @@ class RawRecord:
     warnings: tuple[str, ...] = ()
 
 
-Item = Union[RawRecord, Problem]
+Item = RawRecord | Problem
 
 
 @dataclass
@@ -207,7 +207,9 @@ def read_input(path: str | Path) -> tuple[str, bytes]:
     except FileNotFoundError:
         raise InputError(f"{name}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{name}: is a directory, not a file — pass the paper files in it") from None
+        raise InputError(
+            f"{name}: is a directory, not a file — pass the paper files in it"
+        ) from None
     except PermissionError:
         raise InputError(f"{name}: permission denied") from None
     except OSError as exc:
@@ -260,7 +262,9 @@ def _drop_or_space(match: re.Match[str]) -> str:
 
 def _tag_replacement(match: re.Match[str]) -> str:
     ns = match.group("ns")
-    if match.group("block") or (ns and ns.split(":", 1)[1].lower() in ("p", "sec", "title", "list-item")):
+    if match.group("block") or (
+        ns and ns.split(":", 1)[1].lower() in ("p", "sec", "title", "list-item")
+    ):
         return " "
     return ""
 
@@ -518,9 +522,7 @@ def build_paper(record: RawRecord, location: str) -> Built:
             url = normalize_url(raw_url)
             if url is None:
                 shown = clean_text(raw_url)[:80]
-                warnings.append(
-                    f'field "{url_key}" is not an http(s) URL ("{shown}"); ignored'
-                )
+                warnings.append(f'field "{url_key}" is not an http(s) URL ("{shown}"); ignored')
 
     arxiv_id: str | None = None
     ax_key, raw_ax = fields.get("arxiv_id", ("arxiv_id", None))
@@ -569,7 +571,9 @@ def build_paper(record: RawRecord, location: str) -> Built:
             )
         published = parse_published(raw_pub)
         if published is None:
-            warnings.append(f'field "{pub_key}" is not a date ("{clean_text(str(raw_pub))[:40]}"); ignored')
+            warnings.append(
+                f'field "{pub_key}" is not a date ("{clean_text(str(raw_pub))[:40]}"); ignored'
+            )
 
     source = location
     src_key, raw_src = fields.get("source", ("source", None))
@@ -599,7 +603,9 @@ def build_paper(record: RawRecord, location: str) -> Built:
     return Built(paper, tuple(warnings))
 
 
-def make_paper_id(record_id: str | None, arxiv_id: str | None, title: str, abstract: str = "") -> str:
+def make_paper_id(
+    record_id: str | None, arxiv_id: str | None, title: str, abstract: str = ""
+) -> str:
     """``paper:<record id>``, else ``paper:<arXiv id>``, else ``paper:<slug(title)[:80]>``.
 
     Without a title the slug of the abstract stands in; text without any ASCII letters or digits

@@ -80,7 +80,9 @@ def read_atom(text: str, name: str) -> Iterator[Item]:
         line, column = getattr(exc, "position", (None, None))
         where = f"{name}:{line}" if line else name
         reason = str(exc).split(":")[0]
-        raise InputError(f"{where}: malformed XML ({reason}, column {column}) — fix the file") from None
+        raise InputError(
+            f"{where}: malformed XML ({reason}, column {column}) — fix the file"
+        ) from None
     except (ValueError, RecursionError) as exc:
         raise InputError(f"{name}: malformed XML ({exc}) — fix the file") from None
     if _local(root.tag) == "entry":
@@ -95,7 +97,7 @@ def read_atom(text: str, name: str) -> Iterator[Item]:
     lines = _entry_lines(text)
     if len(lines) != len(entries):
         lines = [None] * len(entries)  # type: ignore[list-item]
-    for entry, line in zip(entries, lines):
+    for entry, line in zip(entries, lines, strict=True):
         yield _entry_record(entry, line, name)
 
 
@@ -105,7 +107,9 @@ def _entry_record(entry: Element, line: int | None, name: str) -> Item:
     summary = _text(entry, "summary")
     if "arxiv.org/api/errors" in raw_id or (title or "").strip().lower() == "error":
         detail = clean_text(summary or raw_id) or "unknown error"
-        return Problem(name, line, f"arXiv API error entry: {detail} — fix the query that produced the feed")
+        return Problem(
+            name, line, f"arXiv API error entry: {detail} — fix the query that produced the feed"
+        )
     fields: dict[str, tuple[str, object]] = {
         "title": ("title", title),
         "abstract": ("summary", summary if summary is not None else _text(entry, "content")),

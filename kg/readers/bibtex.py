@@ -6,7 +6,8 @@ entries are then parsed by bibtexparser 1.x (``@string`` macros and month names 
 accents and braces are converted to Unicode (``Schr{\\"o}dinger`` -> ``Schrödinger``).
 
 Example:
-    >>> bib = '@misc{s17, title={Proximal {Policy} Optimization}, eprint={1707.06347},\\n abstract={We study {PPO}.}}'
+    >>> bib = ('@misc{s17, title={Proximal {Policy} Optimization}, eprint={1707.06347},\\n'
+    ...        ' abstract={We study {PPO}.}}')
     >>> [(r.line, r.fields["arxiv_id"][1]) for r in read_bibtex(bib, "refs.bib")]
     [(1, '1707.06347')]
 """
@@ -29,17 +30,40 @@ _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])[ \t]*([^,\s{}(
 _NOT_ENTRIES = ("comment", "string", "preamble")
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
 _ACCENTS = {
-    "'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
-    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
-    "r": "\u030a", "d": "\u0323", "b": "\u0331",
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
 }
 _ACCENT = re.compile(
     r"\{?\\(?P<cmd>['`^\"~=.]|[uvHckrdb](?=[\s{]))\s*"
     r"(?:\{\s*(?P<braced>\\[ij]|[A-Za-z])\s*\}|(?P<bare>\\[ij](?![A-Za-z])|[A-Za-z]))\}?"
 )
 _LETTERS = {
-    "ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ", "oe": "œ",
-    "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ",
+    "ss": "ß",
+    "o": "ø",
+    "O": "Ø",
+    "aa": "å",
+    "AA": "Å",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "l": "ł",
+    "L": "Ł",
+    "i": "ı",
+    "j": "ȷ",
 }
 _LETTER = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|[oOlLij])(?![A-Za-z])(?:\{\}|\s)?")
 _ESCAPE = re.compile(r"\\([&%_#$])")
@@ -47,9 +71,15 @@ _MATH_SPLIT = re.compile(r"(?<!\\)\$")
 _TIE = re.compile(r"(?<!\\)~")
 _FIELD_AFTER = re.compile(r"\s*,?\s*[A-Za-z][\w-]*\s*=")
 _ARXIV_MENTION = re.compile(r"arxiv[:\s]*(?:abs/)?(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})", re.I)
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_LATEX_MARKUP = re.compile(r"\\(?:emph|textit|textbf|texttt|textsc|textrm|textsf|mbox|url)\s*(?=\{)")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_LATEX_MARKUP = re.compile(
+    r"\\(?:emph|textit|textbf|texttt|textsc|textrm|textsf|mbox|url)\s*(?=\{)"
+)
 
 
 @dataclass(frozen=True)
@@ -66,21 +96,27 @@ def _chunks(text: str) -> list[_Chunk]:
     for i, match in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         line = text.count("\n", 0, match.start()) + 1
-        chunks.append(_Chunk(line, match.group(1).lower(), match.group(3), text[match.start():end]))
+        chunks.append(
+            _Chunk(line, match.group(1).lower(), match.group(3), text[match.start() : end])
+        )
     return chunks
 
 
 def _brace_problem(chunk: _Chunk) -> str | None:
     """Why an entry's braces do not balance, or None when they do."""
     body = _ESCAPED_BRACE.sub("  ", chunk.text)  # same length, so offsets map to lines
-    paren_delimited = _ENTRY_START.match(body) is not None and _ENTRY_START.match(body).group(2) == "("
+    paren_delimited = (
+        _ENTRY_START.match(body) is not None and _ENTRY_START.match(body).group(2) == "("
+    )
     depth = 0
     for offset, ch in enumerate(body):
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
-            closed_early = depth == 0 and not paren_delimited and _FIELD_AFTER.match(body, offset + 1)
+            closed_early = (
+                depth == 0 and not paren_delimited and _FIELD_AFTER.match(body, offset + 1)
+            )
             if depth < 0 or closed_early:
                 return f'an extra "}}" on line {chunk.line + body.count(chr(10), 0, offset)}'
             if depth == 0 and not paren_delimited:
@@ -109,7 +145,9 @@ def _clean(value: str) -> str:
     value = _TIE.sub(" ", value)
     return _outside_math(
         value,
-        lambda part: part.replace("---", "\u2014").replace("--", "\u2013").replace("{", "").replace("}", ""),
+        lambda part: (
+            part.replace("---", "\u2014").replace("--", "\u2013").replace("{", "").replace("}", "")
+        ),
     )
 
 
@@ -138,7 +176,9 @@ def read_bibtex(text: str, name: str) -> Iterator[Item]:
         issue = _brace_problem(chunk)
         if issue is not None:
             label = f'entry "{chunk.key}"' if chunk.key else f"@{chunk.kind} entry"
-            problems[index] = Problem(name, chunk.line, f"{label} has unbalanced braces ({issue}) — fix the braces")
+            problems[index] = Problem(
+                name, chunk.line, f"{label} has unbalanced braces ({issue}) — fix the braces"
+            )
         else:
             good.append(chunk)
     parser = BibTexParser(
@@ -146,8 +186,10 @@ def read_bibtex(text: str, name: str) -> Iterator[Item]:
     )
     try:
         entries = bibtexparser.loads("\n".join(c.text for c in good), parser=parser).entries
-    except Exception as exc:  # noqa: BLE001 - pyparsing/bibtexparser raise many kinds of errors
-        raise InputError(f"{name}: cannot parse BibTeX ({type(exc).__name__}: {exc})"[:300]) from None
+    except Exception as exc:
+        raise InputError(
+            f"{name}: cannot parse BibTeX ({type(exc).__name__}: {exc})"[:300]
+        ) from None
     parsed = iter(entries)
     pending = next(parsed, None)
     results: dict[int, Item] = dict(problems)
@@ -160,8 +202,10 @@ def read_bibtex(text: str, name: str) -> Iterator[Item]:
         else:
             label = f'entry "{chunk.key}"' if chunk.key else f"@{chunk.kind} entry"
             results[index] = Problem(
-                name, chunk.line,
-                f"{label} cannot be parsed — check the commas between fields and the quotes/braces around values",
+                name,
+                chunk.line,
+                f"{label} cannot be parsed — check the commas between fields and the "
+                "quotes/braces around values",
             )
     for index in sorted(results):
         yield results[index]

@@ -69,7 +69,7 @@ def _read_delimited(text: str, name: str, delimiter: str) -> Iterator[Item]:
         end = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns):]):
+        if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
             yield Problem(
                 name,
                 start,
@@ -77,4 +77,4 @@ def _read_delimited(text: str, name: str, delimiter: str) -> Iterator[Item]:
                 "that contain the separator",
             )
             continue
-        yield RawRecord(start, map_fields(dict(zip(columns, row))))
+        yield RawRecord(start, map_fields(dict(zip(columns, row, strict=False))))

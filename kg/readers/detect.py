@@ -7,7 +7,7 @@ extension decides, and files with an unknown extension are sniffed.
 Example:
     >>> detect_format("papers.txt", '{"title": "PPO"}\\n{"title": "TRPO"}\\n')
     'jsonl'
-    >>> detect_format("refs.bib")
+    >>> detect_format("refs.bib", "@article{k, title={PPO}}")
     'bibtex'
 """
 
@@ -22,13 +22,19 @@ from kg.errors import InputError
 from kg.readers._common import FIELD_NAMES, FORMATS, decode_bytes, read_input
 
 _EXTENSIONS = {
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonlines": "jsonl",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonlines": "jsonl",
     ".json": "json",
     ".csv": "csv",
-    ".tsv": "tsv", ".tab": "tsv",
-    ".xml": "atom", ".atom": "atom",
-    ".bib": "bibtex", ".bibtex": "bibtex",
-    ".txt": "hf-text", ".text": "hf-text",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xml": "atom",
+    ".atom": "atom",
+    ".bib": "bibtex",
+    ".bibtex": "bibtex",
+    ".txt": "hf-text",
+    ".text": "hf-text",
 }
 _FAMILIES = ({"json", "jsonl"}, {"csv", "tsv"})
 _KNOWN_FIELDS = {name for names in FIELD_NAMES.values() for name in names}
@@ -56,7 +62,9 @@ def sniff_format(text: str) -> str | None:
         keys = {str(k).strip().lower() for k in value}
         if keys & {"title", "abstract", "summary"}:
             return "jsonl"  # the first line is a whole paper record
-        holds_records = any(isinstance(v, list) and v and isinstance(v[0], dict) for v in value.values())
+        holds_records = any(
+            isinstance(v, list) and v and isinstance(v[0], dict) for v in value.values()
+        )
         return "json" if holds_records else "jsonl"
     if first_char in "@%" and _BIB_START.search(head):
         return "bibtex"

@@ -25,15 +25,16 @@ _CHROME_LINE = re.compile(
     r"""(?ix)^(?:
         get\ trending\ papers\ in\ your\ email\ inbox.*
       | subscribe | unsubscribe | submit(?:\ a\ paper)? | upvote | upvoted | log\ ?in | sign\ ?up
-      | hugging\ ?face | models | datasets | spaces | posts | docs | enterprise | pricing | community
+      | hugging\ ?face | models | datasets | spaces | posts | docs | enterprise | pricing
+      | community
       | (?:daily|trending)\ papers | papers | collections | search(?:\ papers)?(?:\.\.\.|…)?
       | by\ ak\ and\ the\ research\ community | load\ more | show\ more | previous | next | more
       | view\ (?:arxiv\ page|pdf) | arxiv\ page | pdf | github | add\ to\ collection | copy\ link
       | join\ the\ discussion | comments? | cite | share | models\ citing\ this\ paper.*
       | datasets\ citing\ this\ paper.* | spaces\ citing\ this\ paper.* | collections\ including.*
       | submitted\ by\ .* | published\ on\ .* | \W*\d+\ authors? | \#\d+ | [\d.,]+\s*[km]?
-      | \d+\ (?:comments?|upvotes?|likes?|stars?) | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)
-        [a-z]*\.?\ \d{1,2},?\ \d{4}
+      | \d+\ (?:comments?|upvotes?|likes?|stars?)
+      | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\ \d{1,2},?\ \d{4}
       | [\W_]*
     )$""",
 )
@@ -60,7 +61,7 @@ def strip_glued_chrome(line: str) -> str:
         match = _GLUED_PREFIX.match(line)
         if not match:
             return line
-        line = line[match.end():].lstrip()
+        line = line[match.end() :].lstrip()
 
 
 def looks_like_abstract(line: str) -> bool:

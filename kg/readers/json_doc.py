@@ -102,7 +102,8 @@ def read_json(text: str, name: str) -> Iterator[Item]:
         yield from _array_items(text, _find_value(text, start, key), doc[key], name, line_of)
     else:
         raise InputError(
-            f"{name}:{line_of(start)}: expected a JSON array or object of papers, got {type_name(doc)}"
+            f"{name}:{line_of(start)}: expected a JSON array or object of papers, "
+            f"got {type_name(doc)}"
         )
 
 
@@ -117,7 +118,7 @@ def _find_value(text: str, pos: int, wanted: str) -> int:
             found = pos
         _, pos = _DECODER.raw_decode(text, pos)
         pos = _skip_ws(text, pos)
-        if text[pos:pos + 1] == ",":
+        if text[pos : pos + 1] == ",":
             pos = _skip_ws(text, pos + 1)
     # With duplicate keys json.loads keeps the last one, and so does this loop.
     return found
@@ -130,7 +131,7 @@ def _array_items(text: str, pos: int, values: list[Any], name: str, line_of: Any
         line = line_of(pos)
         _, pos = _DECODER.raw_decode(text, pos)
         pos = _skip_ws(text, pos)
-        if text[pos:pos + 1] == ",":
+        if text[pos : pos + 1] == ",":
             pos = _skip_ws(text, pos + 1)
         if isinstance(value, dict):
             yield RawRecord(line, map_fields(value))

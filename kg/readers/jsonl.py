@@ -48,7 +48,9 @@ def read_jsonl(text: str, name: str) -> Iterator[Item]:
 def json_error_message(exc: ValueError, truncated: bool = False) -> str:
     """A short message for a JSON syntax error (column included)."""
     if isinstance(exc, json.JSONDecodeError):
-        reason = exc.msg.removesuffix(" at").replace("Unterminated string starting", "unterminated string")
+        reason = exc.msg.removesuffix(" at").replace(
+            "Unterminated string starting", "unterminated string"
+        )
         message = f"not valid JSON at column {exc.colno}: {reason[:1].lower()}{reason[1:]}"
         ends_early = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated")
         if truncated and ends_early:
