@@ -14,6 +14,9 @@ Example:
     True
     >>> "our method" in generic_terms()
     True
+    >>> from kg.resources import broad_terms
+    >>> "imitation learning" in broad_terms()
+    True
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ RESOURCE_FILES: dict[EntityType, str] = {
 """The shipped resource file of each concept type (built from ``curated.jsonl`` + external data)."""
 
 GENERIC_FILE = "generic.txt"
+BROAD_FILE = "broad.txt"
 
 _SPACE = re.compile(r"\s+")
 _KEY_SEP = re.compile(r"[\s\-_/]+")
@@ -256,6 +260,15 @@ def load_resources(extra: Sequence[Path | str] = ()) -> tuple[ResourceEntry, ...
     return (*kept, *user)
 
 
+def _read_terms(filename: str) -> frozenset[str]:
+    terms = set()
+    for line in (DATA_DIR / filename).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            terms.add(_clean(line).lower())
+    return frozenset(terms)
+
+
 @lru_cache(maxsize=1)
 def generic_terms() -> frozenset[str]:
     """Lower-cased generic phrases that are never concepts ("our method", "policy", "MDP", ...).
@@ -263,10 +276,18 @@ def generic_terms() -> frozenset[str]:
     Returns:
         The phrases of ``kg/data/generic.txt`` (comments and blank lines skipped), lower-cased.
     """
-    path = DATA_DIR / GENERIC_FILE
-    terms = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            terms.add(_clean(line).lower())
-    return frozenset(terms)
+    return _read_terms(GENERIC_FILE)
+
+
+@lru_cache(maxsize=1)
+def broad_terms() -> frozenset[str]:
+    """Lower-cased broad research areas ("deep reinforcement learning", "imitation learning").
+
+    They are valid task names, but the annotation guidelines prefer the specific phrase, so a
+    consumer should keep them only when they are central to a paper (e.g. in its title) and no more
+    specific task was found. Some have resource entries (so they canonicalize), some do not.
+
+    Returns:
+        The phrases of ``kg/data/broad.txt``, lower-cased.
+    """
+    return _read_terms(BROAD_FILE)

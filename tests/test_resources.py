@@ -16,6 +16,7 @@ from kg.errors import InputError
 from kg.models import EntityType
 from kg.resources import (
     DATA_DIR,
+    broad_terms,
     RESOURCE_FILES,
     ResourceEntry,
     generic_terms,
@@ -98,6 +99,15 @@ def test_resources_generic_terms_are_never_entries() -> None:
     for entry in load_resources():
         for form in entry.surface_forms():
             assert form.lower() not in generic, (entry.name, form)
+
+
+def test_resources_broad_terms_are_lower_case_and_not_generic() -> None:
+    broad = broad_terms()
+    assert "deep reinforcement learning" in broad and "imitation learning" in broad
+    assert all(term == term.lower() for term in broad)
+    assert not broad & generic_terms()
+    # broad areas that are task entries still canonicalize ("DRL" -> Deep Reinforcement Learning)
+    assert [e.name for e in _find("DRL", EntityType.TASK)] == ["Deep Reinforcement Learning"]
 
 
 def test_resources_files_are_sorted() -> None:
