@@ -259,6 +259,41 @@ def eval_(
     out.print(table)
 
 
+@app.command(name="eval-related")
+@handle_errors
+def eval_related(
+    input: Annotated[Path, typer.Argument(help="The corpus the judgments refer to (hf-policy-NNN "
+                                          "ids are 0-based positions in it).")],
+    judgments: Annotated[Path, typer.Option("--judgments", help="Graded judgments (JSONL: "
+                                            "query_id, candidate_id, grade 0/1/2).")],
+    k: Annotated[int, typer.Option("--k", min=1, help="nDCG cut-off.")] = 10,
+    embeddings: Annotated[bool | None, typer.Option(
+        "--embeddings/--no-embeddings",
+        help="Use sentence embeddings (default: when kg[embed] is installed).")] = None,
+    fmt: FormatOpt = None,
+    resource: ResourceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score related-paper ranking (nDCG@k, P@5, MRR) for kg and, in the same run, TF-IDF."""
+    from kg.readers import read_papers
+    from kg.related_eval import evaluate_related
+
+    papers = read_papers([input], fmt=fmt).papers
+    concepts = pipeline.extract_concepts(papers, tuple(resource or ()))
+    report = evaluate_related(papers, {pc.id: pc.entities for pc in concepts}, judgments, k=k,
+                              embeddings=embeddings)
+    if as_json:
+        _print_json(report.to_dict())
+        return
+    table = Table("ranking", f"nDCG@{k}", "P@5", "MRR", f"unjudged@{k}",
+                  title=f"{judgments} — {report.queries} queries, {report.pairs} judged pairs")
+    for row in report.table_rows():
+        table.add_row(*row)
+    out.print(table)
+    for note in report.notes:
+        out.print(_escape(note), highlight=False)
+
+
 @app.command()
 @handle_errors
 def related(
