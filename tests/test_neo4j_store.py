@@ -26,6 +26,7 @@ from neo4j.exceptions import (
 from kg.errors import QueryError, StoreError
 from kg.models import Entity, EntityType, GraphBatch, Paper, Relation, RelationType
 from kg.store.neo4j import (
+    AWAIT_INDEXES,
     NODE_LABELS,
     Neo4jSettings,
     Neo4jStore,
@@ -107,6 +108,9 @@ class FakeTx:
         if statement.startswith(("CREATE CONSTRAINT", "CREATE FULLTEXT INDEX")):
             assert params is None
             self.schema.append(statement)
+            return FakeResult([], [], FakeCounters())
+        if statement == AWAIT_INDEXES:
+            assert params == {"seconds": 300}
             return FakeResult([], [], FakeCounters())
         if statement in g.reads:
             keys, rows = g.reads[statement]
@@ -257,6 +261,8 @@ def test_neo4j_store_labels_only_from_enums(label: str) -> None:
 
 def test_neo4j_store_loader_statements_cover_every_label_and_type() -> None:
     statements = loader_statements()
+    assert statements[0] == "CALL db.awaitIndexes($seconds)"
+    statements = statements[1:]
     assert len(statements) == len(set(statements)) == len(NODE_LABELS) + 1 + 5 * 5
     for statement in statements:
         assert "$rows" in statement and "CREATE" not in statement
@@ -295,7 +301,7 @@ def test_neo4j_store_sends_exact_statements_and_parameters_in_batches() -> None:
     store = Neo4jStore(settings(database="kg"), batch_size=2, driver=driver)
     counts = store.write_batch(small_batch(), progress=lambda *a: progress.append(a))
 
-    schema = [(s, None) for s in schema_statements()]
+    schema = [(s, None) for s in schema_statements()] + [(AWAIT_INDEXES, {"seconds": 300})]
     uses = relation_statement(RelationType.USES, "Method")
     assert driver.graph.runs == schema + [
         (node_statement("Paper"), {"rows": [
@@ -324,7 +330,8 @@ def test_neo4j_store_sends_exact_statements_and_parameters_in_batches() -> None:
     ]
     # One managed write transaction per schema statement and per chunk; database from settings.
     writes = [e for e in driver.log if e[0] == "write"]
-    assert len(writes) == len(schema) + 7
+    assert len(writes) == len(schema_statements()) + 7
+    assert [e for e in driver.log if e[0] == "read"] == [("read", "_await_indexes", 0)]
     assert {e[1]["database"] for e in driver.log if e[0] == "session"} == {"kg"}
     assert progress == [
         ("neo4j papers", 2, 3), ("neo4j papers", 3, 3),
@@ -375,7 +382,7 @@ def test_neo4j_store_transient_error_is_retried_by_execute_write() -> None:
     expected = Neo4jStore(settings(), batch_size=2, driver=clean).write_batch(small_batch())
 
     driver = FakeDriver()
-    first_data_run = len(schema_statements()) + 1
+    first_data_run = len(schema_statements()) + 2  # after the schema and the index wait
     driver.graph.faults[first_data_run] = TransientError("deadlock detected")
     progress: list[Any] = []
     counts = Neo4jStore(settings(), batch_size=2, driver=driver).write_batch(
@@ -394,7 +401,7 @@ def test_neo4j_store_rerun_after_failed_load_completes_without_duplicates() -> N
 
     graph = FakeGraph()
     # Fail on the EVALUATES_ON chunk: papers, entities and the USES chunk are committed.
-    graph.faults[len(schema_statements()) + 6] = DatabaseError("disk full")
+    graph.faults[len(schema_statements()) + 7] = DatabaseError("disk full")
     with pytest.raises(StoreError) as info:
         Neo4jStore(settings(), batch_size=2, driver=FakeDriver(graph)).write_batch(small_batch())
     assert str(info.value) == (
@@ -423,8 +430,9 @@ def test_neo4j_store_init_schema_is_one_write_per_statement() -> None:
     store = Neo4jStore(settings(), driver=driver)
     assert store.init_schema() == len(schema_statements())
     assert store.init_schema() == len(schema_statements())
-    assert [r[0] for r in driver.graph.runs] == schema_statements() * 2
-    assert driver.graph.commits == 2 * len(schema_statements())
+    assert [r[0] for r in driver.graph.runs] == (schema_statements() + [AWAIT_INDEXES]) * 2
+    writes = [e for e in driver.log if e[0] == "write"]
+    assert len(writes) == 2 * len(schema_statements())
 
 
 def test_neo4j_store_push_store_loads_the_embedded_batch(monkeypatch: pytest.MonkeyPatch) -> None:

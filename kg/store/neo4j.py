@@ -58,6 +58,12 @@ CONCEPT_RELATIONS: tuple[RelationType, ...] = tuple(
 )
 """Paper -> concept relationship types."""
 
+AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
+"""Waits until every index is online: a full-text query on a still-populating index fails."""
+
+INDEX_TIMEOUT = 300
+"""Seconds ``init_schema`` waits for new indexes to come online."""
+
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``, called after every chunk (stages ``neo4j papers`` ...)."""
 
@@ -114,7 +120,7 @@ def relation_statement(type_: RelationType, target_label: str) -> str:
 
 def loader_statements() -> list[str]:
     """Every statement the loader can send (the Cypher lint test checks them all)."""
-    statements = [node_statement(label) for label in NODE_LABELS]
+    statements = [AWAIT_INDEXES, *(node_statement(label) for label in NODE_LABELS)]
     statements.append(relation_statement(RelationType.RELATED_TO, PAPER_LABEL))
     for type_ in CONCEPT_RELATIONS:
         statements.extend(relation_statement(type_, t.label) for t in EntityType)
@@ -237,6 +243,10 @@ def _write_rows(tx: Any, statement: str, rows: list[dict[str, Any]]) -> dict[str
 
 def _write_schema(tx: Any, statement: str) -> None:
     tx.run(statement).consume()
+
+
+def _await_indexes(tx: Any, seconds: int) -> None:
+    tx.run(AWAIT_INDEXES, {"seconds": seconds}).consume()
 
 
 def _read_rows(tx: Any, statement: str, params: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -441,7 +451,8 @@ class Neo4jStore:
 
     # -- schema ----------------------------------------------------------------------------------
     def init_schema(self, path: Path = SCHEMA_FILE) -> int:
-        """Create the constraints and full-text indexes if they do not exist (idempotent).
+        """Create the constraints and full-text indexes if they do not exist (idempotent),
+        then wait (up to :data:`INDEX_TIMEOUT` seconds) until every index is online.
 
         Args:
             path: The schema file.
@@ -457,6 +468,7 @@ class Neo4jStore:
             for statement in statements:
                 # Schema changes may not share a transaction with data writes: one each.
                 session.execute_write(_write_schema, statement)
+            session.execute_read(_await_indexes, INDEX_TIMEOUT)
         return len(statements)
 
     # -- loading ---------------------------------------------------------------------------------
