@@ -1,0 +1,557 @@
+"""kg speed and scale benchmark: one table, every figure measured in this run on this machine.
+
+    python benchmarks/run.py                       # 1k, 10k and 100k papers (writes results.md)
+    python benchmarks/run.py --quick               # 1k only (writes benchmarks/out/results.md)
+    python benchmarks/run.py --sizes 1000,10000 --workers 2
+    python benchmarks/run.py --profile 10000       # pyinstrument profile of `kg build` on 10k
+
+What is measured (see benchmarks/README.md for the details):
+
+* extraction, in this process, on the same papers (title and abstract of each): spaCy's blank
+  English tokenizer alone (the floor cost of reading the text), kg's extractor on one process and
+  with ``--workers N`` (spaCy ``n_process``; start-up of the workers included), and YAKE keyphrase
+  extraction (a peer a user might pick instead) on a sample;
+* ``kg build`` of each corpus size in a fresh store, as a subprocess: wall time and peak memory;
+* ``kg related``: the related-paper index loaded once, then 1,000 ``neighbours`` queries timed one
+  by one (p50, p95), plus one cold ``kg related`` CLI call (interpreter start-up included);
+* ``kg export graphml`` of each store, as a subprocess: wall time and peak memory;
+* growth from the smallest to the largest size: (ratio of the figures) / (ratio of the sizes);
+  1.0 is linear growth;
+* the Neo4j loader's throughput when ``NEO4J_URI`` is set (skipped with the reason otherwise).
+
+Corpora come from ``benchmarks/generate.py`` (written to ``benchmarks/data/``, git-ignored);
+stores, exports and logs go to ``benchmarks/out/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = HERE / "data"
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+import generate  # noqa: E402  (benchmarks/generate.py, next to this file)
+
+DEFAULT_SIZES = (1000, 10_000, 100_000)
+TARGET_PER_CORE = 3000.0
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- machine -------------------------------------------------------------------------------------
+def machine_info() -> dict[str, str]:
+    """nproc, CPU model, memory, versions and the kg commit the figures belong to."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    try:
+        import spacy
+
+        spacy_version = spacy.__version__
+    except ImportError:  # pragma: no cover
+        spacy_version = "not installed"
+    try:
+        import yake  # noqa: F401
+        from importlib.metadata import version
+
+        yake_version = version("yake")
+    except Exception:
+        yake_version = "not installed"
+    commit = _git("rev-parse", "--short", "HEAD")
+    if _git("status", "--porcelain", "--untracked-files=no", "--", "kg"):
+        commit += " (kg/ has uncommitted changes)"
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count()),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "spacy": spacy_version,
+        "yake": yake_version,
+        "kg commit": commit,
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+# -- corpora -------------------------------------------------------------------------------------
+def corpus(size: int, seed: int) -> Path:
+    """The generated corpus of ``size`` papers (generated on first use)."""
+    path = DATA / (f"corpus-{size}.jsonl" if seed == generate.DEFAULT_SEED
+                   else f"corpus-{size}-seed{seed}.jsonl")
+    if not path.exists():
+        log(f"generating {path.relative_to(REPO)}")
+        generate.main([str(size), "-o", str(path), "--seed", str(seed)])
+    return path
+
+
+# -- subprocesses with wall time and peak memory -------------------------------------------------
+@dataclass
+class Measured:
+    """A finished subprocess: wall time, peak memory, exit status."""
+
+    wall: float
+    maxrss_mb: float          # largest single process of the tree (kernel's ru_maxrss)
+    tree_peak_mb: float       # largest sampled sum of RSS over the process and its children
+    returncode: int
+    log: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def failure(self) -> str:
+        lines = [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.strip()]
+        return f"failed (exit {self.returncode}: {lines[-1][:120] if lines else 'no output'})"
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(parents.get(pid, ()))
+    return out
+
+
+def run_measured(cmd: Sequence[str], name: str, env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd``; wall time, kernel peak RSS (``wait4``) and a sampled peak of the process tree."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    log_path = OUT / f"{name}.log"
+    peak = [0]
+    done = threading.Event()
+    with log_path.open("wb") as fh:
+        start = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=fh, stderr=subprocess.STDOUT, cwd=REPO,
+                                env={**os.environ, **(env or {})})
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], sum(_rss_kb(p) for p in _tree(proc.pid)))
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(wall=wall, maxrss_mb=usage.ru_maxrss / 1024, tree_peak_mb=peak[0] / 1024,
+                    returncode=proc.returncode, log=log_path)
+
+
+def kg_cmd(*args: str) -> list[str]:
+    """``kg ARGS`` with this interpreter (so the figures belong to this environment)."""
+    return [sys.executable, "-m", "kg.cli", *args]
+
+
+# -- extraction ----------------------------------------------------------------------------------
+def _rate(n: int, fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Items per second of wall time and of this process's CPU time (medians of ``repeat`` runs).
+
+    The CPU-time rate is the one to compare across runs on a busy machine: other processes
+    stretch wall time but not the CPU time this process gets.
+    """
+    walls, cpus = [], []
+    for _ in range(repeat):
+        start, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return n / statistics.median(walls), n / max(statistics.median(cpus), 1e-9)
+
+
+def bench_extraction(papers: list, workers: int, repeat: int, yake_n: int) -> dict[str, float]:
+    """Abstracts per second of the blank tokenizer, kg (1 and N processes) and YAKE."""
+    import spacy
+
+    from kg.extract import get_extractor
+
+    n = len(papers)
+    # kg reads each paper as one document, title and abstract separated by a blank line
+    texts = [f"{p.title}\n\n{p.abstract}" for p in papers]
+    res: dict[str, float] = {"n": n, "workers": workers, "repeat": repeat}
+
+    blank = spacy.blank("en")
+    list(blank.tokenizer.pipe(texts[:200]))  # warm-up, as for kg below
+    log(f"extraction: blank tokenizer on {n} papers x{repeat}")
+    res["blank"], res["blank_cpu"] = _rate(
+        n, lambda: [None for _ in blank.tokenizer.pipe(texts, batch_size=1000)], repeat)
+
+    extractor = get_extractor(())
+    list(extractor.extract_many(papers[:200]))  # pipeline construction and caches, not timed
+    log(f"extraction: kg, 1 process, {n} papers x{repeat}")
+    res["kg1"], res["kg1_cpu"] = _rate(
+        n, lambda: list(extractor.extract_many(papers, workers=1)), repeat)
+    if workers > 1:
+        log(f"extraction: kg, --workers {workers}, {n} papers x{repeat}")
+        res["kgN"], _ = _rate(
+            n, lambda: list(extractor.extract_many(papers, workers=workers)), repeat)
+    try:
+        import yake
+    except ImportError:
+        log("YAKE not installed (pip install yake) — peer comparison skipped")
+        return res
+    sample = [f"{p.title}. {p.abstract}" for p in papers[:yake_n]]
+    kw = yake.KeywordExtractor()  # its defaults: n=3, top=20, dedup 0.9
+    kw.extract_keywords(sample[0])
+    log(f"extraction: YAKE on {len(sample)} papers")
+    res["yake"], res["yake_cpu"] = _rate(
+        len(sample), lambda: [kw.extract_keywords(t) for t in sample], 1)
+    res["yake_n"] = len(sample)
+    return res
+
+
+# -- related -------------------------------------------------------------------------------------
+def bench_related(db: Path, queries: int, seed: int) -> dict[str, float]:
+    """Load the stored related index once, then time ``queries`` neighbour queries one by one."""
+    from kg import pipeline
+    from kg.store.sqlite import SQLiteStore
+
+    with SQLiteStore(db) as store:
+        start = time.perf_counter()
+        index = pipeline.load_related_index(store)
+        load = time.perf_counter() - start
+        ids = [row[0] for row in store.conn.execute("SELECT id FROM papers ORDER BY id")]
+    rng = random.Random(seed)
+    picks = [rng.choice(ids) for _ in range(queries)]
+    for pid in picks[:20]:  # first-touch costs (lazy structures, caches) are not latency
+        index.neighbours(pid, k=10)
+    times = []
+    for pid in picks:
+        start = time.perf_counter()
+        index.neighbours(pid, k=10)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {
+        "load": load,
+        "p50": times[len(times) // 2] * 1000,
+        "p95": times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)] * 1000,
+        "max": times[-1] * 1000,
+        "n": len(times),
+        "cold_id": picks[0],
+    }
+
+
+# -- one size ------------------------------------------------------------------------------------
+@dataclass
+class SizeResult:
+    """The figures for one corpus size."""
+
+    size: int
+    build: Measured | None = None
+    related: dict[str, float] = field(default_factory=dict)
+    cold: Measured | None = None
+    export: Measured | None = None
+    export_mb: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    neo4j: str = ""
+
+
+def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
+    """Build a fresh store from the corpus of ``size``, then query and export it."""
+    res = SizeResult(size)
+    path = corpus(size, args.seed)
+    db = OUT / f"store-{size}.db"
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    log(f"kg build {size} papers (--workers {args.build_workers})")
+    res.build = run_measured(
+        kg_cmd("build", str(path), "--store", str(db), "--quiet", "--backend", "sqlite",
+               "--workers", str(args.build_workers)),
+        f"build-{size}",
+    )
+    if not res.build.ok:
+        log(f"kg build {size}: {res.build.failure()}")
+        return res
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    res.counts = {
+        "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0],
+        "entities": conn.execute("SELECT count(*) FROM entities").fetchone()[0],
+        "edges": conn.execute("SELECT count(*) FROM edges").fetchone()[0],
+    }
+    conn.close()
+    log(f"kg related: {args.queries} queries on the {size} store")
+    res.related = bench_related(db, args.queries, args.seed)
+    log("kg related: one cold CLI call")
+    res.cold = run_measured(
+        kg_cmd("related", str(res.related["cold_id"]), "--store", str(db), "--json"),
+        f"related-cold-{size}",
+    )
+    log(f"kg export graphml of the {size} store")
+    target = OUT / f"export-{size}.graphml"
+    res.export = run_measured(kg_cmd("export", "graphml", str(target), "--store", str(db)),
+                              f"export-{size}")
+    if res.export.ok and target.exists():
+        res.export_mb = target.stat().st_size / 1e6
+        if not args.keep:
+            target.unlink()
+    res.neo4j = bench_neo4j(db, size)
+    return res
+
+
+def bench_neo4j(db: Path, size: int) -> str:
+    """Load the store into Neo4j and report rows/s, or say why it was skipped."""
+    if not os.environ.get("NEO4J_URI"):
+        return "skipped: NEO4J_URI is not set"
+    measured = run_measured(kg_cmd("neo4j", "load", "--store", str(db)), f"neo4j-load-{size}")
+    if not measured.ok:
+        return measured.failure()
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    rows = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+               for t in ("papers", "entities", "edges"))
+    conn.close()
+    return f"{rows / measured.wall:,.0f} rows/s ({rows:,} nodes+edges in {measured.wall:.1f} s)"
+
+
+# -- table ---------------------------------------------------------------------------------------
+def _k(size: int) -> str:
+    return f"{size // 1000}k" if size % 1000 == 0 else str(size)
+
+
+def _check(ok: bool | None) -> str:
+    return "" if ok is None else ("yes" if ok else "**no**")
+
+
+def table(ext: dict[str, float] | None, sizes: list[SizeResult], nproc: int) -> list[str]:
+    """The markdown table: figure | value | target | met."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    if ext:
+        n = int(ext["n"])
+        rows.append((f"extraction: spaCy blank tokenizer alone (floor), {n:,} papers",
+                     f"{ext['blank']:,.0f} abstracts/s (CPU time: {ext['blank_cpu']:,.0f}/s)",
+                     "", None))
+        rows.append(("extraction: kg, 1 process",
+                     f"{ext['kg1']:,.0f} abstracts/s (CPU time: {ext['kg1_cpu']:,.0f}/s)",
+                     f"≈ {TARGET_PER_CORE:,.0f}/s per core", ext["kg1_cpu"] >= TARGET_PER_CORE))
+        ratio = ext["kg1_cpu"] / ext["blank_cpu"]
+        rows.append(("extraction: kg ÷ blank tokenizer (CPU time)",
+                     f"{ratio:.1%} (wall: {ext['kg1'] / ext['blank']:.1%})", "≥ 40%",
+                     ratio >= 0.40))
+        if "kgN" in ext:
+            w = int(ext["workers"])
+            speedup = ext["kgN"] / ext["kg1"]
+            rows.append((f"extraction: kg, --workers {w} (worker start-up included)",
+                         f"{ext['kgN']:,.0f} abstracts/s ({speedup:.2f}× 1 process, wall)",
+                         "≥ 1.7× with 2 workers" if w == 2 else "",
+                         speedup >= 1.7 if w == 2 else None))
+        if "yake" in ext:
+            rows.append((f"extraction: YAKE (peer), 1 process, {int(ext['yake_n']):,} papers",
+                         f"{ext['yake']:,.0f} abstracts/s (CPU time: {ext['yake_cpu']:,.0f}/s); "
+                         f"kg is {ext['kg1_cpu'] / ext['yake_cpu']:.1f}× YAKE", "", None))
+    largest = max((s.size for s in sizes), default=0)
+    for s in sizes:
+        b = s.build
+        label = _k(s.size)
+        if b is None:
+            continue
+        if not b.ok:
+            rows.append((f"kg build, {label} papers", b.failure(), "", False))
+            continue
+        big = s.size == 100_000
+        rows.append((f"kg build, {label} papers: wall time", f"{b.wall:.1f} s",
+                     "≤ 120 s" if big else "", b.wall <= 120 if big else None))
+        mem = max(b.maxrss_mb, b.tree_peak_mb)
+        rows.append((f"kg build, {label} papers: peak memory",
+                     f"{mem:,.0f} MB" + (f" (largest process {b.maxrss_mb:,.0f} MB)"
+                                         if b.tree_peak_mb > b.maxrss_mb * 1.05 else ""),
+                     "≤ 2 GB" if big else "", mem <= 2048 if big else None))
+        rel = s.related
+        rows.append((f"kg related, {label} store: p50 / p95 of {int(rel['n']):,} queries",
+                     f"{rel['p50']:.2f} / {rel['p95']:.2f} ms (index load {rel['load']:.2f} s)",
+                     "p95 ≤ 20 ms" if big else "", rel["p95"] <= 20 if big else None))
+        if s.cold is not None:
+            rows.append((f"kg related, {label} store: one cold CLI call",
+                         f"{s.cold.wall:.2f} s" if s.cold.ok else s.cold.failure(), "",
+                         None if s.cold.ok else False))
+        if s.export is not None:
+            ex = s.export
+            rows.append((f"kg export graphml, {label} store",
+                         f"{ex.wall:.1f} s, {max(ex.maxrss_mb, ex.tree_peak_mb):,.0f} MB peak, "
+                         f"{s.export_mb:,.0f} MB file" if ex.ok else ex.failure(),
+                         "≤ 60 s" if big else "", (ex.wall <= 60 if ex.ok else False) if big
+                         else (None if ex.ok else False)))
+        if s.size == largest:
+            rows.append((f"Neo4j loader, {label} store", s.neo4j, "", None))
+    good = [s for s in sizes if s.build is not None and s.build.ok]
+    if len(good) >= 2:
+        lo, hi = good[0], good[-1]
+        span = f"{_k(lo.size)}→{_k(hi.size)}"
+        size_ratio = hi.size / lo.size
+
+        def growth(name: str, a: float, b: float, linear: bool = True) -> None:
+            g = (b / a) / size_ratio if a > 0 else float("inf")
+            rows.append((f"growth {span}: {name}", f"{g:.2f}",
+                         "near-linear (≈ 1)" if linear else "", (g <= 1.3) if linear else None))
+
+        growth("kg build wall time", lo.build.wall, hi.build.wall)
+        growth("kg build peak memory", max(lo.build.maxrss_mb, lo.build.tree_peak_mb),
+               max(hi.build.maxrss_mb, hi.build.tree_peak_mb), linear=False)
+        growth("kg related p95", lo.related["p95"], hi.related["p95"], linear=False)
+        if lo.export and hi.export and lo.export.ok and hi.export.ok:
+            growth("kg export graphml time", lo.export.wall, hi.export.wall)
+    lines = ["| figure | value | target | met |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {_check(d)} |" for a, b, c, d in rows]
+    if sizes and any(s.counts for s in sizes):
+        lines.append("")
+        lines.append("Stores built: " + "; ".join(
+            f"{_k(s.size)}: {s.counts['papers']:,} papers, {s.counts['entities']:,} concepts, "
+            f"{s.counts['edges']:,} edges" for s in sizes if s.counts))
+    return lines
+
+
+# -- profile -------------------------------------------------------------------------------------
+def profile(size: int, args: argparse.Namespace) -> None:
+    """pyinstrument profile of ``kg build`` on ``size`` papers (text, in benchmarks/out)."""
+    path = corpus(size, args.seed)
+    db = OUT / f"profile-{size}.db"
+    db.unlink(missing_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for renderer, ext in (("text", "txt"),):
+        out = OUT / f"profile-build-{size}.{ext}"
+        db.unlink(missing_ok=True)
+        log(f"pyinstrument: kg build {size} -> {out.relative_to(REPO)}")
+        subprocess.run(
+            [sys.executable, "-m", "pyinstrument", "-r", renderer, "-o", str(out),
+             "-m", "kg.cli", "build",
+             str(path), "--store", str(db), "--quiet", "--backend", "sqlite",
+             "--workers", str(args.build_workers)],
+            cwd=REPO, check=True,
+        )
+    print((OUT / f"profile-build-{size}.txt").read_text())
+
+
+# -- main ----------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table (and write it to results.md)."""
+    argv = sys.argv[1:] if argv is None else argv
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="corpus sizes, comma-separated (default 1000,10000,100000; '' for none)")
+    parser.add_argument("--quick", action="store_true", help="1k papers only (a smoke run)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="extraction processes for the multi-process figure (default 2)")
+    parser.add_argument("--build-workers", type=int, default=1,
+                        help="--workers passed to `kg build` (default 1)")
+    parser.add_argument("--extract-papers", type=int, default=10_000,
+                        help="papers in the extraction figures (default 10000)")
+    parser.add_argument("--yake-papers", type=int, default=1000,
+                        help="papers in the YAKE figure (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed runs per extraction figure; the median is reported")
+    parser.add_argument("--queries", type=int, default=1000, help="kg related queries per store")
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--skip-extraction", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the GraphML exports")
+    parser.add_argument("--profile", type=int, metavar="N",
+                        help="instead of the benchmark: profile `kg build` of N papers")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="results file (default benchmarks/results.md; "
+                        "benchmarks/out/results.md with --quick)")
+    args = parser.parse_args(argv)
+    if args.profile:
+        profile(args.profile, args)
+        return 0
+    sizes = [1000] if args.quick else sorted(int(s) for s in args.sizes.split(",") if s.strip())
+    if args.quick:
+        args.extract_papers = min(args.extract_papers, 1000)
+        args.yake_papers = min(args.yake_papers, 200)
+    info = machine_info()
+    info["load average at start"] = "%.2f %.2f %.2f" % os.getloadavg()
+    log("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+
+    ext = None
+    if not args.skip_extraction:
+        from kg.readers import read_papers
+
+        source = corpus(args.extract_papers, args.seed)
+        papers = read_papers([source]).papers[: args.extract_papers]
+        ext = bench_extraction(papers, args.workers, args.repeat, args.yake_papers)
+    results = [bench_size(size, args) for size in sizes]
+
+    info["load average at end"] = "%.2f %.2f %.2f" % os.getloadavg()
+    command = "python benchmarks/run.py" + ("" if not argv else " " + " ".join(argv))
+    lines = table(ext, results, nproc or 1)
+    print("\n".join(lines))
+    output = args.output or (OUT / "results.md" if args.quick else HERE / "results.md")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    doc = [
+        "# kg benchmark results", "",
+        f"Command: `{command}` (`kg build --workers {args.build_workers}`)", "",
+        "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()), "",
+        *lines, "",
+        "How each figure is measured: see benchmarks/README.md. Peak memory is the larger of the "
+        "kernel's peak RSS of the largest process and a 50 ms sampled sum over the process tree.",
+        "",
+    ]
+    output.write_text("\n".join(doc), encoding="utf-8")
+    log(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
