@@ -840,3 +840,55 @@ def test_readers_module_examples_run(module: str) -> None:
     name = "kg.readers" if module == "__init__" else f"kg.readers.{module}"
     outcome = doctest.testmod(importlib.import_module(name))
     assert outcome.attempted > 0 and outcome.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),
+        ("deep.jsonl", '{"title": "x"}\n{"title": ' + "[" * 100_000 + "]" * 100_000 + "}\n", None),
+        (
+            "deep.bib",
+            "@article{k, title={" + "{" * 5000 + "x" + "}" * 5000 + "}}\n",
+            "cannot parse",
+        ),
+    ],
+)
+def test_readers_deep_nesting_is_an_input_error(
+    tmp_path: Path, name: str, content: str, expected: str | None
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    if expected is None:  # JSONL: only the deep line is invalid
+        result = read_ok(path)
+        assert [p.title for p in result.papers] == ["x"]
+        assert strs(result.skipped) == [f"{path}:2: JSON nested too deeply"]
+        return
+    with pytest.raises(InputError) as info:
+        read_papers([path], skip_invalid=True)
+    assert str(info.value).startswith(f"{path}: {expected}")
+
+
+def test_readers_deeply_nested_atom_markup(tmp_path: Path) -> None:
+    path = tmp_path / "deep.xml"
+    path.write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>'
+        + "<b>" * 50_000
+        + "Deep"
+        + "</b>" * 50_000
+        + "</title><summary>Fine.</summary></entry></feed>",
+        encoding="utf-8",
+    )
+    assert [p.title for p in read_papers([path]).papers] == ["Deep"]
+
+
+def test_readers_bibtex_library_warnings_are_not_printed(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "strings.bib"
+    path.write_text(
+        '@string{venue = "A"}\n@string{venue = "B"}\n@article{k, title = {Kept}, journal = venue}\n',
+        encoding="utf-8",
+    )
+    assert [p.title for p in read_papers([path]).papers] == ["Kept"]
+    assert capfd.readouterr() == ("", "")

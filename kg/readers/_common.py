@@ -99,7 +99,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"SQLite format 3\x00", "an SQLite database"),
-    (b"BZh", "bzip2-compressed; decompress it first"),
     (b"\xfd7zXZ\x00", "xz-compressed; decompress it first"),
 )
 
@@ -141,6 +140,10 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
     binary = f"{name}: binary file, not text — {FORMAT_HINT}"
     if not data.strip():
         raise InputError(f"{name}: empty file — expected papers ({FORMAT_HINT})")
+    if re.match(rb"BZh[1-9]1AY&SY", data):
+        raise InputError(
+            f"{name}: binary file (bzip2-compressed; decompress it first), not text — {FORMAT_HINT}"
+        )
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise InputError(f"{name}: binary file ({what}), not text — {FORMAT_HINT}")

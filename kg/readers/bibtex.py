@@ -14,9 +14,11 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,6 +153,18 @@ def _clean(value: str) -> str:
     )
 
 
+@contextmanager
+def _quiet_bibtexparser() -> Iterator[None]:
+    """Keep bibtexparser's log warnings off stderr: the library never prints, the CLI does."""
+    logger = logging.getLogger("bibtexparser")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 def read_bibtex(text: str, name: str) -> Iterator[Item]:
     """Yield one raw record (or problem) per BibTeX entry.
 
@@ -185,7 +199,8 @@ def read_bibtex(text: str, name: str) -> Iterator[Item]:
         common_strings=True, ignore_nonstandard_types=False, interpolate_strings=True
     )
     try:
-        entries = bibtexparser.loads("\n".join(c.text for c in good), parser=parser).entries
+        with _quiet_bibtexparser():
+            entries = bibtexparser.loads("\n".join(c.text for c in good), parser=parser).entries
     except Exception as exc:
         raise InputError(
             f"{name}: cannot parse BibTeX ({type(exc).__name__}: {exc})"[:300]
