@@ -46,6 +46,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -140,7 +141,7 @@ def fold(word: str) -> str:
         return w[:-3] + "y"
     if len(w) > 4 and w.endswith(("ches", "shes", "xes", "sses")):
         return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ics", "ous")):
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ias", "ics", "ous")):
         return w[:-1]
     return w
 
@@ -270,6 +271,12 @@ class _Hierarchy:
     @classmethod
     def from_resources(cls, resources: Sequence[Any] | None) -> _Hierarchy:
         if resources is None:
+            return _default_hierarchy()
+        return cls._build(resources)
+
+    @classmethod
+    def _build(cls, resources: Sequence[Any] | None) -> _Hierarchy:
+        if resources is None:
             try:
                 from kg.resources import load_resources
 
@@ -298,6 +305,11 @@ class _Hierarchy:
                         nxt.append(parent)
             frontier = nxt
         return out
+
+
+@lru_cache(maxsize=1)
+def _default_hierarchy() -> _Hierarchy:
+    return _Hierarchy._build(None)
 
 
 _TYPES = tuple(EntityType)
@@ -407,6 +419,12 @@ def _pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray, rows_b: n
         sb = b[rows_b[start : start + block]]
         out[start : start + block] = np.asarray(sa.multiply(sb).sum(axis=1)).ravel()
     return out
+
+
+def _row_of(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(column indices, values) of one CSR row without scipy's slow row indexing."""
+    lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
+    return matrix.indices[lo:hi], matrix.data[lo:hi]
 
 
 def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
@@ -608,6 +626,7 @@ class RelatedIndex:
         self._row = {pid: i for i, pid in enumerate(self.ids)}
         self._vocab_ids = {t: i for i, t in enumerate(self.vocab)}
         self._feature_ids = {f: i for i, f in enumerate(self.features)}
+        self._known_keys = {f.split(":", 1)[1] for f in self.features if "|n:" in f}
         df = np.bincount(self.tf.indices, minlength=len(self.vocab)) if self.vocab else np.zeros(0)
         self._term_idf = _idf(df, n)
         self._x = _l2_rows(sp.csr_matrix(self.tf @ sp.diags(self._term_idf))) if n else self.tf
@@ -645,13 +664,16 @@ class RelatedIndex:
 
     def _rank(self, comps: dict[str, np.ndarray], k: int, exclude: int | None,
               hub: bool = True) -> list[tuple[int, dict[str, float]]]:
-        total = sum(comps.values())
+        evidence = sum(comps.values())
+        total = evidence.copy()
         if hub and self.config.hub_alpha:
             comps = {**comps, "hub": -self.config.hub_alpha * self.hub}
             total = total + comps["hub"]
+        # a paper that shares nothing with the query is not related, however the hubs fall
+        total[evidence <= 0] = -np.inf
         if exclude is not None:
             total[exclude] = -np.inf
-        k = min(k, len(total) - (exclude is not None))
+        k = min(k, int(np.isfinite(total).sum()))
         if k <= 0:
             return []
         top = np.argpartition(-total, k - 1)[:k]
@@ -673,14 +695,32 @@ class RelatedIndex:
         Raises:
             KGError: Unknown paper id.
         """
+        row = self._require(paper_id)
+        x = self._x[row]
+        ranked = self._rank(self._paper_components(row, types), k, exclude=row)
+        return [self._hit(x, row, j, parts, types) for j, parts in ranked]
+
+    def ranking(self, paper_id: str, k: int | None = None,
+                types: set[EntityType] | None = None) -> list[tuple[str, float]]:
+        """Like :meth:`neighbours` without the reasons (fast): (paper id, score), best first.
+
+        Raises:
+            KGError: Unknown paper id.
+        """
+        row = self._require(paper_id)
+        ranked = self._rank(self._paper_components(row, types), k or len(self.ids), exclude=row)
+        return [(self.ids[j], float(sum(parts.values()))) for j, parts in ranked]
+
+    def _require(self, paper_id: str) -> int:
         row = self._row.get(paper_id)
         if row is None:
             raise KGError(f'unknown paper "{paper_id}" — use an id of the fitted corpus')
+        return row
+
+    def _paper_components(self, row: int, types: set[EntityType] | None) -> dict[str, np.ndarray]:
         c, ct, _ = self._typed(types)
         e = self.embeddings[row] if self.embeddings is not None else None
-        comps = self._raw_scores(self._x[row], c[row], e, ct)
-        ranked = self._rank(comps, k, exclude=row)
-        return [self._hit(self._x[row], row, j, parts, types) for j, parts in ranked]
+        return self._raw_scores(self._x[row], c[row], e, ct)
 
     def search(self, text: str, concepts: Sequence[PaperEntity] = (), k: int = 10,
                types: set[EntityType] | None = None) -> list[RelatedHit]:
@@ -719,7 +759,7 @@ class RelatedIndex:
     def _query_concepts(self, concepts: Sequence[PaperEntity],
                         types: set[EntityType] | None) -> sp.csr_matrix:
         hierarchy = _Hierarchy.from_resources(None)
-        known = {f.split(":", 1)[1] for f in self.features if "|n:" in f}
+        known = self._known_keys
         best: dict[int, float] = {}
         for e in concepts:
             if types is not None and e.type not in types:
@@ -751,20 +791,20 @@ class RelatedIndex:
 
     def _shared_terms(self, x: sp.csr_matrix, j: int, n: int = 5) -> tuple[str, ...]:
         """The terms that contribute most to the lexical score, bigrams before their words."""
-        q = x.tocsr()
-        d = self._x[j]
-        common = np.intersect1d(q.indices, d.indices, assume_unique=True)
+        q_idx, q_val = x.indices, x.data
+        d_idx, d_val = _row_of(self._x, j)
+        common, qi, di = np.intersect1d(q_idx, d_idx, assume_unique=True, return_indices=True)
         if not len(common):
             return ()
-        qv = dict(zip(q.indices, q.data))
-        dv = dict(zip(d.indices, d.data))
+        contrib = q_val[qi] * d_val[di]
         # a shared phrase says more than its words: bigrams count double for display
-        contrib = sorted(common, key=lambda t: (
-            -qv[t] * dv[t] * (2.0 if " " in self.vocab[t] else 1.0), self.vocab[t]))
+        names = np.array([self.vocab[t] for t in common])
+        contrib = contrib * np.where(np.char.find(names, " ") >= 0, 2.0, 1.0)
+        order = np.lexsort((names, -contrib))
         chosen: list[str] = []
         covered: set[str] = set()
-        for t in contrib:
-            term = self.vocab[t]
+        for o in order:
+            term = self.vocab[common[o]]
             if term in covered:
                 continue
             chosen.append(term)
@@ -775,27 +815,39 @@ class RelatedIndex:
 
     def _shared_concepts(self, row: int | None, j: int, types: set[EntityType] | None,
                          query_entities: Sequence[PaperEntity] = ()) -> tuple[SharedConcept, ...]:
+        q_vias: dict[int, str] = {}
         if row is not None:
-            q_feats = set(self.cf[row].indices)
+            for ent in _row_of(self.paper_entities, row)[0]:
+                for f, via in self.entity_vias[ent].items():
+                    if q_vias.get(f, "same") in ("same", "alias"):
+                        q_vias[f] = via
         else:
-            q_feats = set(self._query_concepts(query_entities, types).indices)
+            hierarchy = _Hierarchy.from_resources(None)
+            for e in query_entities:
+                for f, (_, via) in _entity_features(e, self.corpus_abbrev, hierarchy,
+                                                    self._known_keys,
+                                                    self.config).items():
+                    j = self._feature_ids.get(f)
+                    if j is not None and q_vias.get(j, "same") in ("same", "alias"):
+                        q_vias[j] = via
+        q_feats = set(q_vias)
         if not q_feats:
             return ()
         found: dict[str, tuple[float, SharedConcept]] = {}
-        ents = self.paper_entities[j].indices
-        for ent in ents:
+        for ent in _row_of(self.paper_entities, j)[0]:
             ent_id, ent_type, ent_name = self.entities[ent]
             etype = EntityType(ent_type)
             if types is not None and etype not in types:
                 continue
-            feats = self.entity_features[ent]
             best: tuple[float, str] | None = None
-            for f, w in zip(feats.indices, feats.data):
+            for f, w in zip(*_row_of(self.entity_features, ent)):
                 if f not in q_feats:
                     continue
                 if types is not None and self.feature_type[f] == _ANY_TYPE:
                     continue
                 via = self.entity_vias[ent].get(int(f), "same")
+                if via in ("same", "alias") and q_vias[int(f)] not in ("same", "alias"):
+                    via = q_vias[int(f)]  # the query's broader concept or word made the match
                 strength = w * self._feature_idf[f] * (0.2 if via.startswith("word") else 1.0)
                 if best is None or strength > best[0]:
                     best = (strength, via)
@@ -905,6 +957,9 @@ class RelatedIndex:
             if not len(cands):
                 yield pid, []
                 continue
+            evidence = sum(comps.values())
+            keep = evidence > 0
+            cands, comps = cands[keep], {name: v[keep] for name, v in comps.items()}
             parts = dict(comps)
             if alpha:
                 parts["hub"] = -alpha * self.hub[cands]

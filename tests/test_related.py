@@ -1,0 +1,309 @@
+"""Tests of kg.related: hand-computed rankings, reasons, all-neighbours vs brute force, persistence."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from kg.errors import KGError
+from kg.models import EntityType, Paper, PaperEntity
+from kg.related import (
+    RelatedConfig,
+    RelatedIndex,
+    analyze,
+    find_abbreviations,
+    fold,
+    majority_abbreviations,
+)
+
+RECALL = 0.9
+
+PLAIN = RelatedConfig(title_weight=1, w_concepts=0.0, hub_alpha=0.0)
+"""Lexical cosine only: rankings that can be computed by hand."""
+
+
+def _paper(pid: str, title: str, abstract: str = "") -> Paper:
+    return Paper(id=f"paper:{pid}", title=title, abstract=abstract)
+
+
+def _method(name: str, *aliases: str, proposed: bool = False) -> PaperEntity:
+    from kg.models import entity_id
+
+    return PaperEntity(id=entity_id(EntityType.METHOD, name), type=EntityType.METHOD, name=name,
+                       aliases=aliases, proposed=proposed)
+
+
+def _task(name: str) -> PaperEntity:
+    from kg.models import entity_id
+
+    return PaperEntity(id=entity_id(EntityType.TASK, name), type=EntityType.TASK, name=name)
+
+
+@pytest.mark.parametrize(
+    ("word", "folded"),
+    [("policies", "policy"), ("Models", "model"), ("process", "process"), ("dynamics", "dynamics"),
+     ("bias", "bias"), ("approaches", "approach"), ("RL", "rl")],
+)
+def test_related_fold_plurals(word: str, folded: str) -> None:
+    assert fold(word) == folded
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We use Proximal Policy Optimization (PPO) here.", {"PPO": "Proximal Policy Optimization"}),
+        ("a mixture of experts (MoE) layer", {"MoE": "mixture of experts"}),
+        ("large language models (LLMs) are", {"LLM": "large language models"}),
+        ("results (see Table 2) and (ii) more", {}),
+    ],
+)
+def test_related_find_abbreviations(text: str, expected: dict[str, str]) -> None:
+    assert find_abbreviations(text) == expected
+
+
+def test_related_analyze_expands_acronyms_local_before_corpus() -> None:
+    corpus = {"DP": "dynamic programming"}
+    assert analyze("DP for robots", {"DP": "Diffusion Policy"}, corpus) == [
+        "diffusion", "policy", "robot"]
+    assert analyze("DP for robots", {}, corpus) == ["dynamic", "programming", "robot"]
+    assert majority_abbreviations([{"DP": "Dynamic Programming"}, {"DP": "dynamic programming"},
+                                   {"DP": "Diffusion Policy"}]) == {"DP": "dynamic programming"}
+
+
+def test_related_lexical_ranking_matches_hand_computed_cosine() -> None:
+    # Unigram + bigram tf-idf (sublinear tf, idf = ln((1+n)/(1+df)) + 1), cosine, by hand.
+    papers = [
+        _paper("q", "alpha beta"),
+        _paper("a", "alpha beta gamma"),
+        _paper("b", "alpha delta"),
+        _paper("c", "epsilon zeta"),
+    ]
+    index = RelatedIndex.fit(papers, {}, config=PLAIN, embeddings=False)
+    n = 4
+    idf = {t: math.log((1 + n) / (1 + df)) + 1 for t, df in {
+        "alpha": 3, "beta": 2, "gamma": 1, "delta": 1, "epsilon": 1, "zeta": 1,
+        "alpha beta": 2, "beta gamma": 1, "alpha delta": 1, "epsilon zeta": 1}.items()}
+
+    def vec(*terms: str) -> dict[str, float]:
+        norm = math.sqrt(sum(idf[t] ** 2 for t in terms))
+        return {t: idf[t] / norm for t in terms}
+
+    q = vec("alpha", "beta", "alpha beta")
+    a = vec("alpha", "beta", "gamma", "alpha beta", "beta gamma")
+    b = vec("alpha", "delta", "alpha delta")
+    expected_a = sum(q[t] * a.get(t, 0.0) for t in q)
+    expected_b = sum(q[t] * b.get(t, 0.0) for t in q)
+    hits = index.neighbours("paper:q", k=3)
+    assert [h.paper_id for h in hits] == ["paper:a", "paper:b"]  # c shares nothing
+    assert hits[0].score == pytest.approx(expected_a, rel=1e-5)
+    assert hits[1].score == pytest.approx(expected_b, rel=1e-5)
+    assert hits[0].components == {"lexical": pytest.approx(expected_a, rel=1e-5),
+                                  "concepts": 0.0}
+
+
+def test_related_acronym_meets_long_form() -> None:
+    papers = [
+        _paper("a", "Proximal Policy Optimization (PPO) for legged robots"),
+        _paper("b", "PPO with curriculum"),
+        _paper("c", "Curriculum design for legged robots"),
+    ]
+    index = RelatedIndex.fit(papers, {}, config=PLAIN, embeddings=False)
+    top = index.neighbours("paper:b", k=1)[0]
+    assert top.paper_id == "paper:a"
+    assert "proximal policy" in top.shared_terms
+
+
+def test_related_concepts_rank_shared_rare_concept_first() -> None:
+    # Same words everywhere; only the concepts tell the papers apart.
+    papers = [_paper(x, "a study of learning") for x in "qabc"]
+    concepts = {
+        "paper:q": [_method("Decision Transformer", proposed=True), _task("offline RL")],
+        "paper:a": [_method("Decision Transformer")],
+        "paper:b": [_task("offline RL")],
+        "paper:c": [_method("Kalman filter")],
+    }
+    cfg = RelatedConfig(w_concepts=1.0, hub_alpha=0.0, w_word=0.0, w_parent=0.0)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    hits = index.neighbours("paper:q", k=3)
+    assert [h.paper_id for h in hits] == ["paper:a", "paper:b", "paper:c"]
+    assert hits[0].components["concepts"] > hits[1].components["concepts"] > 0
+    assert hits[2].components["concepts"] == 0
+    shared = hits[0].shared_concepts
+    assert [(c.id, c.type, c.name) for c in shared] == [
+        ("method:decision-transformer", EntityType.METHOD, "Decision Transformer")]
+
+
+def test_related_soft_matching_acronym_hierarchy_and_words() -> None:
+    papers = [_paper(x, "a study of learning") for x in "qabcd"]
+    concepts = {
+        "paper:q": [_method("Diffusion Policy"), _method("PPO")],
+        "paper:a": [_method("diffusion model")],                       # broader concept
+        "paper:b": [_method("Proximal Policy Optimization", "PPO")],   # acronym <-> long form
+        "paper:c": [_method("Kalman filter")],
+        "paper:d": [_method("Sparse Diffusion Policy")],                # word-suffix hierarchy
+    }
+
+    class Entry:
+        def __init__(self, name: str, parents: tuple[str, ...]) -> None:
+            self.name, self.aliases, self.parents = name, (), parents
+
+    cfg = RelatedConfig(w_concepts=1.0, hub_alpha=0.0)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False,
+                             resources=[Entry("Diffusion Policy", ("diffusion model",))])
+    hits = {h.paper_id: h for h in index.neighbours("paper:q", k=4)}
+    assert hits["paper:c"].components["concepts"] == 0
+    for pid in ("paper:a", "paper:b", "paper:d"):
+        assert hits[pid].components["concepts"] > 0, pid
+        assert hits[pid].shared_concepts, pid
+    assert hits["paper:a"].shared_concepts[0].via == "broader: diffusion model"
+    assert hits["paper:b"].shared_concepts[0].name == "Proximal Policy Optimization"
+
+
+def test_related_types_filter_counts_only_those_types() -> None:
+    papers = [_paper(x, "a study of learning") for x in "qab"]
+    concepts = {
+        "paper:q": [_method("Decision Transformer"), _task("robot manipulation")],
+        "paper:a": [_method("Decision Transformer")],
+        "paper:b": [_task("robot manipulation")],
+    }
+    cfg = RelatedConfig(w_concepts=1.0, hub_alpha=0.0)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    hits = index.neighbours("paper:q", k=2, types={EntityType.TASK})
+    assert hits[0].paper_id == "paper:b"
+    assert hits[1].components["concepts"] == 0
+    assert all(c.type is EntityType.TASK for h in hits for c in h.shared_concepts)
+
+
+def test_related_every_hit_has_reasons_and_components_sum_to_score() -> None:
+    papers = [
+        _paper("a", "Offline reinforcement learning with diffusion policies",
+               "We train a diffusion policy on D4RL."),
+        _paper("b", "Diffusion policies for robot manipulation", "Imitation of demonstrations."),
+        _paper("c", "Offline RL benchmarks", "We compare offline reinforcement learning on D4RL."),
+        _paper("d", "Robot manipulation from language", "Language-conditioned policies."),
+        _paper("e", "Protein folding", "Structure prediction of enzymes."),
+    ]
+    concepts = {"paper:a": [_method("Diffusion Policy")], "paper:b": [_method("Diffusion Policy")]}
+    index = RelatedIndex.fit(papers, concepts, embeddings=False)
+    listed = 0
+    for pid, hits in index.all_neighbours(k=3):
+        assert hits == index.neighbours(pid, k=3)
+        for hit in hits:
+            listed += 1
+            assert hit.paper_id not in (pid, "paper:e")  # nothing in common: never listed
+            assert hit.shared_terms or hit.shared_concepts
+            assert set(hit.components) == {"lexical", "concepts", "hub"}
+            assert hit.score == pytest.approx(sum(hit.components.values()))
+    assert listed >= 8
+    assert index.neighbours("paper:e") == []
+
+
+def test_related_search_free_text() -> None:
+    papers = [
+        _paper("a", "Trust region policy optimization", "Monotonic improvement guarantees."),
+        _paper("b", "Image classification with residual networks", "Deep residual learning."),
+    ]
+    index = RelatedIndex.fit(papers, {}, embeddings=False)
+    hits = index.search("policy optimization with a trust region", k=2)
+    assert [h.paper_id for h in hits] == ["paper:a"]
+    assert "trust region" in hits[0].shared_terms
+
+
+def test_related_unknown_paper_and_duplicate_ids() -> None:
+    index = RelatedIndex.fit([_paper("a", "x y")], {}, embeddings=False)
+    with pytest.raises(KGError, match='unknown paper "paper:zz"'):
+        index.neighbours("paper:zz")
+    with pytest.raises(KGError, match="duplicate paper id"):
+        RelatedIndex.fit([_paper("a", "x"), _paper("a", "y")], {}, embeddings=False)
+
+
+def _random_corpus(n: int, seed: int, vocab: int = 60,
+                   zipf: bool = False) -> tuple[list[Paper], dict[str, list[PaperEntity]]]:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    weights = [1.0 / (i + 1) for i in range(vocab)] if zipf else None
+    names = ["Decision Transformer", "PPO", "diffusion model", "Kalman filter", "offline RL",
+             "robot manipulation", "Soft Actor-Critic", "graph neural network"]
+    papers, concepts = [], {}
+    for i in range(n):
+        papers.append(_paper(str(i), " ".join(rng.choices(words, weights, k=4)),
+                             " ".join(rng.choices(words, weights, k=rng.randint(5, 30)))))
+        concepts[f"paper:{i}"] = [_method(nm) for nm in rng.sample(names, rng.randint(0, 3))]
+    return papers, concepts
+
+
+def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> None:
+    papers, concepts = _random_corpus(120, seed=7)
+    # exact_below=0 forces the large-corpus path: sparse products in chunks, pair rescoring
+    cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    ids = [p.id for p in papers]
+    row = {pid: i for i, pid in enumerate(ids)}
+    lex = (index._x @ index._x.T).toarray() * cfg.w_lexical
+    con = (index._c @ index._c.T).toarray() * cfg.w_concepts
+    brute = lex + con
+    np.fill_diagonal(brute, -np.inf)
+    seen = 0
+    for pid, hits in index.all_neighbours(k=5):
+        r = row[pid]
+        got = [h.score for h in hits]
+        want = np.sort(brute[r])[::-1][:5]
+        assert got == pytest.approx(list(want), abs=1e-9)
+        for h in hits:
+            assert brute[r, row[h.paper_id]] == pytest.approx(h.score, abs=1e-9)
+        assert [h.paper_id for h in hits] == [h.paper_id for h in index.neighbours(pid, k=5)] or (
+            got == pytest.approx([h.score for h in index.neighbours(pid, k=5)], abs=1e-9))
+        seen += 1
+    assert seen == len(papers)
+
+
+def test_related_all_neighbours_with_pruning_keeps_most_true_neighbours() -> None:
+    # word frequencies follow Zipf's law as in real abstracts
+    papers, concepts = _random_corpus(300, seed=3, vocab=2000, zipf=True)
+    exact = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
+    pruned = RelatedIndex.fit(
+        papers, concepts, embeddings=False, resources=(),
+        config=replace(RelatedConfig(), exact_below=0, chunk=64),  # shipped pool and pruning
+    )
+    truth = {pid: {h.paper_id for h in hits} for pid, hits in exact.all_neighbours(k=10)}
+    found = {pid: {h.paper_id for h in hits} for pid, hits in pruned.all_neighbours(k=10)}
+    recall = np.mean([len(truth[p] & found[p]) / 10 for p in truth])
+    assert recall >= RECALL
+
+
+def test_related_to_bytes_round_trip_gives_identical_hits() -> None:
+    papers, concepts = _random_corpus(40, seed=11)
+    index = RelatedIndex.fit(papers, concepts, embeddings=False)
+    blob = index.to_bytes()
+    assert blob[:2] == b"PK"  # a zip (.npz) archive, loaded without pickle
+    loaded = RelatedIndex.from_bytes(blob)
+    assert loaded.config == index.config
+    for pid in ("paper:0", "paper:17", "paper:39"):
+        assert loaded.neighbours(pid, k=5) == index.neighbours(pid, k=5)
+    assert loaded.search("w1 w2 w3", concepts[papers[0].id], k=3) == index.search(
+        "w1 w2 w3", concepts[papers[0].id], k=3)
+    assert dict(loaded.all_neighbours(k=3)) == dict(index.all_neighbours(k=3))
+
+
+def test_related_from_bytes_rejects_garbage() -> None:
+    with pytest.raises(KGError, match="run `kg build` again"):
+        RelatedIndex.from_bytes(b"not an index")
+
+
+def test_related_custom_embedder_adds_embedding_component() -> None:
+    papers = [_paper("a", "alpha"), _paper("b", "beta"), _paper("c", "gamma")]
+    table = {"alpha": [1.0, 0.0], "beta": [0.0, 1.0], "gamma": [0.6, 0.8]}
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.array([table[t.split(".")[0]] for t in texts], dtype=np.float32)
+
+    cfg = RelatedConfig(w_embedding=1.0, hub_alpha=0.0)
+    index = RelatedIndex.fit(papers, {}, config=cfg, embedder=encode)
+    hits = index.neighbours("paper:a", k=2)
+    assert [h.paper_id for h in hits] == ["paper:c"]  # orthogonal embedding, no shared word
+    assert hits[0].components["embedding"] == pytest.approx(0.6, abs=1e-3)
+    assert RelatedIndex.from_bytes(index.to_bytes()).neighbours("paper:a", k=2) == hits
