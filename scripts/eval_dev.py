@@ -72,6 +72,36 @@ def group_simple(papers, extractions) -> list[PaperConcepts]:
     return out
 
 
+def speed(papers: list[Paper], repeat: int, rounds: int = 3) -> None:
+    """Abstracts per second of the extractor and of spaCy's blank tokenizer, interleaved.
+
+    The best of ``rounds`` is reported for both, so that load from other processes on a shared
+    machine hits both numbers alike.
+    """
+    import spacy
+
+    extractor = get_extractor()
+    corpus = [p.model_copy(update={"id": f"{p.id}-{i}"}) for i in range(repeat) for p in papers]
+    texts = [p.title + "\n\n" + p.abstract for p in corpus]
+    blank = spacy.blank("en")
+    list(blank.pipe(texts[: len(papers)]))
+    list(extractor.extract_many(corpus[: len(papers)]))
+    best_tok = best_ext = 0.0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _doc in blank.pipe(texts, batch_size=256):
+            pass
+        t1 = time.perf_counter()
+        for _ext in extractor.extract_many(corpus, batch_size=256):
+            pass
+        t2 = time.perf_counter()
+        best_tok = max(best_tok, len(texts) / (t1 - t0))
+        best_ext = max(best_ext, len(texts) / (t2 - t1))
+    print(f"speed over {len(texts)} abstracts (best of {rounds}, one process): "
+          f"extractor {best_ext:,.0f}/s, blank tokenizer {best_tok:,.0f}/s, "
+          f"ratio {best_ext / best_tok:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=ROOT / "examples/hf-papers-policy.txt")
@@ -79,8 +109,12 @@ def main() -> None:
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("--group", default=None)
     parser.add_argument("--simple", action="store_true", help="do not use kg.canonical")
+    parser.add_argument("--speed", type=int, default=0, metavar="N",
+                        help="also time extraction of the corpus repeated N times")
     args = parser.parse_args()
     papers = read(args.corpus)
+    if args.speed:
+        speed(papers, args.speed)
     t0 = time.perf_counter()
     extractor = get_extractor()
     t1 = time.perf_counter()

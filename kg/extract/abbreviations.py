@@ -23,6 +23,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from kg.extract.sentences import doc_text
+
 # A parenthetical without nested parentheses; 1-160 characters keeps the scan linear.
 _PAREN = re.compile(r"\(([^()\n]{1,160})\)")
 # "long form, SF" with an upper-case short form followed by a clause boundary.
@@ -279,7 +281,7 @@ class AbbreviationDetector:
     def __call__(self, doc: Doc) -> Doc:
         shorts = []
         longs = []
-        for s_start, s_end, l_start, l_end in find_abbreviations(doc.text):
+        for s_start, s_end, l_start, l_end in find_abbreviations(doc_text(doc)):
             short = doc.char_span(s_start, s_end, alignment_mode="expand")
             long = doc.char_span(l_start, l_end, alignment_mode="expand")
             if short is None or long is None:

@@ -91,7 +91,7 @@ class Extractor:
         Returns:
             Its :class:`~kg.models.Extraction`.
         """
-        doc = self.nlp(_doc_text(paper.title, paper.abstract))
+        doc = self.nlp(self._make_doc(_doc_text(paper.title, paper.abstract)))
         return self._to_extraction(doc, paper.id, len(paper.title))
 
     def extract_many(
@@ -108,13 +108,16 @@ class Extractor:
             One :class:`~kg.models.Extraction` per paper, in the order of ``papers``.
         """
         meta: list[tuple[str, int]] = []
+        n_process = max(1, int(workers))
 
-        def texts() -> Iterator[str]:
+        def texts() -> Iterator[str | Doc]:
             for paper in papers:
                 meta.append((paper.id, len(paper.title)))
-                yield _doc_text(paper.title, paper.abstract)
+                text = _doc_text(paper.title, paper.abstract)
+                # In-process, hand over Docs that already know their text (Doc.text re-joins
+                # every token); worker processes receive plain strings.
+                yield text if n_process > 1 else self._make_doc(text)
 
-        n_process = max(1, int(workers))
         docs = self.nlp.pipe(texts(), batch_size=batch_size, n_process=n_process)
         for i, doc in enumerate(docs):
             paper_id, title_len = meta[i]
@@ -129,18 +132,25 @@ class Extractor:
         Returns:
             An :class:`~kg.models.Extraction` with ``paper_id`` ``"text"``.
         """
-        doc = self.nlp(_doc_text("", text))
+        doc = self.nlp(self._make_doc(_doc_text("", text)))
         return self._to_extraction(doc, "text", 0)
+
+    def _make_doc(self, text: str) -> Doc:
+        doc = self.nlp.make_doc(text)
+        doc.user_data["kg_text"] = text
+        return doc
 
     def _to_extraction(self, doc: Doc, paper_id: str, title_len: int) -> Extraction:
         """The boundary: spaCy spans and user data become plain records."""
-        text = doc.text
+        text = doc.user_data.pop("kg_text", None) or doc.text
         offset = title_len + len(_SEP)
         sentences = [tuple(s) for s in doc.user_data.get("kg_sentences", [])]
         spans = doc.spans
 
+        found = doc.user_data.get("kg_patterns") or {}
+
         def plain(key: str) -> list[tuple[int, int, str]]:
-            return [(s.start_char, s.end_char, s.label_) for s in spans.get(key, [])] if key in spans else []
+            return [tuple(item) for item in found.get(key, ())]  # type: ignore[misc]
 
         gazetteer = [
             (s.start_char, s.end_char, s.label_, s.kb_id_) for s in spans["kg_gazetteer"]
@@ -156,10 +166,10 @@ class Extractor:
             sentences,
             gazetteer,
             abbrevs,
-            plain("kg_names"),
-            plain("kg_typed"),
-            plain("kg_proposed"),
-            [(s, e) for s, e, _ in plain("kg_title_tasks")],
+            plain("names"),
+            plain("typed"),
+            plain("proposed"),
+            [(s, e) for s, e, _ in plain("title_tasks")],
             self.generic,
         )
         sent_starts = [s for s, _ in sentences]

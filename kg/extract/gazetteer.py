@@ -1,8 +1,8 @@
 """Gazetteer matching over the curated resources (spaCy ``PhraseMatcher``).
 
 Names written in lower or title case match case-insensitively (``attr="LOWER"``); names with
-inner capitals or digits ("MuJoCo", "GPT-4", "MATH") match case-sensitively, so the dataset MATH
-does not fire on "math reasoning". Plural forms are added for every name. Where matches overlap,
+inner capitals or digits ("MuJoCo", "GPT-4", "MATH") must match with their case, so the dataset
+MATH does not fire on "math reasoning". Plural forms are added for every name. Where matches overlap,
 the longest wins.
 
 Example:
@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -45,9 +46,10 @@ def case_sensitive(form: str) -> bool:
     Returns:
         True for "PPO", "MuJoCo", "GPT-4", "MATH"; False for "Transformer", "policy gradient".
     """
-    return any(ch.isupper() for ch in form[1:]) or (
-        any(ch.isdigit() for ch in form) and len(form) <= 6
-    )
+    for word in form.replace("-", " ").split():
+        if any(ch.isupper() for ch in word[1:]):
+            return True
+    return any(ch.isdigit() for ch in form) and len(form) <= 6
 
 
 def plural_forms(form: str) -> tuple[str, ...]:
@@ -75,54 +77,67 @@ def _type_value(entry_type: object) -> str:
 
 def build_matchers(
     nlp: Language, entries: Sequence[object], skip: Iterable[str] = ()
-) -> tuple[PhraseMatcher, PhraseMatcher]:
-    """Build the (case-insensitive, case-sensitive) phrase matchers for ``entries``.
+) -> tuple[PhraseMatcher, dict[str, frozenset[str]]]:
+    """Build the phrase matcher for ``entries``.
+
+    One ``LOWER`` matcher holds every form (one pass over the text); forms that must match with
+    their case are listed per entry so that :func:`match_gazetteer` can check them.
 
     Args:
-        nlp: The pipeline whose tokenizer and vocab are used.
+        nlp: The pipeline whose vocab is used.
         entries: Objects with ``name``, ``type`` and ``aliases`` (e.g. ``ResourceEntry``).
         skip: Lower-cased forms never to match (generic terms).
 
     Returns:
-        Two matchers; the match id of a pattern is the index of its entry in ``entries``.
+        The matcher (match id = index of the entry in ``entries``) and, per match id, the
+        case-sensitive forms and the lower-cased forms that may match in any case.
     """
     skipped = set(skip)
-    lower = PhraseMatcher(nlp.vocab, attr="LOWER")
-    exact = PhraseMatcher(nlp.vocab, attr="ORTH")
-    lower_forms: dict[str, list[str]] = {}
-    exact_forms: dict[str, list[str]] = {}
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    forms_of: dict[str, list[str]] = {}
+    allowed: dict[str, set[str]] = {}
     for index, entry in enumerate(entries):
         key = str(index)
         for form in (entry.name, *entry.aliases):  # type: ignore[attr-defined]
             if len(form) < 2 or form.lower() in skipped:
                 continue
-            target = exact_forms if case_sensitive(form) else lower_forms
-            target.setdefault(key, []).extend(plural_forms(form))
-    for forms, matcher in ((lower_forms, lower), (exact_forms, exact)):
-        keys = list(forms)
-        flat = [f for k in keys for f in forms[k]]
-        docs = iter(nlp.tokenizer.pipe(flat))
-        for k in keys:
-            matcher.add(k, [next(docs) for _ in forms[k]])
-    return lower, exact
+            for variant in plural_forms(form):
+                forms_of.setdefault(key, []).append(variant)
+                allowed.setdefault(key, set()).add(
+                    variant if case_sensitive(form) else "\0" + variant.lower()
+                )
+    # A separate tokenizer (same vocab, same rules) tokenizes the patterns: filling the pipeline
+    # tokenizer's cache with tens of thousands of pattern strings makes it several times slower.
+    tokenizer = spacy.blank(nlp.lang, vocab=nlp.vocab).tokenizer
+    keys = list(forms_of)
+    docs = iter(tokenizer.pipe([f for k in keys for f in forms_of[k]]))
+    for k in keys:
+        matcher.add(k, [next(docs) for _ in forms_of[k]])
+    return matcher, {k: frozenset(v) for k, v in allowed.items()}
 
 
 def match_gazetteer(
-    doc: Doc, matchers: tuple[PhraseMatcher, PhraseMatcher], entries: Sequence[object]
+    doc: Doc,
+    matcher: tuple[PhraseMatcher, dict[str, frozenset[str]]],
+    entries: Sequence[object],
 ) -> list[tuple[int, int, str, str]]:
     """Longest non-overlapping gazetteer matches in ``doc``.
 
     Args:
         doc: A tokenized document.
-        matchers: From :func:`build_matchers`.
-        entries: The same entries the matchers were built from.
+        matcher: From :func:`build_matchers`.
+        entries: The same entries the matcher was built from.
 
     Returns:
         ``(start_char, end_char, type, canonical_name)`` in text order.
     """
+    phrase_matcher, allowed = matcher
     spans = []
-    for matcher in matchers:
-        spans.extend(matcher(doc, as_spans=True))
+    for span in phrase_matcher(doc, as_spans=True):
+        ok = allowed.get(span.label_, frozenset())
+        text = span.text
+        if text in ok or "\0" + text.lower() in ok:
+            spans.append(span)
     found = []
     for span in filter_spans(spans):
         entry = entries[int(span.label_)]
@@ -144,7 +159,7 @@ class Gazetteer:
         self.name = name
         self.nlp = nlp
         self.entries: Sequence[object] = ()
-        self.matchers: tuple[PhraseMatcher, PhraseMatcher] | None = None
+        self.matchers: tuple[PhraseMatcher, dict[str, frozenset[str]]] | None = None
 
     def set_entries(self, entries: Sequence[object], skip: Iterable[str] = ()) -> None:
         """Build the matchers for ``entries`` (called once by the extractor)."""

@@ -17,17 +17,19 @@ from urllib.parse import urlsplit
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from kg.extract.sentences import doc_text
+
 _TLDS = (
     "com|org|net|io|ai|dev|edu|gov|info|page|app|xyz|site|tech|science|ml|uk|de|fr|cn|jp|"
     "ch|ca|au|nl|eu|ly|tv|cc|kr|ru|sg|se|es|pl"
 )
-# Scheme URLs, www. hosts, or bare host names ending in a known TLD followed by a path or a
-# boundary. Character classes without nested quantifiers keep matching linear.
-_URL = re.compile(
-    r"(?:https?://|ftp://|www\.)[^\s<>\"'()\[\]{}]+"
-    r"|(?<![\w@./-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})\.)+(?:" + _TLDS + r")"
-    r"(?![A-Za-z0-9-])(?:[/:?#][^\s<>\"'()\[\]{}]*)?",
-)
+# Scheme / www. URLs; bare host names are found from their ".tld" (a literal start lets the regex
+# engine skip ahead) and extended backwards. Character classes without nested quantifiers keep
+# matching linear.
+_SCHEME_URL = re.compile(r"(?:https?://|ftp://|www\.|HTTPS?://|WWW\.)[^\s<>\"'()\[\]{}]+")
+_TLD = re.compile(r"\.(?:" + _TLDS + r")(?![A-Za-z0-9-])")
+_HOST_BEFORE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+_PATH_AFTER = re.compile(r"[/:?#][^\s<>\"'()\[\]{}]*")
 _TRAILING = ".,;:!?'\"*"
 _CODE_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"})
 _VIDEO_HOSTS = frozenset({"youtube.com", "youtu.be", "vimeo.com", "bilibili.com"})
@@ -161,12 +163,30 @@ def find_links(text: str) -> list[tuple[int, int, str, str]]:
     """
     if "." not in text:
         return []
+    raw_spans: list[tuple[int, int]] = []
+    if "://" in text or "www." in text or "WWW." in text:
+        for match in _SCHEME_URL.finditer(text):
+            raw_spans.append(match.span())
+    for tld in _TLD.finditer(text):
+        dot = tld.start()
+        if any(s <= dot < e for s, e in raw_spans):
+            continue
+        host = _HOST_BEFORE.search(text, max(0, dot - 200), dot)
+        if host is None:
+            continue
+        start = host.start()
+        if start > 0 and text[start - 1] in "@/.-_":
+            continue
+        end = tld.end()
+        path = _PATH_AFTER.match(text, end)
+        if path:
+            end = path.end()
+        raw_spans.append((start, end))
     found = []
-    for match in _URL.finditer(text):
-        raw = strip_trailing(match.group())
+    for start, end in sorted(raw_spans):
+        raw = strip_trailing(text[start:end])
         if not raw or "." not in raw:
             continue
-        start = match.start()
         found.append((start, start + len(raw), normalize_url(raw), link_kind(raw)))
     return found
 
@@ -179,5 +199,5 @@ class LinkDetector:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.user_data["kg_links"] = find_links(doc.text)
+        doc.user_data["kg_links"] = find_links(doc_text(doc))
         return doc

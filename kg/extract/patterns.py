@@ -1,15 +1,16 @@
 """Pattern rules for names no resource list holds, proposed names, typed heads and title tasks.
 
-All rules are compiled regular expressions over the raw text (fast, offsets exact); the spaCy
-component :class:`PatternMatcher` stores their results as span groups:
+All rules work on the raw text with ``str`` methods and anchored regular expressions (fast,
+offsets exact); the spaCy component :class:`PatternMatcher` stores their results as plain
+``(start, end, label)`` tuples in ``doc.user_data["kg_patterns"]``:
 
-* ``kg_names``      acronyms, CamelCase and letter/digit names (DPPO, SimpleAR, pi2vec, GPT-4);
+* ``names``      acronyms, CamelCase and letter/digit names (DPPO, SimpleAR, pi2vec, GPT-4);
                     label = a type when a suffix or head noun says so, else ``unknown``;
-* ``kg_typed``      "the X benchmark/dataset/environment/suite/simulator", lists after
+* ``typed``      "the X benchmark/dataset/environment/suite/simulator", lists after
                     "benchmarks such as ..." (label = type by the head noun);
-* ``kg_proposed``   names the paper introduces ("we propose X", "X, a novel ...", title "X: ...");
+* ``proposed``   names the paper introduces ("we propose X", "X, a novel ...", title "X: ...");
                     label = type suggested by the context (``unknown`` if none);
-* ``kg_title_tasks`` task phrases of the title ("... for Robot Manipulation").
+* ``title_tasks`` task phrases of the title ("... for Robot Manipulation").
 
 Example:
     >>> from kg.extract.patterns import find_name_tokens
@@ -22,8 +23,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+from spacy.attrs import IDX, IS_ALPHA, IS_DIGIT, IS_LOWER, IS_PUNCT, IS_SPACE, IS_TITLE, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from kg.extract.sentences import doc_text
 
 UNKNOWN = "unknown"
 
@@ -32,7 +37,7 @@ UNKNOWN = "unknown"
 _NAME = re.compile(
     r"(?<![\w\-./@])[A-Za-z0-9][a-z0-9]*(?:-[A-Za-z][a-z0-9]*)*[A-Z0-9][\w\-.+]*"
 )
-_NUMBERLIKE = re.compile(r"^(?:\d+(?:[.,]\d+)*[A-Za-z]{0,2}|[IVX]+|\d+(?:st|nd|rd|th)|[A-Z]\d?|\d+-\w+)$")
+_NUMBERLIKE = re.compile(r"^(?:\d+(?:[.,]\d+)*[A-Za-z]{0,2}|[IVX]+|\d+(?:st|nd|rd|th)|[A-Z]\d?|\d+-\w+|v\d+(?:\.\d+)*)$")
 _STOP_NAMES = frozenset(
     """AI ML NLP CV RL DL GPU GPUs CPU CPUs TPU TPUs API APIs SOTA MDP MDPs POMDP POMDPs IID KL ODE
     ODEs PDE PDEs SDE SDEs US USA UK EU RGB RGB-D FPS URL PhD NP PAC OOD AUC ROC FLOPs FLOP CNN-based
@@ -129,6 +134,24 @@ _NOT_TASK_WORDS = frozenset(
 )
 
 
+_CAP_START = re.compile(r"[A-Z0-9][\w.+\-]*")
+_HAS_INNER_CAP = re.compile(r"[A-Za-z0-9][a-z0-9]*[A-Z]")
+
+
+def _is_name_like(token: str) -> bool:
+    """Inner capital in some hyphen part (SimpleAR, Med-PRM, iLQR) or a letter-digit mix."""
+    for part in token.split("-"):
+        if len(part) > 1 and _HAS_INNER_CAP.match(part):
+            return True
+    has_digit = any(ch.isdigit() for ch in token)
+    return has_digit and any(ch.isalpha() for ch in token)
+
+
+_PUNCT = "()[]{},;:!?\"'\u201c\u201d\u2018\u2019"
+_PUNCT_ALL = _PUNCT + ".-"
+_FLAG_ATTRS = [IS_ALPHA, IS_LOWER, IS_TITLE, IS_PUNCT, IS_SPACE, IS_DIGIT, IDX, LENGTH]
+
+
 def find_name_tokens(text: str) -> list[tuple[int, int]]:
     """Tokens that look like names: acronyms, inner capitals, letter-digit mixes.
 
@@ -139,19 +162,101 @@ def find_name_tokens(text: str) -> list[tuple[int, int]]:
         ``(start, end)`` offsets; numbers, units ("7B", "3D"), roman numerals and generic acronyms
         (AI, GPU, MDP, ...) are left out.
     """
-    found = []
-    for match in _NAME.finditer(text):
-        token = match.group()
-        end = match.end()
-        while token and token[-1] in ".-+":
-            token = token[:-1]
-            end -= 1
-        if len(token) < 2 or _NUMBERLIKE.match(token) or token in _STOP_NAMES:
+    found: list[tuple[int, int]] = []
+    pos = 0
+    # str.split and str.islower run in C; only the few words with capitals or digits reach the
+    # Python checks (a regex scan over every character is several times slower).
+    for word in text.split():
+        if word.islower():
+            # Lower-case words are names only with a digit (pi2vec, o1).
+            if word.isalpha():
+                continue
+            core = word.strip(_PUNCT_ALL)
+            if core.isalpha() or not core or not any(ch.isdigit() for ch in core):
+                continue
+        if len(word) < 2:
             continue
-        if token.endswith("s") and token[:-1] in _STOP_NAMES:
+        core = word.strip(_PUNCT)
+        if len(core) < 2 or (core[0].isupper() and core[1:].islower()):
             continue
-        found.append((match.start(), end))
+        at = text.find(core, pos)
+        if at < 0:
+            continue
+        pos = at + len(core)
+        _add_word(core, at, found)
     return found
+
+
+def name_tokens_from_doc(doc: Doc, text: str) -> list[tuple[int, int]]:
+    """:func:`find_name_tokens` using the token flags spaCy already computed (vectorized).
+
+    Only tokens that are neither lower-case words, title-case words, punctuation, spaces nor plain
+    numbers are looked at; adjacent pieces without space between them ("Med", "-", "PRM") are
+    joined back into one word.
+
+    Args:
+        doc: The tokenized document.
+        text: ``doc.text``.
+
+    Returns:
+        The same offsets as ``find_name_tokens(text)`` would give.
+    """
+    if len(doc) == 0:
+        return []
+    flags = doc.to_array(_FLAG_ATTRS)
+    alpha, lower, title, punct, space, digit = (flags[:, i].astype(bool) for i in range(6))
+    plain = (alpha & (lower | title)) | punct | space | digit
+    found: list[tuple[int, int]] = []
+    last_end = -1
+    n = len(text)
+    for i in np.flatnonzero(~plain).tolist():
+        start = int(flags[i, 6])
+        if start < last_end:
+            continue
+        end = start + int(flags[i, 7])
+        # Re-join the whitespace-delimited word the token belongs to.
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        while end < n and not text[end].isspace():
+            end += 1
+        last_end = end
+        word = text[start:end]
+        core = word.strip(_PUNCT)
+        if len(core) < 2:
+            continue
+        _add_word(core, start + word.find(core), found)
+    return found
+
+
+def _add_word(core: str, at: int, found: list[tuple[int, int]]) -> None:
+    if "/" in core:
+        offset = 0
+        for part in core.split("/"):
+            _add_name(part, at + offset, found)
+            offset += len(part) + 1
+    else:
+        _add_name(core, at, found)
+
+
+def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
+    if "(" in token or ")" in token or "@" in token or "://" in token:
+        return
+    if token.endswith(("'s", "\u2019s")):
+        token = token[:-2]
+    while token and token[-1] in ".-+":
+        token = token[:-1]
+    while token and token[0] in "-.":
+        token = token[1:]
+        start += 1
+    if "." in token and not any(ch.isdigit() for ch in token.split(".", 1)[1][:1]):
+        return  # "x.Com", "e.G" - not a name (decimals like "Llama-3.1" are kept)
+    if len(token) < 2 or not _is_name_like(token):
+        return
+    if _NUMBERLIKE.match(token) or token in _STOP_NAMES:
+        return
+    if token.endswith("s") and token[:-1] in _STOP_NAMES:
+        return
+    found.append((start, start + len(token)))
 
 
 def type_by_form(name: str) -> str:
@@ -203,6 +308,44 @@ def _head_type(word: str) -> str:
     return "dataset" if word.startswith(("corp", "data", "coll")) else "benchmark"
 
 
+_HEAD_WORDS = ("benchmark", "dataset", "environment", "suite", "simulator", "corpus", "corpora",
+               "testbed", "leaderboard", "games")
+_LIST_MARKERS = ("such as ", "including ", "e.g. ", "e.g., ", "like ", "namely ", "i.e., ", ": ")
+_LIST_HEAD_BEFORE = re.compile(
+    r"\b(benchmarks?|datasets?|environments?|suites?|simulators?|corpora|games|testbeds?|domains|"
+    r"tasks)\s*[(,]?\s*$"
+)
+_VERSION = re.compile(r"^(?:\d[\w.]*|v\d[\w.]*)$")
+
+
+def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | None:
+    """The run of capitalised / name-like words ending at ``pos`` (spaces before ``pos`` skipped).
+
+    "the Arcade Learning Environment" -> "Arcade Learning Environment"; "Atari 2600" keeps the
+    number after a capitalised word.
+    """
+    end = pos
+    while end > 0 and text[end - 1] == " ":
+        end -= 1
+    words = text[max(0, end - 80) : end].split(" ")
+    taken: list[str] = []
+    for word in reversed(words):
+        if not word or len(taken) >= max_words:
+            break
+        if word[-1] in ",;:.)(" or word[0] in "(\"'":
+            break
+        if word[0].isupper() or _is_name_like(word) or (_VERSION.match(word) and not taken):
+            taken.append(word)
+        else:
+            break
+    while taken and (_VERSION.match(taken[-1]) or taken[-1].lower() in _GENERIC_CAPS):
+        taken.pop()
+    if not taken:
+        return None
+    length = len(" ".join(reversed(taken)))
+    return end - length, end
+
+
 def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
     """Names typed by a head noun or a list introduction.
 
@@ -216,39 +359,46 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
         ``(start, end, type)`` offsets.
     """
     found: list[tuple[int, int, str]] = []
-    lowered_hit = ("enchmark" in text or "ataset" in text or "nvironment" in text
-                   or "uite" in text or "imulator" in text or "orpus" in text or "ames" in text
-                   or "estbed" in text or "orpora" in text)
-    if not lowered_hit:
-        return found
-    for match in _TYPED_HEAD.finditer(text):
-        name = match.group(1)
-        first = name.split(None, 1)[0]
-        if first.lower() in _GENERIC_CAPS:
-            # "The MuJoCo benchmark" -> drop a sentence-initial article-like word.
-            rest = name[len(first):].lstrip()
-            if not rest:
-                continue
-            start = match.start(1) + (len(name) - len(rest))
-            name = rest
-        else:
-            start = match.start(1)
-        found.append((start, start + len(name), _head_type(match.group(2).lower())))
-    for match in _LIST_INTRO.finditer(text):
-        head = match.group(1).lower()
-        type_ = "benchmark" if head in ("domains", "tasks") else _head_type(head)
-        pos = match.end()
-        for _ in range(8):
-            item = _LIST_ITEM.match(text, pos)
-            if not item:
-                break
-            if item.group(1).split(None, 1)[0].lower() not in _GENERIC_CAPS:
-                found.append((item.start(1), item.end(1), type_))
-            sep = _LIST_SEP.match(text, item.end())
-            if not sep or sep.end() == item.end():
-                break
-            pos = sep.end()
+    for head in _HEAD_WORDS:
+        for form in (head, head.capitalize()):
+            pos = text.find(form)
+            while pos >= 0:
+                if pos > 1 and text[pos - 1] == " ":
+                    span = _name_before(text, pos - 1)
+                    if span is not None:
+                        end = span[1]
+                        if form[0].isupper():
+                            # "Arcade Learning Environment": the head is part of the name.
+                            end = pos + len(form)
+                            while end < len(text) and text[end].isalpha():
+                                end += 1
+                        found.append((span[0], end, _head_type(head)))
+                pos = text.find(form, pos + len(form))
+    for marker in _LIST_MARKERS:
+        pos = text.find(marker)
+        while pos >= 0:
+            intro = _LIST_HEAD_BEFORE.search(text, max(0, pos - 30), pos)
+            if intro:
+                head = intro.group(1).lower()
+                type_ = "benchmark" if head in ("domains", "tasks") else _head_type(head)
+                found.extend(_list_items(text, pos + len(marker), type_))
+            pos = text.find(marker, pos + len(marker))
     return found
+
+
+def _list_items(text: str, pos: int, type_: str) -> list[tuple[int, int, str]]:
+    items = []
+    for _ in range(8):
+        item = _LIST_ITEM.match(text, pos)
+        if not item:
+            break
+        if item.group(1).split(None, 1)[0].lower() not in _GENERIC_CAPS:
+            items.append((item.start(1), item.end(1), type_))
+        sep = _LIST_SEP.match(text, item.end())
+        if not sep or sep.end() == item.end():
+            break
+        pos = sep.end()
+    return items
 
 
 _GENERIC_CAPS = frozenset(
@@ -273,6 +423,17 @@ def _name_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
     return pos, pos + len(name)
 
 
+_VERBS = ("propose", "introduce", "present", "develop", "design", "devise", "formulate",
+          "contribute", "release", "build", "construct", "curate", "create", "call", "name", "term",
+          "dub", "offer")
+_VERB_ENDINGS = frozenset({"", "s", "d", "ed", "es"})
+_SUBJECT_BEFORE = re.compile(
+    r"(?:\b[Ww]e|\b[Tt]his (?:paper|work|study|article|letter|report)|\b[Oo]ur (?:paper|work)|"
+    r"\b[Hh]ere)(?:,?\s+[\w\-]+){0,3}?,?\s+$"
+)
+_APPOSITIVE_MARKERS = (", a ", ", an ", " -- a ", " -- an ", " \u2014 a ", ": a ", ", the first ")
+
+
 def find_proposals(
     text: str, sentences: list[tuple[int, int]], title_len: int = 0
 ) -> list[tuple[int, int, str]]:
@@ -295,11 +456,13 @@ def find_proposals(
     if title_name:
         found.append(title_name)
     sent_ends = [e for _, e in sentences]
-    for verb in _PROPOSE.finditer(text):
-        limit = _sentence_end(sent_ends, verb.end(), len(text))
-        clause_limit = min(limit, verb.end() + 220)
-        pos = _DESCRIPTOR.match(text, verb.end()).end()
+    for verb_end in _verb_positions(text):
+        limit = _sentence_end(sent_ends, verb_end, len(text))
+        clause_limit = min(limit, verb_end + 220)
+        pos = _DESCRIPTOR.match(text, verb_end).end()
         span = _name_at(text, pos, clause_limit)
+        if span is not None and _MODIFIER_AFTER.match(text, span[1]):
+            span = None  # "a novel ERL algorithm, X": ERL modifies a noun, X is the name
         if span is None or not _looks_like_name(text[span[0] : span[1]]):
             span = None
             for naming in _NAMING.finditer(text, pos, clause_limit):
@@ -308,15 +471,63 @@ def find_proposals(
                     span = cand
                     break
         if span:
-            found.append((span[0], span[1], _proposal_type(text, span, verb.end())))
-    if ", a" in text or ", an" in text or " -- a" in text:
-        for name in _CAPRUN.finditer(text):
-            if not _APPOSITIVE.match(text, name.end()):
-                continue
-            span = _name_at(text, name.start(), name.end())
-            if span and _looks_like_name(text[span[0] : span[1]]) and span[0] >= title_len:
-                found.append((span[0], span[1], _proposal_type(text, span, span[0])))
+            found.append((span[0], span[1], _proposal_type(text, span, verb_end)))
+    for marker in (" called ", " named ", " dubbed ", " termed ", " coined ", "(called ", "(named "):
+        pos = text.find(marker)
+        while pos >= 0:
+            end = pos + len(marker)
+            span = _name_at(text, end, min(len(text), end + 120))
+            if span and _looks_like_name(text[span[0] : span[1]]):
+                k = max(0, _sentence_start(sentences, pos))
+                sentence = text[k:pos].lower()
+                if "we " in sentence or "our " in sentence or "this paper" in sentence or "this work" in sentence:
+                    found.append((span[0], span[1], _proposal_type(text, span, k)))
+            pos = text.find(marker, end)
+    for marker in _APPOSITIVE_MARKERS:
+        pos = text.find(marker, title_len)
+        while pos >= 0:
+            if _APPOSITIVE.match(text, pos):
+                name_end = pos
+                if text[pos - 1 : pos] == ")":
+                    # "X (ABC), a novel ...": the name stands before the parenthesis.
+                    name_end = text.rfind("(", max(0, pos - 40), pos)
+                span = _name_before(text, name_end, 8) if name_end > 0 else None
+                if span and _looks_like_name(text[span[0] : span[1]]) and span[0] >= title_len:
+                    found.append((span[0], span[1], _proposal_type(text, span, span[0])))
+            pos = text.find(marker, pos + len(marker))
     return found
+
+
+_MODIFIER_AFTER = re.compile(
+    r"[ \t]+(?!(?:which|that|to|for|as|and|or|with|in|on|by|is|are|was|from|of|via|using|"
+    r"based|where|whose|at|under|into|can|could|will|than|the|a|an|we)\b)[a-z]"
+)
+
+
+def _sentence_start(sentences: list[tuple[int, int]], pos: int) -> int:
+    start = 0
+    for s, _ in sentences:
+        if s > pos:
+            break
+        start = s
+    return start
+
+
+def _verb_positions(text: str) -> list[int]:
+    """End offsets of proposal verbs that have "we" / "this paper" as subject."""
+    ends = []
+    for verb in _VERBS:
+        pos = text.find(verb)
+        while pos >= 0:
+            end = pos + len(verb)
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            if pos > 0 and text[pos - 1] == " " and text[pos + len(verb) : end] in _VERB_ENDINGS:
+                if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos):
+                    ends.append(end)
+            pos = text.find(verb, end)
+    ends.sort()
+    return ends
 
 
 def _looks_like_name(name: str) -> bool:
@@ -332,12 +543,12 @@ def _looks_like_name(name: str) -> bool:
 
 def _proposal_type(text: str, span: tuple[int, int], verb_end: int) -> str:
     name = text[span[0] : span[1]]
-    form = type_by_form(name)
-    if form != UNKNOWN:
-        return form
     context = type_by_context(text, span[1])
     if context != UNKNOWN:
         return context
+    form = type_by_form(name)
+    if form != UNKNOWN:
+        return form
     # "we present a new benchmark, X" -> the descriptor between the verb and the name.
     between = text[verb_end : span[0]].lower()
     for word in re.findall(r"[a-z]+", between):
@@ -464,7 +675,7 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
 
 @Language.factory("kg_patterns")
 class PatternMatcher:
-    """spaCy component: span groups ``kg_names``, ``kg_typed``, ``kg_proposed``, ``kg_title_tasks``.
+    """spaCy component: ``doc.user_data["kg_patterns"]`` = {names, typed, proposed, title_tasks}.
 
     Needs ``doc.user_data["kg_sentences"]`` (from ``kg_sentences``) and reads the title length
     from ``doc.user_data["kg_title_len"]`` when set, else from the first blank line.
@@ -474,28 +685,23 @@ class PatternMatcher:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         title_len = title_length(text)
         sentences = doc.user_data.get("kg_sentences") or []
         names = []
-        for start, end in find_name_tokens(text):
+        for start, end in name_tokens_from_doc(doc, text):
             label = type_by_form(text[start:end])
             if label == UNKNOWN:
                 label = type_by_context(text, end)
             names.append((start, end, label))
-        groups = {
-            "kg_names": names,
-            "kg_typed": find_typed_heads(text),
-            "kg_proposed": find_proposals(text, sentences, title_len),
-            "kg_title_tasks": [(s, e, "task") for s, e in find_title_tasks(text, title_len)],
+        # Plain tuples (not spans): the offsets are exact characters, and plain data is cheap
+        # to build and survives multiprocessing.
+        doc.user_data["kg_patterns"] = {
+            "names": names,
+            "typed": find_typed_heads(text),
+            "proposed": find_proposals(text, sentences, title_len),
+            "title_tasks": [(s, e, "task") for s, e in find_title_tasks(text, title_len)],
         }
-        for key, items in groups.items():
-            spans = []
-            for start, end, label in items:
-                span = doc.char_span(start, end, label=label, alignment_mode="expand")
-                if span is not None:
-                    spans.append(span)
-            doc.spans[key] = spans
         return doc
 
 

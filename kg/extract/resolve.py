@@ -88,12 +88,13 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
         candidates,
         key=lambda c: (-c.length, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
     )
-    taken: list[tuple[int, int]] = []
+    size = max((c.end for c in candidates), default=0)
+    taken = bytearray(size)
     kept = []
     for cand in ranked:
-        if any(cand.start < e and s < cand.end for s, e in taken):
+        if taken.find(1, cand.start, cand.end) >= 0:
             continue
-        taken.append((cand.start, cand.end))
+        taken[cand.start : cand.end] = b"\x01" * (cand.end - cand.start)
         kept.append(cand)
     kept.sort(key=lambda c: c.start)
     return kept
