@@ -287,7 +287,7 @@ def run_query(name: str, params: Mapping[str, Any], store: Any) -> QueryResult:
     return QueryResult(name, query.columns, [list(r) for r in rows])
 
 
-# -- embedded implementations ------------------------------------------------------------------------
+# -- embedded implementations --------------------------------------------------------------
 Embedded = Callable[[sqlite3.Connection, dict[str, Any]], list[list[Any]]]
 
 
@@ -312,7 +312,8 @@ def _papers_by_concept(conn: sqlite3.Connection, p: dict[str, Any]) -> list[list
     low = needle.lower()
     ids = [
         eid for eid, name, aliases in conn.execute("SELECT id, name, aliases FROM entities")
-        if eid == needle or name.lower() == low or any(a.lower() == low for a in json.loads(aliases))
+        if eid == needle or name.lower() == low
+        or any(a.lower() == low for a in json.loads(aliases))
     ]
     if not ids:
         return []

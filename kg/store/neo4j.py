@@ -249,7 +249,9 @@ def _await_indexes(tx: Any, seconds: int) -> None:
     tx.run(AWAIT_INDEXES, {"seconds": seconds}).consume()
 
 
-def _read_rows(tx: Any, statement: str, params: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+def _read_rows(
+    tx: Any, statement: str, params: dict[str, Any]
+) -> tuple[list[str], list[list[Any]]]:
     result = tx.run(statement, params)
     columns = list(result.keys())
     rows = [list(record.values()) for record in result]
@@ -302,7 +304,8 @@ class Neo4jSettings:
         values = {k: v if v is not None else env.get(_ENV[k]) or None for k, v in given.items()}
         if not values["password"]:
             raise StoreError(
-                "NEO4J_PASSWORD is not set — export it (see docker/.env.example) or pass --password"
+                "NEO4J_PASSWORD is not set — export it (see docker/.env.example) "
+                "or pass --password"
             )
         return cls(
             uri=values["uri"] or DEFAULT_URI,
@@ -398,7 +401,8 @@ class Neo4jStore:
         return cls(settings, batch_size=batch_size)
 
     def __repr__(self) -> str:
-        return f"Neo4jStore(uri={self.uri!r}, username={self.username!r}, database={self.database!r})"
+        return (f"Neo4jStore(uri={self.uri!r}, username={self.username!r}, "
+                f"database={self.database!r})")
 
     def __enter__(self) -> Neo4jStore:
         return self
@@ -533,7 +537,7 @@ class Neo4jStore:
             return session.execute_read(_read_rows, statement, dict(params or {}))
 
 
-# -- entry points for the CLI -----------------------------------------------------------------------
+# -- entry points for the CLI ---------------------------------------------------------------
 def init_schema(
     uri: str | None = None,
     username: str | None = None,
