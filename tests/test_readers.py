@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg.errors import InputError
+from kg.models import slug
 from kg.readers import FORMATS, Problem, ReadResult, detect_format, read_papers
 from kg.readers._common import (
     clean_text,
@@ -887,8 +888,26 @@ def test_readers_bibtex_library_warnings_are_not_printed(
 ) -> None:
     path = tmp_path / "strings.bib"
     path.write_text(
-        '@string{venue = "A"}\n@string{venue = "B"}\n@article{k, title = {Kept}, journal = venue}\n',
+        '@string{venue = "A"}\n@string{venue = "B"}\n'
+        "@article{k, title = {Kept}, journal = venue}\n",
         encoding="utf-8",
     )
     assert [p.title for p in read_papers([path]).papers] == ["Kept"]
     assert capfd.readouterr() == ("", "")
+
+
+def test_readers_long_titles_sharing_a_slug_prefix_stay_apart(tmp_path: Path) -> None:
+    stem = "A Unified Framework for Offline Reinforcement Learning with Diffusion Policies and"
+    path = tmp_path / "long.jsonl"
+    path.write_text(
+        json.dumps({"title": f"{stem} Value Guidance", "abstract": "First."})
+        + "\n"
+        + json.dumps({"title": f"{stem} Reward Shaping", "abstract": "Second."})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = read_papers([path])
+    first, second = result.papers
+    assert first.id == "paper:" + slug(f"{stem} Value Guidance")[:80]
+    assert second.id.startswith(first.id + "-") and len(second.id) == len(first.id) + 9
+    assert result.warnings == []

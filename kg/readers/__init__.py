@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,24 +79,34 @@ class _Deduplicator:
     def __init__(self) -> None:
         self.seen: dict[tuple[str, str], tuple[Paper, str]] = {}
 
-    def check(self, paper: Paper, location: str) -> tuple[Paper, str, str] | None:
+    def check(self, paper: Paper, location: str) -> tuple[Paper, tuple[Paper, str, str] | None]:
+        """Register ``paper``; return it (id made unique if needed) and the duplicate it repeats.
+
+        The duplicate is ``(first paper, its location, the key they share)``, or None.
+        """
+        derived = paper.id == make_paper_id(None, paper.arxiv_id, paper.title, paper.abstract)
+        tkey = ("title", title_key(paper.title)) if paper.title else None
+        slug_clash = derived and not paper.arxiv_id and ("id", paper.id) in self.seen
+        if slug_clash and tkey and tkey not in self.seen:
+            # Different titles whose slugs share the first 80 characters: keep both papers.
+            digest = hashlib.sha1(tkey[1].encode("utf-8")).hexdigest()[:8]
+            paper = paper.model_copy(update={"id": f"{paper.id}-{digest}"})
         # The most telling key is named in the warning: an id the user gave beats a title match,
         # but an id derived from the title or arXiv id says nothing new.
-        derived = paper.id == make_paper_id(None, paper.arxiv_id, paper.title, paper.abstract)
         keys = [("arXiv id", paper.arxiv_id)] if paper.arxiv_id else []
         if not derived:
             keys.append(("id", paper.id))
-        if paper.title:
-            keys.append(("title", title_key(paper.title)))
+        if tkey:
+            keys.append(tkey)
         if derived:
             keys.append(("id", paper.id))
         for key in keys:
             if key in self.seen:
                 first, first_location = self.seen[key]
-                return first, first_location, key[0]
+                return paper, (first, first_location, key[0])
         for key in keys:
             self.seen[key] = (paper, location)
-        return None
+        return paper, None
 
 
 def _same_content(a: Paper, b: Paper) -> bool:
@@ -148,12 +159,12 @@ def read_papers(
                 result.skipped.append(Problem(name, item.line, str(exc)))
                 continue
             result.warnings.extend(Problem(name, item.line, message) for message in built.warnings)
-            duplicate = dedup.check(built.paper, location)
+            paper, duplicate = dedup.check(built.paper, location)
             if duplicate is None:
-                result.papers.append(built.paper)
+                result.papers.append(paper)
                 continue
             first, first_location, key = duplicate
-            if not _same_content(first, built.paper):
+            if not _same_content(first, paper):
                 result.warnings.append(
                     Problem(
                         name,
