@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import QueryError
-from kg.models import RelationType
+from kg.models import EntityType, RelationType
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 """Where the ``.cypher`` files live (``queries/`` at the repository root)."""
@@ -58,6 +58,8 @@ _PARAM = re.compile(
     r"\s*(?P<name>[A-Za-z_]\w*)\s*:\s*(?P<type>str|int|float|bool)"
     r"(?:\s*=\s*(?P<default>\"(?:[^\"\\]|\\.)*\"|[^,\s]+))?\s*(?:,|$)"
 )
+_CHOICES: dict[str, tuple[str, ...]] = {"type": tuple(t.value for t in EntityType)}
+"""Allowed values of parameters by name (a misspelt type would silently match nothing)."""
 _HEADER = re.compile(r"^//\s*(name|description|params|columns):\s?(.*)$")
 _YEAR = re.compile(r"[0-9]{4}")
 _LINE_BREAK = re.compile("[\n\r\u0085\u2028\u2029]")  # what Java's regex '.' never matches
@@ -146,8 +148,15 @@ class NamedQuery:
                 )
             else:
                 bound[param.name] = param.default
-            if param.type == "int" and bound[param.name] is not None and bound[param.name] < 0:
+            value = bound[param.name]
+            if param.type == "int" and value is not None and value < 0:
                 raise QueryError(f"query {self.name}: parameter {param.name} must be >= 0")
+            choices = _CHOICES.get(param.name)
+            if choices and value is not None and value not in choices:
+                raise QueryError(
+                    f"query {self.name}: parameter {param.name} must be one of "
+                    f"{', '.join(choices)} (got {value!r})"
+                )
         return bound
 
     def signature(self) -> str:

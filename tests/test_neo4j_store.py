@@ -542,6 +542,12 @@ def test_neo4j_store_missing_password_is_an_error() -> None:
         Neo4jSettings.from_env(environ={"NEO4J_URI": "bolt://h:7687"})
 
 
+def test_neo4j_store_is_a_graph_store() -> None:
+    from kg.store.base import GraphStore
+
+    assert isinstance(Neo4jStore(settings(), driver=FakeDriver()), GraphStore)
+
+
 def test_neo4j_store_repr_and_batch_size() -> None:
     store = Neo4jStore(settings(), driver=FakeDriver())
     assert PASSWORD not in repr(store) and URI in repr(store)

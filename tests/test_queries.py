@@ -9,6 +9,7 @@ KG_NEO4J_TEST_WIPE=1 to let the test clear it).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -359,11 +360,17 @@ def test_queries_header_is_complete(query: Any) -> None:
     assert query.description and query.columns
     assert "$" not in query.description
     # Every declared parameter is used, and every $parameter is declared.
-    import re
-
     used = set(re.findall(r"\$([A-Za-z_]\w*)", query.cypher))
     assert used == {p.name for p in query.params}
     assert not re.search(r"^//\s*(name|description|params|columns):", query.cypher, re.M)
+
+
+@pytest.mark.parametrize("query", list_queries(), ids=lambda q: q.name)
+def test_queries_file_holds_one_statement(query: Any) -> None:
+    body = "\n".join(l for l in query.cypher.splitlines() if not l.lstrip().startswith("//"))
+    assert ";" not in body.rstrip().rstrip(";")
+    assert body.lstrip().split()[0] in ("MATCH", "CALL", "WITH")
+    assert not re.search(r"\b(CREATE|MERGE|DELETE|SET|REMOVE)\b", body)  # read-only
 
 
 def test_queries_list_is_sorted_with_descriptions() -> None:
@@ -392,6 +399,8 @@ def test_queries_bind_types_and_defaults() -> None:
     ("related_papers", {"paper_id": "x", "limit": "-1"},
      "query related_papers: parameter limit must be >= 0"),
     ("related_papers", {"paper_id": None}, "query related_papers: parameter paper_id must not be null"),
+    ("top_concepts", {"type": "methods"}, "query top_concepts: parameter type must be one of "
+                                          "method, dataset, benchmark, task, repo (got 'methods')"),
 ])
 def test_queries_bad_parameters_are_one_line_errors(sqlite_store: SQLiteStore, name: str,
                                                     params: dict[str, Any], message: str) -> None:
