@@ -911,3 +911,20 @@ def test_readers_long_titles_sharing_a_slug_prefix_stay_apart(tmp_path: Path) ->
     assert first.id == "paper:" + slug(f"{stem} Value Guidance")[:80]
     assert second.id.startswith(first.id + "-") and len(second.id) == len(first.id) + 9
     assert result.warnings == []
+
+
+def test_readers_unicode_line_separators_inside_records_are_not_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "raw.jsonl"
+    record = {"title": "Raw\u2028Separator", "abstract": "Next\x85line and form\x0cfeed."}
+    path.write_text(
+        json.dumps(record, ensure_ascii=False) + "\n" + json.dumps({"title": "Two"}) + "\n",
+        encoding="utf-8",
+    )
+    result = read_papers([path])
+    assert [(p.title, p.abstract, p.source) for p in result.papers] == [
+        ("Raw Separator", "Next line and form feed.", f"{path}:1"),
+        ("Two", "", f"{path}:2"),
+    ]
+    page = tmp_path / "mac.txt"
+    page.write_bytes(b"Old Mac Title\rAn abstract with old line ends. It has two sentences.\r")
+    assert [p.title for p in read_papers([page]).papers] == ["Old Mac Title"]

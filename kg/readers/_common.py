@@ -219,6 +219,17 @@ def read_input(path: str | Path) -> tuple[str, bytes]:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
+def split_lines(text: str) -> list[str]:
+    """Split on line ends only (LF, CRLF, or CR in old Mac files).
+
+    Unlike ``str.splitlines`` this keeps U+2028, U+0085 and form feeds inside a line: JSON may
+    hold them raw inside a string, and they are not line ends of the file.
+    """
+    if "\n" not in text and "\r" in text:
+        return text.split("\r")
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
 def line_starts(text: str) -> list[int]:
     """Offsets where each line of ``text`` starts (for offset -> line number lookups)."""
     starts = [0]

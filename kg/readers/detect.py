@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from kg.errors import InputError
-from kg.readers._common import FIELD_NAMES, FORMATS, decode_bytes, read_input
+from kg.readers._common import FIELD_NAMES, FORMATS, decode_bytes, read_input, split_lines
 
 _EXTENSIONS = {
     ".jsonl": "jsonl",
@@ -101,7 +101,7 @@ def detect_format(path: str | Path, text: str | None = None) -> str:
     by_content = sniff_format(text)
     if by_extension is None or by_extension == "hf-text":
         return by_content or "hf-text"
-    if by_extension == "json" and by_content == "jsonl" and len(text.strip().splitlines()) == 1:
+    if by_extension == "json" and by_content == "jsonl" and len(split_lines(text.strip())) == 1:
         return "json"  # one object on one line is a JSON document too; the extension decides
     if by_content is not None and any({by_extension, by_content} <= family for family in _FAMILIES):
         return by_content

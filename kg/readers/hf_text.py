@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kg.readers._common import Item, RawRecord
+from kg.readers._common import Item, RawRecord, split_lines
 
 # Whole lines that are page chrome (compared case-insensitively after stripping).
 _CHROME_LINE = re.compile(
@@ -89,7 +89,7 @@ def read_hf_text(text: str, name: str) -> Iterator[Item]:
         RawRecord items with ``title``/``abstract`` and the title's line number.
     """
     lines: list[tuple[int, str]] = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(split_lines(text), 1):
         line = strip_glued_chrome(raw.strip())
         if line and not is_chrome(line):
             lines.append((number, line))

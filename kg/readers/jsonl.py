@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from kg.readers._common import Item, Problem, RawRecord, map_fields, type_name
+from kg.readers._common import Item, Problem, RawRecord, map_fields, split_lines, type_name
 
 
 def read_jsonl(text: str, name: str) -> Iterator[Item]:
@@ -25,7 +25,7 @@ def read_jsonl(text: str, name: str) -> Iterator[Item]:
         RawRecord for each JSON object line; Problem for lines that are not JSON objects
         (a cut-off last line is reported as truncated).
     """
-    lines = text.splitlines()
+    lines = split_lines(text)
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for index, line in enumerate(lines):
         if not line.strip():
