@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Fuzz every kg reader with hypothesis-generated input and report what broke.
 
-Three kinds of input per format (and for format detection): arbitrary bytes, format-like text
-assembled from syntax fragments, and mutations (byte flips, cuts, splices, duplications) of the
-real-format fixtures in tests/fixtures. A failure is any exception other than InputError, an
-InputError message that is not one line naming the file, or a paper that breaks the reader's
-guarantees (empty id, control characters, duplicate ids). Inputs slower than --slow seconds are
-listed too.
+Four kinds of input per format (and for format detection): arbitrary bytes, format-like text
+assembled from syntax fragments, mutations (byte flips, cuts, splices, duplications) of the
+real-format fixtures in tests/fixtures, and well-formed files of random records (hostile field
+values: HTML, LaTeX, control characters, wrong types, empty strings). A failure is any exception
+other than InputError, an InputError message that is not one line naming the file, or a paper
+that breaks the reader's guarantees (empty id, control characters, duplicate ids). Inputs slower
+than --slow seconds are listed too.
 
 Usage:
     python scripts/fuzz_readers.py 20000            # 20000 inputs in total
@@ -104,6 +105,76 @@ PIECES = [
     "\u2028",
 ]
 UNWANTED = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+FIELDS = ["title", "abstract", "summary", "id", "url", "arxiv_id", "authors", "published", "year"]
+VALUE_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.sampled_from(PIECES), max_size=8).map("".join),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "2409.00588v2",
+            "https://arxiv.org/abs/1707.06347",
+            "htp:/x",
+            "2024-13-01",
+            "Schulman, John and Wolski, Filip",
+            "<b>PPO</b> &amp; {\\'e}",
+        ]
+    ),
+)
+JSON_VALUE = st.one_of(
+    VALUE_TEXT,  # strings three times as often as other types: most records should be readable
+    VALUE_TEXT,
+    VALUE_TEXT,
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+    st.lists(VALUE_TEXT, max_size=3),
+    st.dictionaries(VALUE_TEXT, VALUE_TEXT, max_size=2),
+)
+RECORDS = st.lists(st.dictionaries(st.sampled_from(FIELDS), JSON_VALUE, max_size=6), max_size=6)
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render(fmt: str | None, records: list[dict[str, object]]) -> bytes:
+    """Write ``records`` as a syntactically valid file of format ``fmt`` (JSONL when None)."""
+    import csv
+    import io
+    import json
+
+    text_records = [
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in r.items()} for r in records
+    ]
+    if fmt in (None, "jsonl"):
+        out = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    elif fmt == "json":
+        out = json.dumps({"papers": records}, ensure_ascii=False)
+    elif fmt in ("csv", "tsv"):
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, delimiter="," if fmt == "csv" else "\t")
+        writer.writeheader()
+        writer.writerows(text_records)
+        out = buf.getvalue()
+    elif fmt == "atom":
+        entries = "".join(
+            "<entry>" + "".join(f"<{k}>{_xml_escape(v)}</{k}>" for k, v in r.items()) + "</entry>"
+            for r in text_records
+        )
+        out = f'<feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'
+    elif fmt == "bibtex":
+        out = "".join(
+            f"@article{{key{i},\n"
+            + "".join(f"  {k} = {{{v.replace('{', '').replace('}', '')}}},\n" for k, v in r.items())
+            + "}\n"
+            for i, r in enumerate(text_records)
+        )
+    else:  # hf-text
+        out = "".join(f"{r.get('title', '')}\n{r.get('abstract', '')}\n" for r in text_records)
+    return out.encode("utf-8", "surrogatepass")
 
 
 def mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
@@ -226,14 +297,20 @@ def _fuzz_format(
     def by_mutation(index: int, ops: list[tuple[int, int, int]]) -> None:
         run_one(stats, path, fmt, mutate(seeds[index], ops), f"{label}/mutant", slow)
 
-    for run in (by_bytes, by_text, by_mutation):
+    @seed(seed_value)
+    @cfg
+    @given(RECORDS)
+    def by_records(records: list[dict[str, object]]) -> None:
+        run_one(stats, path, fmt, render(fmt, records), f"{label}/records", slow)
+
+    for run in (by_bytes, by_text, by_mutation, by_records):
         run()
 
 
 def fuzz(total: int, seed_value: int, slow: float) -> Stats:
     stats = Stats()
     formats: list[str | None] = [*FORMATS, None]
-    kinds = ("bytes", "text", "mutant")
+    kinds = ("bytes", "text", "mutant", "records")
     per_run = max(1, total // (len(formats) * len(kinds)))
     tmp = Path(tempfile.mkdtemp(prefix="kg-fuzz-"))
     cfg = settings(
@@ -267,6 +344,7 @@ def main() -> int:
     print(f"inputs tried: {stats.tried} in {elapsed:.1f}s (seed {args.seed})")
     print(f"failures: {len(stats.failures)}")
     print(f"slow inputs (> {args.slow}s): {len(stats.slow)}")
+    print("outcomes per read (every input is read twice: skip_invalid on and off):")
     for outcome, count in sorted(stats.outcomes.items()):
         print(f"  {outcome}: {count}")
     kinds = Counter((label, message.split(":")[0]) for label, message, _, _ in stats.failures)
