@@ -30,8 +30,7 @@ _PAREN = re.compile(r"\(([^()\n]{1,160})\)")
 # "long form, SF" with an upper-case short form followed by a clause boundary.
 _COMMA_SHORT = re.compile(r",\s+([A-Z][A-Za-z0-9\-]{1,9})(?=[\s,.;:)]|$)")
 _WORD = re.compile(r"\S+")
-# Where a long form may not extend back across.
-_CLAUSE_STOP = re.compile(r"[.;:!?\n()\[\]]\s|[;:\n()\[\]]")
+_LAST_WORD = re.compile(r"(?<![A-Za-z0-9\-])[A-Za-z0-9\-]+$")
 _LEADING_WORDS = re.compile(
     r"^(?:(?:the|a|an|our|their|its|this|these|that|we|of|to|and|or|with|by|using|use|uses|"
     r"called|named|termed|dubbed|in|on|for|as|is|are|via|from)\s+)+",
@@ -92,12 +91,17 @@ def best_long_form(short: str, long: str) -> int | None:
     return long.rfind(" ", 0, l_i + 1) + 1
 
 
+_CLAUSE_MARKS = (". ", "; ", ": ", "? ", "! ", ";", ":", "\n", "(", ")", "[", "]")
+
+
 def _clause_start(text: str, end: int, limit: int) -> int:
     """Start of the clause that ends at ``end`` (no further back than ``limit`` characters)."""
     lo = max(0, end - limit)
     start = lo
-    for match in _CLAUSE_STOP.finditer(text, lo, end):
-        start = match.end()
+    for mark in _CLAUSE_MARKS:
+        pos = text.rfind(mark, lo, end)
+        if pos >= 0 and pos + len(mark) > start:
+            start = pos + len(mark)
     return start
 
 
@@ -230,17 +234,19 @@ def find_abbreviations(text: str) -> list[tuple[int, int, int, int]]:
             # Reverse direction: "PPO (Proximal Policy Optimization)".
             if first_stripped.count(" ") < 1:
                 continue
-            before = text[: match.start()].rstrip()
-            word = re.search(r"[A-Za-z0-9\-]+$", before)
+            # Only the last few characters: a "$"-anchored search scans from the window start.
+            before = text[max(0, match.start() - 24) : match.start()].rstrip()
+            word = _LAST_WORD.search(before)
             if not word or not is_short_form(word.group()):
                 continue
             short = word.group()
+            short_start = match.start() - len(text[max(0, match.start() - 24) : match.start()]) + word.start()
             offset = best_long_form(short, first_stripped)
             # The whole parenthetical must be the definition, not just its tail.
             if offset is None or offset != 0 or not _valid_pair(short, first_stripped):
                 continue
             l_start = inner_start + lead_ws
-            found.append((word.start(), word.end(), l_start, l_start + len(first_stripped)))
+            found.append((short_start, short_start + len(short), l_start, l_start + len(first_stripped)))
     if ", " in text:
         for match in _COMMA_SHORT.finditer(text):
             short = match.group(1)

@@ -22,10 +22,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import spacy
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
-from spacy.util import filter_spans
+
+from kg.extract.sentences import doc_text
+
+
+_OFFSET_ATTRS = [IDX, LENGTH]
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ def match_gazetteer(
     doc: Doc,
     matcher: tuple[PhraseMatcher, dict[str, frozenset[str]]],
     entries: Sequence[object],
+    text: str | None = None,
 ) -> list[tuple[int, int, str, str]]:
     """Longest non-overlapping gazetteer matches in ``doc``.
 
@@ -127,23 +133,39 @@ def match_gazetteer(
         doc: A tokenized document.
         matcher: From :func:`build_matchers`.
         entries: The same entries the matcher was built from.
+        text: ``doc.text`` if already known.
 
     Returns:
         ``(start_char, end_char, type, canonical_name)`` in text order.
     """
     phrase_matcher, allowed = matcher
-    spans = []
-    for span in phrase_matcher(doc, as_spans=True):
-        ok = allowed.get(span.label_, frozenset())
-        text = span.text
-        if text in ok or "\0" + text.lower() in ok:
-            spans.append(span)
+    matches = phrase_matcher(doc)
+    if not matches:
+        return []
+    if text is None:
+        text = doc.text
+    offsets = doc.to_array(_OFFSET_ATTRS)
+    strings = doc.vocab.strings
+    hits = []
+    for match_id, start, end in matches:
+        s_char = int(offsets[start, 0])
+        e_char = int(offsets[end - 1, 0] + offsets[end - 1, 1])
+        key = strings[match_id]
+        ok = allowed.get(key, frozenset())
+        surface = text[s_char:e_char]
+        if surface in ok or "\0" + surface.lower() in ok:
+            hits.append((s_char, e_char, key))
+    # Longest first; among equal lengths the earlier entry (curated before derived) wins.
+    hits.sort(key=lambda h: (h[0] - h[1], int(h[2]), h[0]))
+    taken = bytearray(len(text))
     found = []
-    for span in filter_spans(spans):
-        entry = entries[int(span.label_)]
-        found.append(
-            (span.start_char, span.end_char, _type_value(entry.type), entry.name)  # type: ignore[attr-defined]
-        )
+    for s_char, e_char, key in hits:
+        if taken.find(1, s_char, e_char) >= 0:
+            continue
+        taken[s_char:e_char] = b"\x01" * (e_char - s_char)
+        entry = entries[int(key)]
+        found.append((s_char, e_char, _type_value(entry.type), entry.name))  # type: ignore[attr-defined]
+    found.sort()
     return found
 
 
@@ -169,7 +191,8 @@ class Gazetteer:
     def __call__(self, doc: Doc) -> Doc:
         spans = []
         if self.matchers is not None:
-            for start, end, type_, canonical in match_gazetteer(doc, self.matchers, self.entries):
+            text = doc_text(doc)
+            for start, end, type_, canonical in match_gazetteer(doc, self.matchers, self.entries, text):
                 span = doc.char_span(start, end, label=type_, kb_id=canonical)
                 if span is not None:
                     spans.append(span)

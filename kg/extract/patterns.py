@@ -215,10 +215,10 @@ def name_tokens_from_doc(doc: Doc, text: str) -> list[tuple[int, int]]:
             continue
         end = start + int(flags[i, 7])
         # Re-join the whitespace-delimited word the token belongs to.
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        while end < n and not text[end].isspace():
-            end += 1
+        start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+        stop = text.find(" ", end)
+        newline = text.find("\n", end, stop if stop >= 0 else n)
+        end = newline if newline >= 0 else (stop if stop >= 0 else n)
         last_end = end
         word = text[start:end]
         core = word.strip(_PUNCT)
