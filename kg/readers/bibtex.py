@@ -26,11 +26,12 @@ import bibtexparser
 from bibtexparser.bparser import BibTexParser
 
 from kg.errors import InputError
-from kg.readers._common import Item, Problem, RawRecord, parse_arxiv_id
+from kg.readers._common import Item, Problem, RawRecord, clean_text, parse_arxiv_id
 
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*([{(])[ \t]*([^,\s{}()]*)", re.M)
 _NOT_ENTRIES = ("comment", "string", "preamble")
 _ESCAPED_BRACE = re.compile(r"\\[{}]")
+_BRACE = re.compile(r"[{}]")
 _ACCENTS = {
     "'": "\u0301",
     "`": "\u0300",
@@ -107,22 +108,20 @@ def _chunks(text: str) -> list[_Chunk]:
 def _brace_problem(chunk: _Chunk) -> str | None:
     """Why an entry's braces do not balance, or None when they do."""
     body = _ESCAPED_BRACE.sub("  ", chunk.text)  # same length, so offsets map to lines
-    paren_delimited = (
-        _ENTRY_START.match(body) is not None and _ENTRY_START.match(body).group(2) == "("
-    )
+    start = _ENTRY_START.match(body)
+    paren_delimited = start is not None and start.group(2) == "("
     depth = 0
-    for offset, ch in enumerate(body):
-        if ch == "{":
+    for brace in _BRACE.finditer(body):
+        offset = brace.start()
+        if brace.group() == "{":
             depth += 1
-        elif ch == "}":
-            depth -= 1
-            closed_early = (
-                depth == 0 and not paren_delimited and _FIELD_AFTER.match(body, offset + 1)
-            )
-            if depth < 0 or closed_early:
-                return f'an extra "}}" on line {chunk.line + body.count(chr(10), 0, offset)}'
-            if depth == 0 and not paren_delimited:
-                return None  # text after the closing brace is a BibTeX comment
+            continue
+        depth -= 1
+        closed_early = depth == 0 and not paren_delimited and _FIELD_AFTER.match(body, offset + 1)
+        if depth < 0 or closed_early:
+            return f'an extra "}}" on line {chunk.line + body.count(chr(10), 0, offset)}'
+        if depth == 0 and not paren_delimited:
+            return None  # text after the closing brace is a BibTeX comment
     return f'{depth} "{{" not closed' if depth > 0 else None
 
 
@@ -202,8 +201,9 @@ def read_bibtex(text: str, name: str) -> Iterator[Item]:
         with _quiet_bibtexparser():
             entries = bibtexparser.loads("\n".join(c.text for c in good), parser=parser).entries
     except Exception as exc:
+        reason = clean_text(f"{type(exc).__name__}: {exc}")[:200]
         raise InputError(
-            f"{name}: cannot parse BibTeX ({type(exc).__name__}: {exc})"[:300]
+            f"{name}: cannot parse BibTeX ({reason}) — check the file's syntax"
         ) from None
     parsed = iter(entries)
     pending = next(parsed, None)
