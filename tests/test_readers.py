@@ -928,3 +928,13 @@ def test_readers_unicode_line_separators_inside_records_are_not_line_ends(tmp_pa
     page = tmp_path / "mac.txt"
     page.write_bytes(b"Old Mac Title\rAn abstract with old line ends. It has two sentences.\r")
     assert [p.title for p in read_papers([page]).papers] == ["Old Mac Title"]
+
+
+def test_readers_atom_paper_titled_error_is_not_an_api_error(tmp_path: Path) -> None:
+    path = tmp_path / "feed.xml"
+    path.write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>http://arxiv.org/abs/2101.00001v1</id>'
+        "<title>Error</title><summary>A paper about errors.</summary></entry></feed>",
+        encoding="utf-8",
+    )
+    assert [(p.id, p.title) for p in read_papers([path]).papers] == [("paper:2101.00001", "Error")]

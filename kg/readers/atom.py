@@ -84,7 +84,8 @@ def read_atom(text: str, name: str) -> Iterator[Item]:
             f"{where}: malformed XML ({reason}, column {column}) — fix the file"
         ) from None
     except (ValueError, RecursionError) as exc:
-        raise InputError(f"{name}: malformed XML ({exc}) — fix the file") from None
+        reason = clean_text(str(exc))[:200]
+        raise InputError(f"{name}: malformed XML ({reason}) — fix the file") from None
     if _local(root.tag) == "entry":
         entries = [root]
     elif _local(root.tag) == "feed":
@@ -105,7 +106,9 @@ def _entry_record(entry: Element, line: int | None, name: str) -> Item:
     raw_id = (_text(entry, "id") or "").strip()
     title = _text(entry, "title")
     summary = _text(entry, "summary")
-    if "arxiv.org/api/errors" in raw_id or (title or "").strip().lower() == "error":
+    arxiv_id = parse_arxiv_id(raw_id) if raw_id else None
+    titled_error = (title or "").strip().lower() == "error" and arxiv_id is None
+    if "arxiv.org/api/errors" in raw_id or titled_error:
         detail = clean_text(summary or raw_id) or "unknown error"
         return Problem(
             name, line, f"arXiv API error entry: {detail} — fix the query that produced the feed"
@@ -114,7 +117,6 @@ def _entry_record(entry: Element, line: int | None, name: str) -> Item:
         "title": ("title", title),
         "abstract": ("summary", summary if summary is not None else _text(entry, "content")),
     }
-    arxiv_id = parse_arxiv_id(raw_id) if raw_id else None
     if arxiv_id:
         fields["arxiv_id"] = ("id", arxiv_id)
     url = None
