@@ -171,6 +171,7 @@ class Extractor:
             plain("proposed"),
             [(s, e) for s, e, _ in plain("title_tasks")],
             self.generic,
+            [(start, end) for start, end, _, _ in doc.user_data.get("kg_links", [])],
         )
         sent_starts = [s for s, _ in sentences]
         mentions = []

@@ -37,12 +37,20 @@ UNKNOWN = "unknown"
 _NAME = re.compile(
     r"(?<![\w\-./@])[A-Za-z0-9][a-z0-9]*(?:-[A-Za-z][a-z0-9]*)*[A-Z0-9][\w\-.+]*"
 )
-_NUMBERLIKE = re.compile(r"^(?:\d+(?:[.,]\d+)*[A-Za-z]{0,2}|[IVX]+|\d+(?:st|nd|rd|th)|[A-Z]\d?|\d+-\w+|v\d+(?:\.\d+)*)$")
+_NUMBERLIKE = re.compile(r"^(?:\d+(?:[.,]\d+)*[A-Za-z]{0,2}|[IVX]+|\d+(?:st|nd|rd|th)|[A-Z]\d?|\d+-\w+|v\d+(?:\.\d+)*|\d+[x×]\d+)$")
 _STOP_NAMES = frozenset(
     """AI ML NLP CV RL DL GPU GPUs CPU CPUs TPU TPUs API APIs SOTA MDP MDPs POMDP POMDPs IID KL ODE
     ODEs PDE PDEs SDE SDEs US USA UK EU RGB RGB-D FPS URL PhD NP PAC OOD AUC ROC FLOPs FLOP CNN-based
     LLM-based RL-based II III IV VI VII XL XXL IoT HCI AGI QA IR MT ASR TTS OCR NER TD-based DoF
     DOF KPI KPIs SQL JSON XML HTML CSV GDP CO2 COVID-19 COVID AIME PDF LaTeX GitHub TL DR TL;DR""".split()
+)
+_STOP_NAMES_UPPER = frozenset(n.upper() for n in _STOP_NAMES)
+_AFFIXES = frozenset(
+    """like type based style driven tuning simulated guided free aware specific level wise scale
+    sized parameter parameters size generated augmented conditioned inspired powered enabled
+    only compatible friendly agnostic dependent independent centric oriented induced regularized
+    constrained informed labeled labelled annotated trained finetuned tuned initialized variant
+    variants version versions family series model models agent agents policy policies""".split()
 )
 _BENCH_SUFFIX = re.compile(r"(?:Bench|Benchmark|Gym|Suite|Arena|World|Env|Eval|Sim|Leaderboard)(?:[-\s]?\d[\w.]*)?$")
 _DATA_SUFFIX = re.compile(r"(?:QA|Set|Data|Corpus|DB|Instruct|-\d+[Kk]|\d+[Kk])$")
@@ -243,6 +251,17 @@ def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
         return
     if token.endswith(("'s", "\u2019s")):
         token = token[:-2]
+    if "^" in token or "{" in token or "}" in token or "=" in token or "\\" in token:
+        return  # mathematics, not a name
+    if "-" in token:
+        # "iLQR-like", "VAE-based", "DeepSpeed-Chat-like", "non-AFT": drop the lower-case affix.
+        head, _, tail = token.rpartition("-")
+        if head and tail.isalpha() and tail.islower() and len(tail) >= 3 and tail in _AFFIXES:
+            token = head
+        head, _, tail = token.partition("-")
+        if tail and head in ("non", "pseudo", "anti", "self", "semi", "multi", "pre", "post"):
+            token = tail
+            start += len(head) + 1
     while token and token[-1] in ".-+":
         token = token[:-1]
     while token and token[0] in "-.":
@@ -252,9 +271,9 @@ def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
         return  # "x.Com", "e.G" - not a name (decimals like "Llama-3.1" are kept)
     if len(token) < 2 or not _is_name_like(token):
         return
-    if _NUMBERLIKE.match(token) or token in _STOP_NAMES:
+    if _NUMBERLIKE.match(token) or token.upper() in _STOP_NAMES_UPPER:
         return
-    if token.endswith("s") and token[:-1] in _STOP_NAMES:
+    if token.endswith("s") and token[:-1].upper() in _STOP_NAMES_UPPER:
         return
     found.append((start, start + len(token)))
 
@@ -480,7 +499,10 @@ def find_proposals(
             if span and _looks_like_name(text[span[0] : span[1]]):
                 k = max(0, _sentence_start(sentences, pos))
                 sentence = text[k:pos].lower()
-                if "we " in sentence or "our " in sentence or "this paper" in sentence or "this work" in sentence:
+                rest = text[pos : pos + 160].lower()
+                if any(w in sentence for w in ("we ", "our ", "this paper", "this work")) or any(
+                    w in rest for w in (" is proposed", " is introduced", " is presented")
+                ):
                     found.append((span[0], span[1], _proposal_type(text, span, k)))
             pos = text.find(marker, end)
     for marker in _APPOSITIVE_MARKERS:

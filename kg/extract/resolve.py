@@ -51,6 +51,7 @@ _EVAL_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _ON_BEFORE = re.compile(r"\b(?:on|in|across|over|using)\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$")
+_OUR_BEFORE = re.compile(r"\b[Oo]ur\s+(?:new\s+|novel\s+|proposed\s+)?$")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
 _METHODISH_TASK_FORMS = re.compile(
     r"(?:policy optimization|preference optimization|fine-tuning|finetuning|learning)$", re.IGNORECASE
@@ -141,6 +142,7 @@ def resolve(
     proposals: Sequence[tuple[int, int, str]],
     title_tasks: Sequence[tuple[int, int]],
     generic: frozenset[str] = frozenset(),
+    links: Sequence[tuple[int, int]] = (),
 ) -> list[Candidate]:
     """Turn the raw rule outputs of one text into final, non-overlapping candidates.
 
@@ -155,6 +157,7 @@ def resolve(
         proposals: ``(start, end, label)`` names the paper introduces.
         title_tasks: ``(start, end)`` task phrases of the title.
         generic: Lower-cased phrases that are never concepts.
+        links: ``(start, end)`` of URLs; nothing inside a URL is a concept.
 
     Returns:
         Candidates in text order, without overlaps, each with a final type.
@@ -189,6 +192,9 @@ def resolve(
             if ctx != UNKNOWN:
                 type_ = ctx
             canonical = None
+        if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
+            # "our adaptive agent (AdA)": the paper's own, named contribution.
+            proposal = (ls, le, type_)
         if proposal is not None and type_ == "task":
             type_ = "method"
         if proposal is not None:
@@ -220,6 +226,11 @@ def resolve(
     for s, e in title_tasks:
         cands.append(Candidate(s, e, "task", "title_task", CONFIDENCE["title_task"]))
 
+    if links:
+        blocked = bytearray(len(text) + 1)
+        for s, e in links:
+            blocked[s:e] = b"\x01" * (e - s)
+        cands = [c for c in cands if blocked.find(1, c.start, c.end) < 0]
     kept = drop_overlaps(cands)
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic)
