@@ -111,6 +111,18 @@ _SPLIT_SUFFIX = re.compile(
 _ACRONYM = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9+\-./]*$")
 _SHORT_CAPS = re.compile(r"^[A-Z][A-Z0-9\-]*$")
 _TASK_SUFFIXES = ("tion", "sion", "ing", "ment", "sis", "ance", "ence")
+_TASK_HEADS = frozenset(
+    {
+        "retrieval", "search", "transfer", "design", "discovery", "control", "qa", "nmt", "asr",
+        "ner", "mrc", "nli", "slam", "repair", "fusion", "odometry", "attack", "defense",
+        "robustness", "fairness", "dialog", "dialogue", "problem", "regression", "alignment",
+        "generalization", "reasoning", "inference", "synthesis", "diagnosis", "analysis",
+        "re-identification", "super-resolution", "forecasting", "recommendation", "understanding",
+        "navigation", "manipulation", "locomotion", "grasping", "driving", "trading", "racing",
+        "similarity", "capture",
+    }
+)
+_SUBSET_TOKEN = re.compile(r"^\d+([-.]\d+)*%?$|^subtask$|^task$", re.IGNORECASE)
 RARE_METHOD_PAPERS = 20  # below this, a short all-caps PwC acronym is too likely to mean something else
 
 
@@ -321,6 +333,10 @@ class Filters:
             return bool(parts) and all(p.isalpha() and self._plain(p) for p in parts)
         return self._plain(word)
 
+    def is_capitalized_word(self, text: str) -> bool:
+        """An English word written in capitals ("MEAN", "ROAD", "SPOT"), not an acronym."""
+        return text.isalpha() and text.isupper() and len(text) >= 3 and text.lower() in self.common
+
     def _plain(self, word: str) -> bool:
         # CamelCase or all-caps words are names, not English words
         if not (word.islower() or (word[0].isupper() and word[1:].islower())):
@@ -346,11 +362,23 @@ class Filters:
         return None
 
     def task_check(self, name: str) -> str | None:
-        """Task names need a real word; single-word tasks must be nominalizations ("Dehazing")."""
+        """Task names need a real word and a task-like head noun ("... Detection", "... Control").
+
+        Papers with Code task lists also hold leaderboard subsets ("Disjoint 10-1", "Adroid
+        pen-human"), exam subjects ("College Physics") and objects ("Knowledge Graphs", "Word
+        Embeddings", "Point Clouds"); a head noun that names an activity keeps the real tasks.
+        """
         if not any(len(w) >= 3 for w in _WORD.findall(name)):
             return "no word"
-        if len(name.split()) == 1 and not name.lower().endswith(_TASK_SUFFIXES):
-            return "single non-task word"
+        if " - " in name or any(_SUBSET_TOKEN.match(t) for t in name.split()):
+            return "leaderboard subset"
+        # "Object Detection In Aerial Images": the head precedes the prepositional phrase
+        core = re.split(r"\s(?:on|in|from|for|of|with|using|under|via)\s", name.lower())[0]
+        head = re.split(r"[\s\-/]+", core)[-1]
+        if head.endswith("s") and not head.endswith(("ss", "sis", "us")):
+            head = head[:-1]
+        if not (head.endswith(_TASK_SUFFIXES) or head in _TASK_HEADS):
+            return "head is not a task"
         return None
 
     def bad_form(self, text: str, type_: EntityType) -> str | None:
@@ -367,7 +395,7 @@ class Filters:
             return "punctuation"
         if len(text) <= 2 and not text.isupper():
             return "too short"
-        if self.is_common_single(text):
+        if self.is_common_single(text) or self.is_capitalized_word(text):
             return "common word"
         return None
 
@@ -408,6 +436,16 @@ class Builder:
         extra_check: str | None = None,
     ) -> None:
         """Add or merge an external concept; its long name decides whom it merges with."""
+        key = lookup_key(name)
+        if key in self.owner and self.owner[key] in self.curated:
+            # a curated concept: record the source; the filters are for unknown names only
+            if name.lower() not in self.filters.generic:
+                target = self.entries[self.owner[key]]
+                target.sources.add(source)
+                known = {f.casefold() for f in (target.name, *target.aliases)}
+                if name.casefold() not in known:  # "Math" must not loosen the curated "MATH"
+                    target.aliases.append(name)
+            return
         reason = extra_check or self.filters.bad_form(name, type_)
         if reason:
             self.dropped[f"{source}/{type_.value}: {reason}"] += 1
@@ -424,7 +462,7 @@ class Builder:
                 self.dropped[f"{source}/{type_.value}: type clash"] += 1
                 return
             target.sources.add(source)
-            if name != target.name and name not in target.aliases:
+            if name.casefold() not in {f.casefold() for f in (target.name, *target.aliases)}:
                 target.aliases.append(name)
         else:
             idx = len(self.entries)
@@ -438,7 +476,7 @@ class Builder:
             if fkey in self.owner and self.owner[fkey] != idx:
                 continue  # the alias names another concept: leave it to its owner
             self.owner[fkey] = idx
-            if form != target.name and form not in target.aliases:
+            if form.casefold() not in {f.casefold() for f in (target.name, *target.aliases)}:
                 target.aliases.append(form)
         if idx not in self.curated:
             for parent in parents:
@@ -544,6 +582,10 @@ def build(external: Path, data_dir: Path) -> tuple[list[ResourceEntry], Counter[
     # SciREX cluster names (Papers-with-Code names) of methods, datasets, tasks
     for name, type_ in sorted(set(scirex_names(external)), key=lambda t: (t[1].value, t[0])):
         check = filters.dataset_check(name) if type_ is EntityType.DATASET else None
+        if type_ is EntityType.METHOD and _ambiguous_acronym(name, 0):
+            check = "ambiguous acronym"  # SciREX: one paper's short model name ("SAN", "DIN")
+        if type_ is EntityType.TASK:
+            check = filters.task_check(name)
         builder.add_external(name, type_, [], "scirex", extra_check=check)
 
     return builder.result(), builder.dropped
