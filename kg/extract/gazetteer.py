@@ -49,9 +49,13 @@ def case_sensitive(form: str) -> bool:
         form: A name or alias.
 
     Returns:
-        True for "PPO", "MuJoCo", "GPT-4", "MATH"; False for "Transformer", "policy gradient".
+        True for "PPO", "MuJoCo", "GPT-4", "MATH"; False for "Transformer", "policy gradient" and
+        multi-word names such as "DeepMind Control Suite".
     """
-    for word in form.replace("-", " ").split():
+    if " " in form:
+        # Multi-word names are specific enough in any case ("Deepmind control suite").
+        return False
+    for word in form.split("-"):
         if any(ch.isupper() for ch in word[1:]):
             return True
     return any(ch.isdigit() for ch in form) and len(form) <= 6

@@ -50,7 +50,8 @@ _AFFIXES = frozenset(
     sized parameter parameters size generated augmented conditioned inspired powered enabled
     only compatible friendly agnostic dependent independent centric oriented induced regularized
     constrained informed labeled labelled annotated trained finetuned tuned initialized variant
-    variants version versions family series model models agent agents policy policies""".split()
+    variants version versions family series model models agent agents policy policies player
+    players benchmark benchmarks dataset datasets environment environments suite task tasks""".split()
 )
 _BENCH_SUFFIX = re.compile(r"(?:Bench|Benchmark|Gym|Suite|Arena|World|Env|Eval|Sim|Leaderboard)(?:[-\s]?\d[\w.]*)?$")
 _DATA_SUFFIX = re.compile(r"(?:QA|Set|Data|Corpus|DB|Instruct|-\d+[Kk]|\d+[Kk])$")
@@ -88,7 +89,9 @@ _APPOSITIVE = re.compile(
     r"challenging|comprehensive|open-source|synergistic|vanilla|[\w\-]+-based)\b)"
 )
 _APPOSITIVE_HEAD = re.compile(
-    r"\s*(?:\([^()]{1,40}\)\s*)?,?\s*(?:(?:is|as)\s+)?(?:a|an|the)\s+(?:[\w\-,]+\s+){0,6}?"
+    r"\s*(?:\([^()]{1,40}\)\s*)?,?\s*(?:(?:is|as)\s+)?(?:a|an|the)\s+"
+    r"(?:(?!(?:that|which|framework|method|model|approach|algorithm|system|to|for|of|with|and)\b)"
+    r"[\w\-]+,?\s+){0,4}?"
     r"(dataset|benchmark|corpus|suite|environment|simulator|testbed|leaderboard|collection)s?\b"
 )
 _HEAD_AFTER = re.compile(
@@ -328,7 +331,7 @@ def _head_type(word: str) -> str:
 
 
 _HEAD_WORDS = ("benchmark", "dataset", "environment", "suite", "simulator", "corpus", "corpora",
-               "testbed", "leaderboard", "games")
+               "testbed", "leaderboard", "games", "platform")
 _LIST_MARKERS = ("such as ", "including ", "e.g. ", "e.g., ", "like ", "namely ", "i.e., ", ": ")
 _LIST_HEAD_BEFORE = re.compile(
     r"\b(benchmarks?|datasets?|environments?|suites?|simulators?|corpora|games|testbeds?|domains|"
@@ -365,6 +368,11 @@ def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | N
     return end - length, end
 
 
+def _is_title_case(title: str) -> bool:
+    words = [w for w in title.split() if w[:1].isalpha() and len(w) > 3]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
 def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
     """Names typed by a head noun or a list introduction.
 
@@ -378,21 +386,35 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
         ``(start, end, type)`` offsets.
     """
     found: list[tuple[int, int, str]] = []
+    title_len = title_length(text)
+    title_case = title_len > 0 and _is_title_case(text[:title_len])
     for head in _HEAD_WORDS:
         for form in (head, head.capitalize()):
             pos = text.find(form)
             while pos >= 0:
+                after = pos + len(form)
+                if text[after : after + 1] == "s":
+                    after += 1
+                if text[after : after + 1].isalpha() or (form[0].isupper() and title_case and pos < title_len):
+                    # Part of a longer word ("Benchmarking"), or a capitalised word of a title in
+                    # title case, where capitals say nothing.
+                    pos = text.find(form, after)
+                    continue
                 if pos > 1 and text[pos - 1] == " ":
                     span = _name_before(text, pos - 1)
                     if span is not None:
-                        end = span[1]
-                        if form[0].isupper():
-                            # "Arcade Learning Environment": the head is part of the name.
-                            end = pos + len(form)
-                            while end < len(text) and text[end].isalpha():
-                                end += 1
+                        # "Arcade Learning Environment": a capitalised head is part of the name.
+                        end = after if form[0].isupper() else span[1]
                         found.append((span[0], end, _head_type(head)))
-                pos = text.find(form, pos + len(form))
+                if form[0].islower() and text[after : after + 1] in (" ", ","):
+                    # "our new indoor dataset LIVL", "a ride-hailing platform, DidiChuxing".
+                    nxt = after + 1 + (text[after] == "," and text[after + 1 : after + 2] == " ")
+                    span = _name_at(text, nxt, min(len(text), nxt + 60))
+                    if span and _NAME.search(text[span[0] : span[1]]) or (
+                        span and text[after] == "," and " " not in text[span[0] : span[1]]
+                    ):
+                        found.append((span[0], span[1], _head_type(head)))
+                pos = text.find(form, after)
     for marker in _LIST_MARKERS:
         pos = text.find(marker)
         while pos >= 0:
@@ -629,7 +651,7 @@ def find_title_name(text: str, title_len: int) -> tuple[int, int, str] | None:
 def _title_type(text: str, title_len: int, name: str) -> str:
     """Type of a title name from the rest of the title and the name's uses in the abstract."""
     after_colon = text[: title_len].split(":", 1)[1].lower()
-    for word in re.findall(r"[a-z]+", after_colon)[:6]:
+    for word in after_colon.split()[:6]:
         if word in ("benchmark", "benchmarking", "suite", "environment", "simulator", "arena", "gym"):
             return "benchmark"
         if word in ("dataset", "corpus"):
