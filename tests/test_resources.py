@@ -321,7 +321,8 @@ def test_resources_build_is_deterministic_and_filters(tmp_path: Path) -> None:
     assert tasks["Quokka Grasping"]["parents"] == ["Robot Manipulation"]
     assert tasks["Wombat tracking"]["aliases"] == ["Wombat following"]
     assert tasks["Wombat tracking"]["source"] == "ito"
-    assert "Atari Games" in benchmarks["Atari"]["aliases"]  # curated type wins
+    # a curated concept absorbs the external name (curated type wins; case variants add nothing)
+    assert "Atari Games" not in tasks and "pwc" in benchmarks["Atari"]["source"].split("+")
     assert "QuokkaSet-1k" in datasets and "Zebra Yard" in datasets  # split suffixes stripped
     assert "IS-A" not in datasets and "SSL" not in datasets
 
