@@ -393,6 +393,26 @@ def export_json(
     _export("json", path, store)
 
 
+@export_app.command("neo4j-csv")
+@handle_errors
+def export_neo4j_csv(
+    directory: Annotated[Path, typer.Argument(help="Output directory for the CSV files.")],
+    store: StoreOpt = Path(DEFAULT_STORE),
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the CSV files `neo4j-admin database import full` takes (bulk load of millions)."""
+    from kg.neo4j_csv import import_command, write_neo4j_csv
+
+    with _open_store(store) as db:
+        counts = write_neo4j_csv(db.batch(), directory)
+    if as_json:
+        _print_json({"files": counts, "import_command": import_command(directory)})
+        return
+    _print_counts(counts)
+    out.print("import with:", highlight=False)
+    out.print(_escape(import_command(directory)), highlight=False)
+
+
 def _export(kind: str, path: Path, store: Path) -> None:
     from kg.export import WRITERS
 
@@ -460,6 +480,8 @@ def query(
     list_: Annotated[bool, typer.Option("--list", help="List the named queries.")] = False,
     backend: BackendOpt = None,
     store: StoreOpt = Path(DEFAULT_STORE),
+    uri: UriOpt = None, username: UserOpt = None, password: PasswordOpt = None,
+    database: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a named query (queries/*.cypher) on the active backend, or list them."""
@@ -485,7 +507,7 @@ def query(
     if _backend(backend) == "neo4j":
         from kg.store.neo4j import Neo4jStore
 
-        with Neo4jStore.connect() as neo:
+        with Neo4jStore.connect(uri, username, password, database) as neo:
             result = run_query(name, params, neo)
     else:
         with _open_store(store) as db:
