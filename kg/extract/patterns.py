@@ -113,7 +113,7 @@ _LIST_SEP = re.compile(r"\s*(?:,\s*(?:and|or)\s+|,\s*|\s+and\s+|\s+or\s+|\s*&\s*
 # Title task phrases: chunks between connectives; kept when their head is a task noun, or when
 # "for"/"in" introduces them.
 _TITLE_SPLIT = re.compile(
-    r"\s*[:?!,;]\s*|\s+(?:for|in|via|with|from|through|using|under|on|by|to|towards|of|and|across|"
+    r"\s*[:?!,;]\s*|\s+-{1,2}\s+|\s+[\u2013\u2014]\s+|\s+(?:for|in|via|with|from|through|using|under|on|by|to|towards|of|and|across|"
     r"into|at|as|that|which|when|without|beyond|over|between|against|is|are|vs\.?|versus|"
     r"based|leveraging|while|where|meets|enables?|can|do|does|all|you|need)\s+",
     re.IGNORECASE,
@@ -671,6 +671,9 @@ _TITLE_OPENERS = frozenset(
 )
 
 
+_TITLE_OPENERS_TASK = frozenset("is are do does can when why how what up down out".split())
+
+
 def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
     """Task phrases of the title: chunks between connectives with a task head noun, or after
     "for"/"in".
@@ -705,8 +708,16 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
             end = start + tail.start()
             chunk = title[start:end]
         words = chunk.split()
+        if len(words) >= 3 and words[0].lower().endswith("ing") and words[-1].lower() in TASK_HEADS:
+            # "Designing Calibration-Free Model Compression" -> the task is the object.
+            start += len(words[0]) + 1
+            words = words[1:]
+        if words and words[0].lower() in _TITLE_OPENERS_TASK:
+            start += len(words[0]) + 1
+            words = words[1:]
         if not words or len(words) > 6:
             continue
+        end = start + len(" ".join(words))
         last = words[-1].lower()
         if last in _NOT_TASK_WORDS or words[0].lower() in _GENERIC_CAPS:
             continue

@@ -234,7 +234,88 @@ def resolve(
     kept = drop_overlaps(cands)
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic)
+    kept = _retype_tasks(text, kept, proposed_forms)
+    kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
+
+
+def _key(text: str) -> str:
+    low = text.lower().replace("-", " ")
+    return low[:-1] if low.endswith("s") else low
+
+
+def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list[Candidate]:
+    """A task phrase that names a method elsewhere in the paper is that method.
+
+    Title chunks such as "Diffusion Policy Policy Optimization" look like tasks but are the
+    paper's own method when the abstract introduces them.
+    """
+    other: dict[str, Candidate] = {}
+    for cand in cands:
+        if cand.type != "task":
+            other.setdefault(_key(text[cand.start : cand.end]), cand)
+    out = []
+    for cand in cands:
+        if cand.type == "task":
+            low = text[cand.start : cand.end].lower()
+            match = other.get(_key(low))
+            if match is not None:
+                cand = replace(cand, type=match.type, canonical=match.canonical)
+            elif low in proposed:
+                cand = replace(cand, type="method")
+        out.append(cand)
+    return out
+
+
+TASK_MIN_SCORE = 0.5
+"""Score a task needs to be kept (see :func:`select_tasks`)."""
+MAX_TASKS = 5
+
+
+def select_tasks(
+    text: str, title_len: int, sentences: Sequence[tuple[int, int]], cands: list[Candidate]
+) -> list[Candidate]:
+    """Keep the central tasks of a paper (the guidelines ask for the 1-5 most central).
+
+    A task phrase scores 3 when it is in the title, 1.5 when the paper defines an abbreviation
+    for it, 0.5 per mention (up to 3), 0.5 when it occurs in the first two sentences of the
+    abstract; phrases scoring at least :data:`TASK_MIN_SCORE` are kept, at most
+    :data:`MAX_TASKS`.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        sentences: Sentence offsets.
+        cands: Non-overlapping candidates.
+
+    Returns:
+        The candidates without the task mentions of phrases that did not make it.
+    """
+    groups: dict[str, list[Candidate]] = {}
+    for cand in cands:
+        if cand.type == "task":
+            groups.setdefault(_key(text[cand.start : cand.end]), []).append(cand)
+    if not groups:
+        return cands
+    abstract_sents = [s for s in sentences if s[0] > title_len]
+    early = abstract_sents[1][1] if len(abstract_sents) > 1 else len(text)
+    scores = {}
+    for key, members in groups.items():
+        score = 0.5 * min(len(members), 3)
+        if any(c.end <= title_len for c in members):
+            score += 3.0
+        if any(c.rule == "abbreviation" for c in members):
+            score += 1.5
+        if any(title_len < c.start < early for c in members):
+            score += 0.5
+        if " " in key or "-" in text[members[0].start : members[0].end]:
+            score += 0.25
+        scores[key] = score
+    ranked = sorted(scores, key=lambda k: (-scores[k], groups[k][0].start))
+    chosen = {k for k in ranked[:MAX_TASKS] if scores[k] >= TASK_MIN_SCORE}
+    return [
+        c for c in cands if c.type != "task" or _key(text[c.start : c.end]) in chosen
+    ]
 
 
 def _type_unknowns(
