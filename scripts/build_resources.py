@@ -123,7 +123,7 @@ _TASK_HEADS = frozenset(
     }
 )
 _SUBSET_TOKEN = re.compile(r"^\d+([-.]\d+)*%?$|^subtask$|^task$", re.IGNORECASE)
-RARE_METHOD_PAPERS = 20  # below this, a short all-caps PwC acronym is too likely to mean something else
+RARE_METHOD_PAPERS = 100  # below this, a short all-caps PwC acronym is too likely to mean something else
 
 
 def _plain_word(word: str) -> bool:

@@ -264,7 +264,7 @@ def _fake_external(root: Path) -> Path:
          "collections": [{"collection": "Feedforward Networks"}]},
         {"name": "Attention", "full_name": "Attention", "num_papers": 9,
          "collections": [{"collection": "Attention Mechanisms"}]},
-        {"name": "GELU", "full_name": "Gaussian Error Linear Units", "num_papers": 90,
+        {"name": "GELU", "full_name": "Gaussian Error Linear Units", "num_papers": 900,
          "collections": [{"collection": "Activation Functions"}]},
         {"name": "ZYX-Net", "full_name": "Zig Yak Xylophone Network", "num_papers": 1, "collections": []},
         {"name": "MDP", "full_name": "Markov Decision Process", "num_papers": 1, "collections": []},
