@@ -119,7 +119,7 @@ def _long_before(text: str, short: str, end: int) -> tuple[int, int] | None:
     words = words[-max_words:]
     base = start + words[0].start()
     candidate = text[base:end]
-    offset = best_long_form(short, candidate)
+    offset = _align(short, candidate)
     if offset is None:
         offset = _titlecase_long_form(short, candidate)
         if offset is None:
@@ -141,6 +141,16 @@ def _long_before(text: str, short: str, end: int) -> tuple[int, int] | None:
     return lf_start, end
 
 
+def _align(short: str, long: str) -> int | None:
+    """:func:`best_long_form`, retried without the digits of the short form ("TD3", "A2C")."""
+    offset = best_long_form(short, long)
+    if offset is None and any(ch.isdigit() for ch in short) and not any(ch.isdigit() for ch in long):
+        letters = "".join(ch for ch in short if not ch.isdigit())
+        if sum(ch.isalpha() for ch in letters) >= 2:
+            offset = best_long_form(letters, long)
+    return offset
+
+
 _WORD_START = re.compile(r"(?:^|(?<=[\s\-/]))[A-Za-z0-9]")
 _MINOR = frozenset("a an and for in of on the to via with from by".split())
 
@@ -152,7 +162,9 @@ def _extend_to_initials(short: str, long: str, offset: int) -> int:
     "Proximal Policy Optimization"); an earlier word whose initial starts the short form and
     whose words' initials spell the short form is the intended definition.
     """
-    letters = "".join(ch for ch in short.lower() if ch.isalnum())
+    letters = "".join(ch for ch in short.lower() if ch.isalpha())
+    if not letters:
+        return offset
     starts = [m.start() for m in _WORD_START.finditer(long)]
     for pos in starts:
         if pos >= offset:
@@ -241,7 +253,9 @@ def find_abbreviations(text: str) -> list[tuple[int, int, int, int]]:
                 continue
             short = word.group()
             short_start = match.start() - len(text[max(0, match.start() - 24) : match.start()]) + word.start()
-            offset = best_long_form(short, first_stripped)
+            offset = _align(short, first_stripped)
+            if offset is not None:
+                offset = _extend_to_initials(short, first_stripped, offset)
             # The whole parenthetical must be the definition, not just its tail.
             if offset is None or offset != 0 or not _valid_pair(short, first_stripped):
                 continue

@@ -1,0 +1,185 @@
+"""The extractor end to end (kg.extract): offsets, types, proposed flags, order, workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.extract import Extractor, get_extractor
+from kg.extract.gazetteer import GazetteerEntry
+from kg.models import EntityType, Extraction, Paper
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "examples" / "hf-papers-policy.txt"
+
+TINY = [
+    GazetteerEntry("Proximal Policy Optimization", "method", ("PPO",)),
+    GazetteerEntry("policy gradient", "method", ("PG",)),
+    GazetteerEntry("Diffusion Policy", "method"),
+    GazetteerEntry("MuJoCo", "benchmark"),
+    GazetteerEntry("D4RL", "dataset"),
+    GazetteerEntry("robot learning", "task"),
+    GazetteerEntry("continuous control", "task"),
+    GazetteerEntry("reinforcement learning", "task", ("RL",)),
+]
+
+DPPO = Paper(
+    id="paper:dppo",
+    title="DPPO: Fine-Tuning Diffusion Policies for Robot Learning",
+    abstract=(
+        "We introduce Diffusion Policy Policy Optimization, DPPO, an algorithmic framework for "
+        "fine-tuning diffusion-based policies (e.g. Diffusion Policy) in continuous control using "
+        "the policy gradient (PG) method from reinforcement learning (RL). DPPO outperforms PPO "
+        "on MuJoCo and on the D4RL benchmark. Code: diffusion-ppo.github.io."
+    ),
+)
+
+
+_TINY: list[Extractor] = []
+
+
+def tiny_extractor() -> Extractor:
+    if not _TINY:
+        _TINY.append(Extractor(TINY, generic={"our method"}))
+    return _TINY[0]
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Extractor:
+    return tiny_extractor()
+
+
+@pytest.fixture(scope="module")
+def full() -> Extractor:
+    return get_extractor()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Paper]:
+    from kg.readers import read_papers
+
+    return list(read_papers([CORPUS], fmt="hf-text").papers)
+
+
+def by_text(extraction: Extraction) -> dict[tuple[str, str], tuple[str, bool]]:
+    return {(m.field, m.text): (m.type.value, m.proposed) for m in extraction.mentions}
+
+
+def test_extract_types_fields_and_proposed(tiny: Extractor) -> None:
+    found = by_text(tiny.extract(DPPO))
+    assert found[("title", "DPPO")] == ("method", True)
+    assert found[("abstract", "Diffusion Policy Policy Optimization")] == ("method", True)
+    assert found[("abstract", "DPPO")] == ("method", True)
+    assert found[("abstract", "PPO")] == ("method", False)
+    assert found[("abstract", "Diffusion Policy")] == ("method", False)
+    assert found[("abstract", "policy gradient")] == ("method", False)
+    assert found[("abstract", "MuJoCo")] == ("benchmark", False)
+    assert found[("abstract", "D4RL")] == ("dataset", False)
+    assert found[("title", "Robot Learning")] == ("task", False)
+    assert found[("abstract", "continuous control")] == ("task", False)
+    # Nothing inside the URL is a concept.
+    assert not any("github" in text for _, text in found)
+
+
+def test_extract_abbreviations_and_links(tiny: Extractor) -> None:
+    extraction = tiny.extract(DPPO)
+    pairs = {(a.short, a.long) for a in extraction.abbreviations}
+    assert ("DPPO", "Diffusion Policy Policy Optimization") in pairs
+    assert ("PG", "policy gradient") in pairs
+    (link,) = extraction.links
+    assert (link.url, link.kind.value, link.text) == (
+        "https://diffusion-ppo.github.io", "project_page", "diffusion-ppo.github.io")
+    assert DPPO.abstract[link.start : link.end] == link.text
+
+
+def test_extract_gazetteer_canonical_name(tiny: Extractor) -> None:
+    extraction = tiny.extract_text("We compare with proximal policy optimization and PPO.")
+    assert {(m.text, m.canonical) for m in extraction.mentions} == {
+        ("proximal policy optimization", "Proximal Policy Optimization"),
+        ("PPO", "Proximal Policy Optimization"),
+    }
+
+
+def test_extract_camelcase_name_and_we_propose(tiny: Extractor) -> None:
+    paper = Paper(id="paper:x", title="Learning to Act",
+                  abstract="In this paper, we propose HarmoDT, a novel solution. It beats SimpleAR.")
+    found = by_text(tiny.extract(paper))
+    assert found[("abstract", "HarmoDT")] == ("method", True)
+    assert found[("abstract", "SimpleAR")] == ("method", False)
+
+
+def test_extract_text_has_no_title(tiny: Extractor) -> None:
+    extraction = tiny.extract_text("PPO on MuJoCo.")
+    assert extraction.paper_id == "text"
+    assert {m.field for m in extraction.mentions} == {"abstract"}
+    assert [m.text for m in extraction.mentions] == ["PPO", "MuJoCo"]
+
+
+def test_extract_offsets_hold_on_the_example_corpus(full: Extractor, corpus: list[Paper]) -> None:
+    assert len(corpus) == 214
+    extractions = list(full.extract_many(corpus))
+    assert [e.paper_id for e in extractions] == [p.id for p in corpus]
+    n_mentions = 0
+    for paper, extraction in zip(corpus, extractions):
+        for m in extraction.mentions:
+            assert getattr(paper, m.field)[m.start : m.end] == m.text, (paper.id, m)
+            assert m.text.strip() == m.text and m.text
+            assert m.text in m.sentence
+            n_mentions += 1
+        for link in extraction.links:
+            assert getattr(paper, link.field)[link.start : link.end] == link.text
+    assert n_mentions > 1000
+
+
+def test_extract_many_keeps_order_and_workers_agree(tiny: Extractor) -> None:
+    papers = [
+        Paper(id=f"paper:{i}", title=f"Paper {i}: PPO variant {i}", abstract=text)
+        for i, text in enumerate([
+            "We use PPO on MuJoCo.", "Nothing here.", DPPO.abstract, "",
+            "We propose FooNet, a new model. See github.com/a/b.", "RL with policy gradient (PG).",
+        ])
+    ]
+    one = list(tiny.extract_many(papers, workers=1, batch_size=2))
+    assert [e.paper_id for e in one] == [p.id for p in papers]
+    assert one == [tiny.extract(p) for p in papers]
+    two = list(tiny.extract_many(papers, workers=2, batch_size=2))
+    assert two == one
+
+
+def test_extract_get_extractor_is_cached_and_uses_resources(full: Extractor) -> None:
+    assert get_extractor() is full
+    # The shipped resources know PPO; the tiny test list is not involved.
+    extraction = full.extract_text("We fine-tune with PPO.")
+    (ppo,) = [m for m in extraction.mentions if m.text == "PPO"]
+    assert ppo.type is EntityType.METHOD and ppo.canonical
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300),
+       st.text(max_size=60))
+def test_extract_never_crashes_and_offsets_hold(text: str, title: str) -> None:
+    extractor = tiny_extractor()
+    paper = Paper(id="paper:h", title=title, abstract=text)
+    extraction = extractor.extract(paper)
+    for m in extraction.mentions:
+        assert getattr(paper, m.field)[m.start : m.end] == m.text
+    for link in extraction.links:
+        assert getattr(paper, link.field)[link.start : link.end] == link.text
+    free = extractor.extract_text(text)
+    for m in free.mentions:
+        assert text[m.start : m.end] == m.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([
+    "We propose ", "PPO", " (", ")", "Proximal Policy Optimization", ", ", "DPPO", ". ", "the ",
+    "benchmark", "MuJoCo", "github.com/a/b", "e.g.", "\n", "SimpleAR", ": ", "a novel ", "called ",
+]), max_size=40).map("".join))
+def test_extract_offsets_hold_on_rule_heavy_text(text: str) -> None:
+    extractor = tiny_extractor()
+    paper = Paper(id="paper:h", title=text[:50], abstract=text)
+    for m in extractor.extract(paper).mentions:
+        assert getattr(paper, m.field)[m.start : m.end] == m.text

@@ -1,0 +1,179 @@
+"""Pattern rules, sentence splitting and gazetteer matching (pure functions of kg.extract)."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+from kg.extract.gazetteer import GazetteerEntry, build_matchers, case_sensitive, match_gazetteer
+from kg.extract.patterns import (
+    find_name_tokens,
+    find_proposals,
+    find_title_name,
+    find_title_tasks,
+    find_typed_heads,
+    name_tokens_from_doc,
+)
+from kg.extract.resolve import Candidate, drop_overlaps, head_type
+from kg.extract.sentences import split_sentences
+
+
+def names(text: str) -> list[str]:
+    return [text[s:e] for s, e in find_name_tokens(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We compare SimpleAR and HarmoDT.", ["SimpleAR", "HarmoDT"]),
+        ("Acronyms DPPO, ICRT and A2PR.", ["DPPO", "ICRT", "A2PR"]),
+        ("Lower-case pi2vec and o1 count.", ["pi2vec", "o1"]),
+        ("Hyphens: Med-PRM, GPT-4 and Llama-3.1-70B-it.", ["Med-PRM", "GPT-4", "Llama-3.1-70B-it"]),
+        ("Affixes: iLQR-like, VAE-based and non-AFT.", ["iLQR", "VAE", "AFT"]),
+        ("Slashes PPO/TRPO.", ["PPO", "TRPO"]),
+        ("Not names: The Transformer, 2023, 7B, 3D, AI, GPU, MDPs, e.g. R^2.", []),
+    ],
+)
+def test_patterns_name_tokens(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+def test_patterns_name_tokens_from_doc_agree_with_text_version() -> None:
+    nlp = spacy.blank("en")
+    text = "We use Med-PRM, GPT-4, pi2vec, o1 (DPPO) and SimpleAR's decoder at github.com/x/y."
+    doc = nlp(text)
+    assert name_tokens_from_doc(doc, text) == find_name_tokens(text)
+
+
+def proposals(text: str, title_len: int = 0) -> list[tuple[str, str]]:
+    return [(text[s:e], t) for s, e, t in find_proposals(text, split_sentences(text), title_len)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Motivated by this, we present SimBa, an architecture for deep RL.", [("SimBa", "unknown")]),
+        ("We propose In-Context Robot Transformer (ICRT), a causal transformer.",
+         [("In-Context Robot Transformer", "unknown")]),
+        ("In this work, we introduce a novel ERL algorithm, Temporally-Correlated Episodic RL (TCE), "
+         "which works.", [("Temporally-Correlated Episodic RL", "unknown")]),
+        ("We also present XThreatBench, a specialized multilingual dataset of prompts.",
+         [("XThreatBench", "dataset"), ("XThreatBench", "dataset")]),
+        ("Moreover, we provide a new dataset (called PosterErase), which contains posters.",
+         [("PosterErase", "dataset")]),
+        ("Prior work proposed PPO. We compare against it.", []),
+    ],
+)
+def test_patterns_proposals(text: str, expected: list[tuple[str, str]]) -> None:
+    assert proposals(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "expected"),
+    [
+        ("SimBa: Simplicity Bias for Scaling Up Parameters", "We present SimBa.", ("SimBa", "unknown")),
+        ("ARLBench: Flexible and Efficient Benchmarking for HPO", "A benchmark.", ("ARLBench", "benchmark")),
+        ("Decision S4: Efficient Sequence-Based RL", "We study RL.", ("Decision S4", "unknown")),
+        ("Beyond Stationarity: Convergence Analysis", "We study it.", None),
+        ("All Roads Lead to Likelihood: The Value of RL", "We study it.", None),
+    ],
+)
+def test_patterns_title_name(title: str, abstract: str, expected: tuple[str, str] | None) -> None:
+    text = title + "\n\n" + abstract
+    found = find_title_name(text, len(title))
+    assert (None if found is None else (text[found[0] : found[1]], found[2])) == expected
+
+
+def test_patterns_typed_heads() -> None:
+    text = ("We test on the D4RL benchmark and the Arcade Learning Environment, on datasets such as "
+            "MedQA and PubMedQA, and on our new indoor dataset LIVL.")
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("D4RL", "benchmark"), ("Arcade Learning Environment", "benchmark"),
+                     ("MedQA", "dataset"), ("PubMedQA", "dataset"), ("LIVL", "dataset")}
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Language-Conditioned Imitation Learning for Robot Manipulation Tasks",
+         ["Language-Conditioned Imitation Learning", "Robot Manipulation"]),
+        ("You Only Prune Once: Designing Calibration-Free Model Compression With Policy Learning",
+         ["Calibration-Free Model Compression", "Policy Learning"]),
+        ("Validate on Sim, Detect on Real -- Model Selection for Domain Randomization",
+         ["Model Selection", "Domain Randomization"]),
+    ],
+)
+def test_patterns_title_tasks(title: str, expected: list[str]) -> None:
+    text = title + "\n\nAbstract."
+    assert [text[s:e] for s, e in find_title_tasks(text, len(title))] == expected
+
+
+def test_patterns_sentences_respect_abbreviations_and_blank_lines() -> None:
+    text = "A Title\n\nWe use PPO, e.g. on Atari. It works (see Fig. 3). Results are 3.5 times better! Done."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "A Title", "We use PPO, e.g. on Atari.", "It works (see Fig. 3).",
+        "Results are 3.5 times better!", "Done.",
+    ]
+
+
+ENTRIES = [
+    GazetteerEntry("policy gradient", "method", ("PG",)),
+    GazetteerEntry("natural policy gradient", "method", ("NPG",)),
+    GazetteerEntry("MATH", "dataset"),
+    GazetteerEntry("DeepMind Control Suite", "benchmark", ("DMC",)),
+]
+
+
+def gaz(text: str) -> list[tuple[str, str, str]]:
+    nlp = spacy.blank("en")
+    matcher = build_matchers(nlp, ENTRIES)
+    doc = nlp(text)
+    return [(text[s:e], t, c) for s, e, t, c in match_gazetteer(doc, matcher, ENTRIES)]
+
+
+def test_gazetteer_longest_match_wins() -> None:
+    assert gaz("We use the Natural Policy Gradient here.") == [
+        ("Natural Policy Gradient", "method", "natural policy gradient")
+    ]
+
+
+def test_gazetteer_plural_and_alias() -> None:
+    assert gaz("Policy gradients and NPG.") == [
+        ("Policy gradients", "method", "policy gradient"),
+        ("NPG", "method", "natural policy gradient"),
+    ]
+
+
+def test_gazetteer_case_sensitive_short_names() -> None:
+    assert gaz("We study math reasoning on MATH.") == [("MATH", "dataset", "MATH")]
+    assert gaz("Results on the Deepmind control suite.") == [
+        ("Deepmind control suite", "benchmark", "DeepMind Control Suite")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [("PPO", True), ("MuJoCo", True), ("GPT-4", True), ("Transformer", False),
+     ("policy gradient", False), ("DeepMind Control Suite", False)],
+)
+def test_gazetteer_case_sensitivity_rule(form: str, expected: bool) -> None:
+    assert case_sensitive(form) is expected
+
+
+def test_resolve_longest_candidate_wins_then_priority() -> None:
+    long = Candidate(0, 30, "method", "abbreviation", 0.85)
+    inner = Candidate(10, 30, "method", "gazetteer", 0.9)
+    same_span_name = Candidate(40, 44, "method", "name", 0.5)
+    same_span_gaz = Candidate(40, 44, "dataset", "gazetteer", 0.9)
+    kept = drop_overlaps([inner, same_span_name, long, same_span_gaz])
+    assert [(c.start, c.rule) for c in kept] == [(0, "abbreviation"), (40, "gazetteer")]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [("Arcade Learning Environment", "benchmark"), ("off-policy evaluation", "task"),
+     ("Proximal Policy Optimization", "method"), ("job-shop scheduling problem", "task"),
+     ("Dialogue State Tracking Corpus", "dataset"), ("graph neural network", "method")],
+)
+def test_resolve_head_type(phrase: str, expected: str) -> None:
+    assert head_type(phrase) == expected
