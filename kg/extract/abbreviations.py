@@ -145,9 +145,12 @@ def _align(short: str, long: str) -> int | None:
     """:func:`best_long_form`, retried without the digits of the short form ("TD3", "A2C")."""
     offset = best_long_form(short, long)
     if offset is None and any(ch.isdigit() for ch in short) and not any(ch.isdigit() for ch in long):
-        letters = "".join(ch for ch in short if not ch.isdigit())
-        if sum(ch.isalpha() for ch in letters) >= 2:
-            offset = best_long_form(letters, long)
+        # "A2PR" = Adaptive Advantage-guided ..., "TD3" = Twin Delayed DDPG.
+        for letters in (_letters(short), "".join(ch for ch in short if not ch.isdigit())):
+            if sum(ch.isalpha() for ch in letters) >= 2:
+                offset = best_long_form(letters, long)
+                if offset is not None:
+                    break
     return offset
 
 
@@ -159,26 +162,36 @@ def _extend_to_initials(short: str, long: str, offset: int) -> int:
     """Move the start left while the short form still spells the word initials.
 
     Plain Schwartz-Hearst returns the shortest long form ("Policy Optimization" for PPO in
-    "Proximal Policy Optimization"); an earlier word whose initial starts the short form and
-    whose words' initials spell the short form is the intended definition.
+    "Proximal Policy Optimization"); an earlier word whose initial starts the short form, from
+    which the short form spells the initials of every word (or of every hyphen part), is the
+    intended definition.
     """
-    letters = "".join(ch for ch in short.lower() if ch.isalpha())
+    letters = _letters(short)
     if not letters:
         return offset
-    starts = [m.start() for m in _WORD_START.finditer(long)]
-    for pos in starts:
+    for pos in (m.start() for m in _WORD_START.finditer(long)):
         if pos >= offset:
             break
-        if long[pos].lower() != letters[0]:
+        if long[pos].lower() != letters[0] or (pos > 0 and long[pos - 1] == "-"):
             continue
-        initials = "".join(
-            long[p].lower()
-            for p in starts
-            if p >= pos and long[p:].split(None, 1)[0].lower() not in _MINOR
-        )
-        if _covers(letters, initials):
-            return pos
+        words = [w for w in long[pos:].split() if w.lower() not in _MINOR]
+        word_initials = "".join(w[0].lower() for w in words)
+        part_initials = "".join(p[0].lower() for w in words for p in w.split("-") if p)
+        for initials in (word_initials, part_initials):
+            if len(initials) <= len(letters) and _covers(letters, initials):
+                return pos
     return offset
+
+
+def _letters(short: str) -> str:
+    """Letters of a short form, a digit repeating the letter before it ("A2PR" -> "aapr")."""
+    out = []
+    for ch in short.lower():
+        if ch.isalpha():
+            out.append(ch)
+        elif ch.isdigit() and out and ch in "23":
+            out.extend(out[-1] * (int(ch) - 1))
+    return "".join(out)
 
 
 def _titlecase_long_form(short: str, long: str) -> int | None:

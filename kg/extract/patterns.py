@@ -44,6 +44,7 @@ _STOP_NAMES = frozenset(
     LLM-based RL-based II III IV VI VII XL XXL IoT HCI AGI QA IR MT ASR TTS OCR NER TD-based DoF
     DOF KPI KPIs SQL JSON XML HTML CSV GDP CO2 COVID-19 COVID AIME PDF LaTeX GitHub TL DR TL;DR""".split()
 )
+_MANGLED = re.compile(r"[a-z]x20[0-9a-f]{2}|u20[0-9a-f]{2}[a-z]")
 _STOP_NAMES_UPPER = frozenset(n.upper() for n in _STOP_NAMES)
 _AFFIXES = frozenset(
     """like type based style driven tuning simulated guided free aware specific level wise scale
@@ -256,6 +257,8 @@ def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
         token = token[:-2]
     if "^" in token or "{" in token or "}" in token or "=" in token or "\\" in token:
         return  # mathematics, not a name
+    if _MANGLED.search(token):
+        return  # "classx2013one": a mangled character escape, not a name
     if "-" in token:
         # "iLQR-like", "VAE-based", "DeepSpeed-Chat-like", "non-AFT": drop the lower-case affix.
         head, _, tail = token.rpartition("-")
@@ -444,7 +447,9 @@ def _list_items(text: str, pos: int, type_: str) -> list[tuple[int, int, str]]:
 
 _GENERIC_CAPS = frozenset(
     "the a an our this these those we in on for of and to with both all several multiple various "
-    "standard popular challenging existing public real-world diverse new novel".split()
+    "standard popular challenging existing public real-world diverse new novel first second third "
+    "finally then however moreover specifically furthermore additionally also here thus therefore "
+    "next further instead recently today given while unlike".split()
 )
 
 
