@@ -107,7 +107,7 @@ def _clause_start(text: str, end: int, limit: int) -> int:
 
 def _long_before(text: str, short: str, end: int) -> tuple[int, int] | None:
     """Long form that ends at ``end`` (exclusive) and defines ``short``, as offsets."""
-    while end > 0 and text[end - 1].isspace():
+    while end > 0 and (text[end - 1].isspace() or text[end - 1] in "\"'`\u201d\u2019,"):
         end -= 1
     start = _clause_start(text, end, 200)
     window = text[start:end]

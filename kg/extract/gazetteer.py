@@ -108,7 +108,9 @@ def build_matchers(
     for index, entry in enumerate(entries):
         key = str(index)
         for form in (entry.name, *entry.aliases):  # type: ignore[attr-defined]
-            if len(form) < 2 or form.lower() in skipped:
+            if len(form) < 2 or form.lower() in skipped or "(" in form or ")" in form:
+                # A parenthesis in a resource name ("offline reinforcement learning (RL)") is
+                # an abbreviation definition, which the abbreviation rule handles.
                 continue
             for variant in plural_forms(form):
                 forms_of.setdefault(key, []).append(variant)

@@ -512,6 +512,11 @@ def find_proposals(
         if span is None or not _looks_like_name(text[span[0] : span[1]]):
             span = None
             for naming in _NAMING.finditer(text, pos, clause_limit):
+                marker = naming.group().strip()
+                if marker in ("(", ",", ":") and _PREPOSITION.search(text, verb_end, naming.start()):
+                    # "we learn X using a graph neural network (GNN)": the parenthesis names an
+                    # object of the sentence, not the contribution.
+                    break
                 cand = _name_at(text, naming.end(), clause_limit)
                 if cand and _looks_like_name(text[cand[0] : cand[1]]):
                     span = cand
@@ -547,6 +552,7 @@ def find_proposals(
     return found
 
 
+_PREPOSITION = re.compile(r"\s(?:on|using|with|via|from|of|for|to|in|by|into|over|under)\s")
 _MODIFIER_AFTER = re.compile(
     r"[ \t]+(?!(?:which|that|to|for|as|and|or|with|in|on|by|is|are|was|from|of|via|using|"
     r"based|where|whose|at|under|into|can|could|will|than|the|a|an|we)\b)[a-z]"
