@@ -12,7 +12,6 @@ from kg.extract.patterns import (
     find_title_name,
     find_title_tasks,
     find_typed_heads,
-    name_tokens_from_doc,
 )
 from kg.extract.resolve import Candidate, drop_overlaps, head_type
 from kg.extract.sentences import split_sentences
@@ -36,13 +35,6 @@ def names(text: str) -> list[str]:
 )
 def test_patterns_name_tokens(text: str, expected: list[str]) -> None:
     assert names(text) == expected
-
-
-def test_patterns_name_tokens_from_doc_agree_with_text_version() -> None:
-    nlp = spacy.blank("en")
-    text = "We use Med-PRM, GPT-4, pi2vec, o1 (DPPO) and SimpleAR's decoder at github.com/x/y."
-    doc = nlp(text)
-    assert name_tokens_from_doc(doc, text) == find_name_tokens(text)
 
 
 def proposals(text: str, title_len: int = 0) -> list[tuple[str, str]]:

@@ -185,16 +185,20 @@ class Extractor:
             pair = (text[ss:se], text[ls:le])
             if pair not in seen:
                 seen.add(pair)
-                abbreviations.append(Abbreviation(short=pair[0], long=pair[1]))
+                abbreviations.append(Abbreviation.model_construct(short=pair[0], long=pair[1]))
         links = []
         for start, end, url, kind in doc.user_data.get("kg_links", []):
             field, s, e = _field(start, end, title_len, offset)
             if field is None:
                 continue
             links.append(
-                Link(url=url, kind=LinkKind(kind), field=field, start=s, end=e, text=text[start:end])
+                Link.model_construct(
+                    url=url, kind=LinkKind(kind), field=field, start=s, end=e, text=text[start:end]
+                )
             )
-        return Extraction(
+        # Every part was built above from checked values; validating the nested records again
+        # would cost more than the whole rule pass.
+        return Extraction.model_construct(
             paper_id=paper_id,
             mentions=tuple(mentions),
             abbreviations=tuple(abbreviations),

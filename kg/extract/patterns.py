@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-from spacy.attrs import IDX, IS_ALPHA, IS_DIGIT, IS_LOWER, IS_PUNCT, IS_SPACE, IS_TITLE, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -161,7 +159,6 @@ def _is_name_like(token: str) -> bool:
 
 _PUNCT = "()[]{},;:!?\"'\u201c\u201d\u2018\u2019"
 _PUNCT_ALL = _PUNCT + ".-"
-_FLAG_ATTRS = [IS_ALPHA, IS_LOWER, IS_TITLE, IS_PUNCT, IS_SPACE, IS_DIGIT, IDX, LENGTH]
 
 
 def find_name_tokens(text: str) -> list[tuple[int, int]]:
@@ -196,47 +193,6 @@ def find_name_tokens(text: str) -> list[tuple[int, int]]:
             continue
         pos = at + len(core)
         _add_word(core, at, found)
-    return found
-
-
-def name_tokens_from_doc(doc: Doc, text: str) -> list[tuple[int, int]]:
-    """:func:`find_name_tokens` using the token flags spaCy already computed (vectorized).
-
-    Only tokens that are neither lower-case words, title-case words, punctuation, spaces nor plain
-    numbers are looked at; adjacent pieces without space between them ("Med", "-", "PRM") are
-    joined back into one word.
-
-    Args:
-        doc: The tokenized document.
-        text: ``doc.text``.
-
-    Returns:
-        The same offsets as ``find_name_tokens(text)`` would give.
-    """
-    if len(doc) == 0:
-        return []
-    flags = doc.to_array(_FLAG_ATTRS)
-    alpha, lower, title, punct, space, digit = (flags[:, i].astype(bool) for i in range(6))
-    plain = (alpha & (lower | title)) | punct | space | digit
-    found: list[tuple[int, int]] = []
-    last_end = -1
-    n = len(text)
-    for i in np.flatnonzero(~plain).tolist():
-        start = int(flags[i, 6])
-        if start < last_end:
-            continue
-        end = start + int(flags[i, 7])
-        # Re-join the whitespace-delimited word the token belongs to.
-        start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
-        stop = text.find(" ", end)
-        newline = text.find("\n", end, stop if stop >= 0 else n)
-        end = newline if newline >= 0 else (stop if stop >= 0 else n)
-        last_end = end
-        word = text[start:end]
-        core = word.strip(_PUNCT)
-        if len(core) < 2:
-            continue
-        _add_word(core, start + word.find(core), found)
     return found
 
 
@@ -391,33 +347,37 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     title_len = title_length(text)
     title_case = title_len > 0 and _is_title_case(text[:title_len])
+    low = text.lower()
     for head in _HEAD_WORDS:
-        for form in (head, head.capitalize()):
-            pos = text.find(form)
-            while pos >= 0:
-                after = pos + len(form)
-                if text[after : after + 1] == "s":
-                    after += 1
-                if text[after : after + 1].isalpha() or (form[0].isupper() and title_case and pos < title_len):
-                    # Part of a longer word ("Benchmarking"), or a capitalised word of a title in
-                    # title case, where capitals say nothing.
-                    pos = text.find(form, after)
-                    continue
-                if pos > 1 and text[pos - 1] == " ":
-                    span = _name_before(text, pos - 1)
-                    if span is not None:
-                        # "Arcade Learning Environment": a capitalised head is part of the name.
-                        end = after if form[0].isupper() else span[1]
-                        found.append((span[0], end, _head_type(head)))
-                if form[0].islower() and text[after : after + 1] in (" ", ","):
-                    # "our new indoor dataset LIVL", "a ride-hailing platform, DidiChuxing".
-                    nxt = after + 1 + (text[after] == "," and text[after + 1 : after + 2] == " ")
-                    span = _name_at(text, nxt, min(len(text), nxt + 60))
-                    if span and _NAME.search(text[span[0] : span[1]]) or (
-                        span and text[after] == "," and " " not in text[span[0] : span[1]]
-                    ):
-                        found.append((span[0], span[1], _head_type(head)))
-                pos = text.find(form, after)
+        pos = low.find(head)
+        while pos >= 0:
+            form = text[pos : pos + len(head)]
+            if form != head and form != head.capitalize():
+                pos = low.find(head, pos + len(head))
+                continue
+            after = pos + len(form)
+            if text[after : after + 1] == "s":
+                after += 1
+            if text[after : after + 1].isalpha() or (form[0].isupper() and title_case and pos < title_len):
+                # Part of a longer word ("Benchmarking"), or a capitalised word of a title in
+                # title case, where capitals say nothing.
+                pos = low.find(head, after)
+                continue
+            if pos > 1 and text[pos - 1] == " ":
+                span = _name_before(text, pos - 1)
+                if span is not None:
+                    # "Arcade Learning Environment": a capitalised head is part of the name.
+                    end = after if form[0].isupper() else span[1]
+                    found.append((span[0], end, _head_type(head)))
+            if form[0].islower() and text[after : after + 1] in (" ", ","):
+                # "our new indoor dataset LIVL", "a ride-hailing platform, DidiChuxing".
+                nxt = after + 1 + (text[after] == "," and text[after + 1 : after + 2] == " ")
+                span = _name_at(text, nxt, min(len(text), nxt + 60))
+                if span and _NAME.search(text[span[0] : span[1]]) or (
+                    span and text[after] == "," and " " not in text[span[0] : span[1]]
+                ):
+                    found.append((span[0], span[1], _head_type(head)))
+            pos = low.find(head, after)
     for marker in _LIST_MARKERS:
         pos = text.find(marker)
         while pos >= 0:
@@ -754,12 +714,8 @@ class PatternMatcher:
         text = doc_text(doc)
         title_len = title_length(text)
         sentences = doc.user_data.get("kg_sentences") or []
-        names = []
-        for start, end in name_tokens_from_doc(doc, text):
-            label = type_by_form(text[start:end])
-            if label == UNKNOWN:
-                label = type_by_context(text, end)
-            names.append((start, end, label))
+        # Context typing (type_by_context) is left to the resolver, for the names that survive.
+        names = [(start, end, type_by_form(text[start:end])) for start, end in find_name_tokens(text)]
         # Plain tuples (not spans): the offsets are exact characters, and plain data is cheap
         # to build and survives multiprocessing.
         doc.user_data["kg_patterns"] = {

@@ -326,6 +326,11 @@ def _type_unknowns(
         return cands
     starts = [s for s, _ in sentences]
     out = list(cands)
+    for i, cand in enumerate(out):
+        if cand.type == UNKNOWN:
+            context = type_by_context(text, cand.end)
+            if context != UNKNOWN:
+                out[i] = replace(cand, type=context, confidence=CONFIDENCE["head_noun"])
     # Connected runs "A, B and C" inside one sentence.
     groups: list[list[int]] = []
     for i, cand in enumerate(out):
@@ -343,6 +348,10 @@ def _type_unknowns(
                 out[i] = replace(out[i], type=majority, rule="list", confidence=CONFIDENCE["list"])
     for i, cand in enumerate(out):
         if cand.type != UNKNOWN:
+            continue
+        context = type_by_context(text, cand.end)
+        if context != UNKNOWN:
+            out[i] = replace(cand, confidence=CONFIDENCE["head_noun"], type=context)
             continue
         k = bisect_right(starts, cand.start) - 1
         sent = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
