@@ -89,3 +89,16 @@ def test_abbreviations_best_long_form_is_schwartz_hearst() -> None:
     long = "with the Hidden Markov Model"
     assert long[best_long_form("HMM", long) :] == "Hidden Markov Model"
     assert best_long_form("XYZ", long) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("BRAIn: Bayesian Reward-conditioned Amortized Inference for text generation",
+         [("BRAIn", "Bayesian Reward-conditioned Amortized Inference")]),
+        ("SimBa: Simplicity Bias for Scaling Up Parameters", []),  # two capitals are not enough
+        ("PARL: A Unified Framework for Policy Alignment", []),  # initials do not spell PARL
+    ],
+)
+def test_abbreviations_defined_by_a_title(title: str, expected: list[tuple[str, str]]) -> None:
+    assert pairs(title + "\n\nThe abstract.") == expected

@@ -78,10 +78,11 @@ def test_patterns_title_name(title: str, abstract: str, expected: tuple[str, str
 
 def test_patterns_typed_heads() -> None:
     text = ("We test on the D4RL benchmark and the Arcade Learning Environment, on datasets such as "
-            "MedQA and PubMedQA, and on our new indoor dataset LIVL.")
+            "MedQA and PubMedQA, on our new indoor dataset LIVL and on MuJoCo-based benchmarks.")
     found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
     assert found == {("D4RL", "benchmark"), ("Arcade Learning Environment", "benchmark"),
-                     ("MedQA", "dataset"), ("PubMedQA", "dataset"), ("LIVL", "dataset")}
+                     ("MedQA", "dataset"), ("PubMedQA", "dataset"), ("LIVL", "dataset"),
+                     ("MuJoCo", "benchmark")}
 
 
 @pytest.mark.parametrize(

@@ -288,8 +288,48 @@ def find_abbreviations(text: str) -> list[tuple[int, int, int, int]]:
             if not initials or not _covers(short.lower(), initials):
                 continue
             found.append((match.start(1), match.end(1), pair[0], pair[1]))
+    title_pair = find_title_abbreviation(text)
+    if title_pair and not any(f[0] == title_pair[0] for f in found):
+        found.append(title_pair)
     found.sort()
     return found
+
+
+_TITLE_CHUNK_END = re.compile(r"\s+(?:for|in|via|with|from|through|using|under|on|by|to|towards)\s+|[,:;?]")
+
+
+def find_title_abbreviation(text: str) -> tuple[int, int, int, int] | None:
+    """A title "SHORT: Long Form for ..." whose long form spells the short form's capitals.
+
+    "BRAIn: Bayesian Reward-conditioned Amortized Inference for ..." defines BRAIn. At least
+    three capitals are required, and they must be exactly the initials of the long form's words.
+
+    Args:
+        text: Title + blank line + abstract (the title ends at the first blank line).
+
+    Returns:
+        ``(short_start, short_end, long_start, long_end)`` or None.
+    """
+    title_end = text.find("\n\n")
+    if title_end <= 0:
+        return None
+    colon = text.find(": ", 0, title_end)
+    if colon <= 1 or " " in text[:colon].strip():
+        return None
+    short = text[:colon].strip()
+    capitals = "".join(ch.lower() for ch in short if ch.isupper())
+    if len(capitals) < 3:
+        return None
+    start = colon + 2
+    end_match = _TITLE_CHUNK_END.search(text, start, title_end)
+    end = end_match.start() if end_match else title_end
+    words = [w for w in text[start:end].split() if w.lower() not in _MINOR]
+    if not words or any(not w[0].isupper() for w in words):
+        return None
+    if "".join(w[0].lower() for w in words) != capitals:
+        return None
+    s_start = text.find(short)
+    return s_start, s_start + len(short), start, end
 
 
 def _covers(short: str, initials: str) -> bool:

@@ -211,7 +211,9 @@ def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
         return
     if token.endswith(("'s", "\u2019s")):
         token = token[:-2]
-    if "^" in token or "{" in token or "}" in token or "=" in token or "\\" in token:
+    if "^" in token or "{" in token or "}" in token or "=" in token or "\\" in token or (
+        "<" in token or ">" in token
+    ):
         return  # mathematics, not a name
     if _MANGLED.search(token):
         return  # "classx2013one": a mangled character escape, not a name
@@ -324,6 +326,12 @@ def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | N
     if not taken:
         return None
     length = len(" ".join(reversed(taken)))
+    head, _, affix = taken[0].rpartition("-")
+    if head and affix in _AFFIXES:
+        # "MuJoCo-based benchmarks": the name is MuJoCo.
+        if len(taken) == 1:
+            return end - length, end - len(affix) - 1
+        return None
     return end - length, end
 
 
