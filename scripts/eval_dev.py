@@ -2,6 +2,7 @@
 
 Usage:
     python scripts/eval_dev.py [--errors] [--group methods] [--corpus FILE] [--gold FILE]
+                               [--speed N] [--scirex ../shared/external/scirex-train/train_docs.jsonl.gz]
 
 Prints the per-group P/R/F1 table; ``--errors`` adds the per-paper false positives and negatives.
 Uses kg.readers and kg.canonical when available, else a minimal HF-text reader and a simple
@@ -103,6 +104,62 @@ def speed(papers: list[Paper], repeat: int, rounds: int = 3) -> None:
           f"ratio {best_ext / best_tok:.2f}")
 
 
+def scirex_check(path: Path) -> None:
+    """Loose recall/precision check on SciREX title+abstract sections (other conventions).
+
+    Counts overlaps only: a SciREX Method/Material mention with a capital letter is "found" when
+    a non-task mention of kg overlaps it; a kg dataset/benchmark (method) mention is "inside"
+    when it overlaps a SciREX Material (Method) mention.
+    """
+    import gzip
+    import json
+
+    extractor = get_extractor()
+    counts = dict.fromkeys(["material", "material_found", "method", "method_found",
+                            "pred_db", "pred_db_inside", "pred_method", "pred_method_inside"], 0)
+    for line in gzip.open(path, "rt", encoding="utf-8"):
+        doc = json.loads(line)
+        if len(doc["sections"]) < 2:
+            continue
+        words = doc["words"]
+        fields = {}
+        for name, (lo, hi) in zip(("title", "abstract"), doc["sections"][:2]):
+            offsets, pos = [], 0
+            for word in words[lo:hi]:
+                offsets.append(pos)
+                pos += len(word) + 1
+            fields[name] = (lo, hi, " ".join(words[lo:hi]), offsets)
+        paper = Paper(id=doc["doc_id"], title=fields["title"][2], abstract=fields["abstract"][2])
+        mentions = extractor.extract(paper).mentions
+        gold = []
+        for start, end, label in doc["ner"]:
+            for name, (lo, hi, text, offsets) in fields.items():
+                if lo <= start and end <= hi:
+                    gold.append((name, offsets[start - lo], offsets[end - 1 - lo] + len(words[end - 1]),
+                                 label, text))
+        for name, start, end, label, text in gold:
+            if label not in ("Material", "Method") or not any(c.isupper() for c in text[start:end]):
+                continue
+            hit = any(m.field == name and m.start < end and start < m.end and m.type.value != "task"
+                      for m in mentions)
+            key = "material" if label == "Material" else "method"
+            counts[key] += 1
+            counts[key + "_found"] += hit
+        for m in mentions:
+            group = {"dataset": "pred_db", "benchmark": "pred_db", "method": "pred_method"}.get(m.type.value)
+            if group is None:
+                continue
+            label = "Material" if group == "pred_db" else "Method"
+            counts[group] += 1
+            counts[group + "_inside"] += any(
+                g[0] == m.field and g[1] < m.end and m.start < g[2] and g[3] == label for g in gold)
+    print(f"SciREX (loose overlap): named Material found {counts['material_found'] / counts['material']:.3f}"
+          f" of {counts['material']}, named Method found {counts['method_found'] / counts['method']:.3f}"
+          f" of {counts['method']}; kg datasets/benchmarks inside a Material "
+          f"{counts['pred_db_inside'] / counts['pred_db']:.3f}, kg methods inside a Method "
+          f"{counts['pred_method_inside'] / counts['pred_method']:.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=ROOT / "examples/hf-papers-policy.txt")
@@ -112,7 +169,11 @@ def main() -> None:
     parser.add_argument("--simple", action="store_true", help="do not use kg.canonical")
     parser.add_argument("--speed", type=int, default=0, metavar="N",
                         help="also time extraction of the corpus repeated N times")
+    parser.add_argument("--scirex", type=Path, default=None, metavar="TRAIN_DOCS_JSONL_GZ",
+                        help="also run the loose SciREX overlap check")
     args = parser.parse_args()
+    if args.scirex:
+        scirex_check(args.scirex)
     papers = read(args.corpus)
     if args.speed:
         speed(papers, args.speed)
