@@ -22,15 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import spacy
-from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from kg.extract.sentences import doc_text
-
-
-_OFFSET_ATTRS = [IDX, LENGTH]
 
 
 @dataclass(frozen=True)
@@ -144,33 +140,45 @@ def match_gazetteer(
     Returns:
         ``(start_char, end_char, type, canonical_name)`` in text order.
     """
+    return [(s, e, t, c) for s, e, t, c, _, _ in _matches(doc, matcher, entries, text)]
+
+
+def _matches(
+    doc: Doc,
+    matcher: tuple[PhraseMatcher, dict[str, frozenset[str]]],
+    entries: Sequence[object],
+    text: str | None,
+) -> list[tuple[int, int, str, str, int, int]]:
+    """Kept matches as ``(start_char, end_char, type, canonical, start_token, end_token)``."""
     phrase_matcher, allowed = matcher
     matches = phrase_matcher(doc)
     if not matches:
         return []
     if text is None:
         text = doc.text
-    offsets = doc.to_array(_OFFSET_ATTRS)
     strings = doc.vocab.strings
     hits = []
     for match_id, start, end in matches:
-        s_char = int(offsets[start, 0])
-        e_char = int(offsets[end - 1, 0] + offsets[end - 1, 1])
+        s_char = doc[start].idx
+        last = doc[end - 1]
+        e_char = last.idx + len(last)
         key = strings[match_id]
         ok = allowed.get(key, frozenset())
         surface = text[s_char:e_char]
         if surface in ok or "\0" + surface.lower() in ok:
-            hits.append((s_char, e_char, key))
+            hits.append((s_char, e_char, int(key), start, end))
     # Longest first; among equal lengths the earlier entry (curated before derived) wins.
-    hits.sort(key=lambda h: (h[0] - h[1], int(h[2]), h[0]))
+    hits.sort(key=lambda h: (h[0] - h[1], h[2], h[0]))
     taken = bytearray(len(text))
     found = []
-    for s_char, e_char, key in hits:
+    for s_char, e_char, index, start, end in hits:
         if taken.find(1, s_char, e_char) >= 0:
             continue
         taken[s_char:e_char] = b"\x01" * (e_char - s_char)
-        entry = entries[int(key)]
-        found.append((s_char, e_char, _type_value(entry.type), entry.name))  # type: ignore[attr-defined]
+        entry = entries[index]
+        found.append(
+            (s_char, e_char, _type_value(entry.type), entry.name, start, end)  # type: ignore[attr-defined]
+        )
     found.sort()
     return found
 
@@ -198,9 +206,7 @@ class Gazetteer:
         spans = []
         if self.matchers is not None:
             text = doc_text(doc)
-            for start, end, type_, canonical in match_gazetteer(doc, self.matchers, self.entries, text):
-                span = doc.char_span(start, end, label=type_, kb_id=canonical)
-                if span is not None:
-                    spans.append(span)
+            for _, _, type_, canonical, start, end in _matches(doc, self.matchers, self.entries, text):
+                spans.append(Span(doc, start, end, label=type_, kb_id=canonical))
         doc.spans["kg_gazetteer"] = spans
         return doc
