@@ -183,3 +183,11 @@ def test_extract_offsets_hold_on_rule_heavy_text(text: str) -> None:
     paper = Paper(id="paper:h", title=text[:50], abstract=text)
     for m in extractor.extract(paper).mentions:
         assert getattr(paper, m.field)[m.start : m.end] == m.text
+
+
+def test_extract_title_with_line_break_keeps_original_text(tiny: Extractor) -> None:
+    paper = Paper(id="paper:nl", title="We propose \nPPO: a\r\nnew method", abstract="PPO on MuJoCo.")
+    extraction = tiny.extract(paper)
+    assert extraction.mentions
+    for m in extraction.mentions:
+        assert getattr(paper, m.field)[m.start : m.end] == m.text

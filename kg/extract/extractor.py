@@ -92,7 +92,7 @@ class Extractor:
             Its :class:`~kg.models.Extraction`.
         """
         doc = self.nlp(self._make_doc(_doc_text(paper.title, paper.abstract)))
-        return self._to_extraction(doc, paper.id, len(paper.title))
+        return self._to_extraction(doc, paper.id, paper.title)
 
     def extract_many(
         self, papers: Iterable[Paper], workers: int = 1, batch_size: int = 256
@@ -107,12 +107,12 @@ class Extractor:
         Yields:
             One :class:`~kg.models.Extraction` per paper, in the order of ``papers``.
         """
-        meta: list[tuple[str, int]] = []
+        meta: list[tuple[str, str]] = []
         n_process = max(1, int(workers))
 
         def texts() -> Iterator[str | Doc]:
             for paper in papers:
-                meta.append((paper.id, len(paper.title)))
+                meta.append((paper.id, paper.title))
                 text = _doc_text(paper.title, paper.abstract)
                 # In-process, hand over Docs that already know their text (Doc.text re-joins
                 # every token); worker processes receive plain strings.
@@ -120,8 +120,8 @@ class Extractor:
 
         docs = self.nlp.pipe(texts(), batch_size=batch_size, n_process=n_process)
         for i, doc in enumerate(docs):
-            paper_id, title_len = meta[i]
-            yield self._to_extraction(doc, paper_id, title_len)
+            paper_id, title = meta[i]
+            yield self._to_extraction(doc, paper_id, title)
 
     def extract_text(self, text: str) -> Extraction:
         """Extract free text (no title), e.g. for ``kg related --text``.
@@ -133,16 +133,22 @@ class Extractor:
             An :class:`~kg.models.Extraction` with ``paper_id`` ``"text"``.
         """
         doc = self.nlp(self._make_doc(_doc_text("", text)))
-        return self._to_extraction(doc, "text", 0)
+        return self._to_extraction(doc, "text", "")
 
     def _make_doc(self, text: str) -> Doc:
         doc = self.nlp.make_doc(text)
         doc.user_data["kg_text"] = text
         return doc
 
-    def _to_extraction(self, doc: Doc, paper_id: str, title_len: int) -> Extraction:
-        """The boundary: spaCy spans and user data become plain records."""
+    def _to_extraction(self, doc: Doc, paper_id: str, title: str) -> Extraction:
+        """The boundary: spaCy spans and user data become plain records.
+
+        Texts are cut from the original title (``title``) and abstract, not from the doc text,
+        whose title has its line breaks replaced by spaces.
+        """
         text = doc.user_data.pop("kg_text", None) or doc.text
+        title_len = len(title)
+        original = title + text[title_len:] if title_len else text
         offset = title_len + len(_SEP)
         sentences = [tuple(s) for s in doc.user_data.get("kg_sentences", [])]
         spans = doc.spans
@@ -176,13 +182,13 @@ class Extractor:
         sent_starts = [s for s, _ in sentences]
         mentions = []
         for cand in cands:
-            mention = _mention(text, cand, title_len, offset, sentences, sent_starts)
+            mention = _mention(original, cand, title_len, offset, sentences, sent_starts)
             if mention is not None:
                 mentions.append(mention)
         seen: set[tuple[str, str]] = set()
         abbreviations = []
         for ss, se, ls, le in abbrevs:
-            pair = (text[ss:se], text[ls:le])
+            pair = (original[ss:se], original[ls:le])
             if pair not in seen:
                 seen.add(pair)
                 abbreviations.append(Abbreviation.model_construct(short=pair[0], long=pair[1]))
@@ -193,7 +199,8 @@ class Extractor:
                 continue
             links.append(
                 Link.model_construct(
-                    url=url, kind=LinkKind(kind), field=field, start=s, end=e, text=text[start:end]
+                    url=url, kind=LinkKind(kind), field=field, start=s, end=e,
+                    text=original[start:end],
                 )
             )
         # Every part was built above from checked values; validating the nested records again
