@@ -191,3 +191,15 @@ def test_extract_title_with_line_break_keeps_original_text(tiny: Extractor) -> N
     assert extraction.mentions
     for m in extraction.mentions:
         assert getattr(paper, m.field)[m.start : m.end] == m.text
+
+
+def test_extract_long_unbroken_runs_keep_offsets(tiny: Extractor) -> None:
+    # Garbled blobs without spaces are masked for the tokenizer only; the rules see the text.
+    abstract = "We use PPO. " + "(" * 300 + "A" * 300 + " see https://github.com/" + "a" * 250 + "/b."
+    paper = Paper(id="paper:blob", title="Blob", abstract=abstract)
+    extraction = tiny.extract(paper)
+    assert [m.text for m in extraction.mentions if m.text == "PPO"] == ["PPO"]
+    (link,) = extraction.links
+    assert link.url == "https://github.com/" + "a" * 250 + "/b"
+    for m in extraction.mentions:
+        assert abstract[m.start : m.end] == m.text or paper.title[m.start : m.end] == m.text

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -64,6 +65,21 @@ def build_pipeline(entries: Sequence[object], generic: Iterable[str] = ()) -> La
 def _doc_text(title: str, abstract: str) -> str:
     # Newlines inside a title would break the title/abstract split; a space keeps offsets.
     return title.replace("\n", " ").replace("\r", " ") + _SEP + abstract
+
+
+_LONG_RUN = re.compile(r"\S{%d,}" % 200)
+
+
+def _tokenizable(text: str) -> str:
+    """``text`` with runs of 200+ non-space characters masked (same length, so same offsets).
+
+    spaCy's tokenizer strips affixes from such a run one character at a time, with a suffix
+    search over the rest each time: quadratic, minutes for a long garbled blob. The rules still
+    see the original text (``doc.user_data["kg_text"]``).
+    """
+    if len(text) < 200 or max(map(len, text.split()), default=0) < 200:
+        return text
+    return _LONG_RUN.sub(lambda m: "x" * len(m.group()), text)
 
 
 class Extractor:
@@ -116,7 +132,7 @@ class Extractor:
                 text = _doc_text(paper.title, paper.abstract)
                 # In-process, hand over Docs that already know their text (Doc.text re-joins
                 # every token); worker processes receive plain strings.
-                yield text if n_process > 1 else self._make_doc(text)
+                yield _tokenizable(text) if n_process > 1 else self._make_doc(text)
 
         docs = self.nlp.pipe(texts(), batch_size=batch_size, n_process=n_process)
         for i, doc in enumerate(docs):
@@ -136,7 +152,7 @@ class Extractor:
         return self._to_extraction(doc, "text", "")
 
     def _make_doc(self, text: str) -> Doc:
-        doc = self.nlp.make_doc(text)
+        doc = self.nlp.make_doc(_tokenizable(text))
         doc.user_data["kg_text"] = text
         return doc
 
