@@ -111,6 +111,13 @@ def paper_ids(db: Path) -> set[str]:
         conn.close()
 
 
+def comparable(lines: list[str]) -> list[str]:
+    """A dump in row-order-independent form, without the related-index blob (a zip archive
+    that carries its write time, so two identical builds store different bytes)."""
+    return sorted(line for line in lines
+                  if not line.startswith("INSERT INTO \"meta\" VALUES('related_index'"))
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -175,6 +182,19 @@ def kill_when(cmd: list[str], db: Path, phase: str, reached: Callable[[int], boo
                    round(time.monotonic() - start, 2))
 
 
+def after_first_commit(db: Path) -> Callable[[int], bool]:
+    """A predicate true once the journal of ``db`` has appeared and disappeared again."""
+    seen = False
+
+    def reached(pid: int) -> bool:
+        nonlocal seen
+        exists = journal(db).exists()
+        seen = seen or exists
+        return seen and not exists
+
+    return reached
+
+
 def test_crash_sigkill_keeps_previous_store_and_rerun_completes(tmp_path: Path) -> None:
     small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
     small_ids = write_corpus(small, N_SMALL, "small", seed=1)
@@ -190,35 +210,36 @@ def test_crash_sigkill_keeps_previous_store_and_rerun_completes(tmp_path: Path) 
     phases: dict[str, Callable[[Path], Callable[[int], bool]]] = {
         # Reading and extracting: the store is open, nothing has been written yet.
         "store-open": lambda db: lambda pid: opened_by(pid, db),
-        # The one write transaction has begun: SQLite created the rollback journal.
+        # The write transaction has begun: SQLite created the rollback journal.
         "transaction": lambda db: lambda pid: journal(db).exists(),
         # Pages of the database file itself were overwritten (cache spill or commit) while the
         # journal is still there: only the journal can restore the previous content.
         "db-overwritten": lambda db: lambda pid: journal(db).exists()
         and file_state(db) != initial,
+        # The first commit is done (the journal came and went): from here on the store must
+        # hold the complete new content; a build committing in steps fails here.
+        "after-commit": after_first_commit,
     }
-    attempts = []
-    stores = []
+    attempts, dumps, stores = [], [], []
     for phase, predicate in phases.items():
         db = tmp_path / f"{phase}.db"
         shutil.copy2(base, db)
+        stores.append(db)
         attempt = kill_when(build_command(big, db), db, phase, predicate(db))
         attempts.append(attempt)
-        stores.append(db)
         assert integrity(db) == "ok", attempt
-        if attempt.killed:
-            assert dump(db) == before_dump, attempt
+        dumps.append(dump(db))
+        if attempt.killed and phase != "after-commit":
+            assert dumps[-1] == before_dump, attempt
             assert digest(db) == before_digest, attempt  # byte for byte: the rollback is exact
-        else:  # finished before the kill could land: then it must be complete
-            assert paper_ids(db) == set(small_ids) | set(big_ids), attempt
 
     # The kills really interrupted a running build inside its write transaction.
     in_transaction = [a for a in attempts if a.killed and a.journal_at_kill]
     assert in_transaction, attempts
     assert all(a.hot_journal_after for a in in_transaction), attempts
 
-    # A re-run completes the interrupted build.
-    db = stores[1]
+    # A re-run completes an interrupted build ...
+    db = tmp_path / "transaction.db"
     rerun = CliRunner().invoke(app, [*build_args(big, db), "--json"])
     assert rerun.exit_code == 0, rerun.output
     report = json.loads(rerun.stdout)
@@ -226,6 +247,13 @@ def test_crash_sigkill_keeps_previous_store_and_rerun_completes(tmp_path: Path) 
         assert (report["read"], report["added"], report["unchanged"]) == (N_BIG, N_BIG, 0)
     assert integrity(db) == "ok"
     assert paper_ids(db) == set(small_ids) | set(big_ids)
+    # ... and every attempt left either the previous or exactly this complete content.
+    complete = comparable(dump(db))
+    for attempt, content, db_ in zip(attempts, dumps, stores):
+        if attempt.phase == "after-commit" or not attempt.killed:
+            assert comparable(content) == complete, attempt
+            with SQLiteStore(db_) as store:  # the fitted related-paper index is there and loads
+                assert pipeline.load_related_index(store).neighbours(big_ids[0], k=3)
     conn = sqlite3.connect(db)
     try:
         extracted = {row[0] for row in conn.execute("SELECT paper_id FROM extractions")}
