@@ -30,10 +30,10 @@ Example:
     ...           Paper(id="paper:b", title="PPO in robot locomotion"),
     ...           Paper(id="paper:c", title="Image segmentation with transformers")]
     >>> index = RelatedIndex.fit(papers, {}, embeddings=False)
-    >>> [hit.paper_id for hit in index.neighbours("paper:a", k=2)]
-    ['paper:b', 'paper:c']
+    >>> [hit.paper_id for hit in index.neighbours("paper:a", k=2)]  # c shares nothing
+    ['paper:b']
     >>> index.neighbours("paper:a", k=1)[0].shared_terms[:2]
-    ('policy optimization', 'proximal policy')
+    ('proximal policy', 'policy optimization')
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class RelatedConfig:
     title_weight: int = 3
     w_lexical: float = 1.0
     w_concepts: float = 0.05
-    w_embedding: float = 0.3
+    w_embedding: float = 0.2
     w_alias: float = 1.0
     w_parent: float = 0.5
     w_word: float = 0.25
@@ -134,6 +134,7 @@ _PAREN = re.compile(r"\(([^()]{1,16})\)")
 _WORD = re.compile(r"[^\W_][\w\-]*")
 
 
+@lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
     """Lower-case a word and fold its plural ("policies" -> "policy", "models" -> "model")."""
     w = word.lower()
@@ -146,9 +147,12 @@ def fold(word: str) -> str:
     return w
 
 
+_TWO_UPPER = re.compile(r"[A-Z][^A-Z]*[A-Z]")
+
+
 def _acronym_like(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(c.isupper() for c in letters) >= 2 and " " not in text
+    """Two or more capitals and no space: PPO, MoE, LLMs, GPT-4."""
+    return " " not in text and _TWO_UPPER.search(text) is not None
 
 
 def _subsequence(letters: Sequence[str], text: str) -> bool:
@@ -222,6 +226,21 @@ def majority_abbreviations(per_paper: Sequence[Mapping[str, str]]) -> dict[str, 
     }
 
 
+class _Folded(dict):  # type: ignore[type-arg]
+    """Lower-case word -> folded content word, or "" for stop words and single characters."""
+
+    def __missing__(self, word: str) -> str:
+        value = "" if len(word) < 2 or word in _STOP else fold(word)
+        if len(self) < 1_000_000:
+            self[word] = value
+        return value
+
+
+_FOLDED = _Folded()
+_LOWER_WORD = re.compile(r"[a-z0-9]+")
+_ACRONYM_TOKEN = re.compile(r"\b[A-Za-z0-9'\-]*[A-Z][A-Za-z0-9'\-]*[A-Z][A-Za-z0-9'\-]*")
+
+
 def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
     """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
 
@@ -233,20 +252,16 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
     Returns:
         The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
     """
-    out: list[str] = []
-    for word in _TOKEN.findall(text):
-        word = word.strip("-'")
-        if not word:
-            continue
-        long_form = None
-        if _acronym_like(word):
+    if local or corpus:
+        def expand(match: re.Match[str]) -> str:
+            word = match.group().strip("-'")
             base = word[:-1] if word.endswith("s") and len(word) > 2 else word
             long_form = local.get(word) or local.get(base) or corpus.get(word) or corpus.get(base)
-        for part in _SPLIT.split(long_form if long_form else word):
-            if len(part) < 2 or part.lower() in _STOP:
-                continue
-            out.append(fold(part))
-    return out
+            return f" {long_form} " if long_form else match.group()
+
+        text = _ACRONYM_TOKEN.sub(expand, text)
+    # word splitting, stop words and plural folding all happen in C-level calls and a dict cache
+    return [w for w in map(_FOLDED.__getitem__, _LOWER_WORD.findall(text.lower())) if w]
 
 
 def _grams(tokens: Sequence[str]) -> list[str]:
@@ -541,11 +556,12 @@ class RelatedIndex:
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
+        term_id = vocab.setdefault
+        log = math.log
         for paper, defs in zip(papers, local):
             counts = Counter(self._doc_terms(paper.title, paper.abstract, defs))
-            for term, count in counts.items():
-                indices.append(vocab.setdefault(term, len(vocab)))
-                data.append(1.0 + math.log(count))
+            indices.extend(term_id(term, len(vocab)) for term in counts)
+            data.extend(1.0 + log(c) for c in counts.values())
             indptr.append(len(indices))
         matrix = sp.csr_matrix(
             (np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
@@ -627,9 +643,12 @@ class RelatedIndex:
         self._vocab_ids = {t: i for i, t in enumerate(self.vocab)}
         self._feature_ids = {f: i for i, f in enumerate(self.features)}
         self._known_keys = {f.split(":", 1)[1] for f in self.features if "|n:" in f}
+        # a shared phrase says more than its words: bigrams count double when listing terms
+        self._display_boost = np.array([2.0 if " " in t else 1.0 for t in self.vocab])
         df = np.bincount(self.tf.indices, minlength=len(self.vocab)) if self.vocab else np.zeros(0)
         self._term_idf = _idf(df, n)
         self._x = _l2_rows(sp.csr_matrix(self.tf @ sp.diags(self._term_idf))) if n else self.tf
+        self._x.sort_indices()
         self._xt = self._x.T.tocsr()
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
@@ -696,9 +715,9 @@ class RelatedIndex:
             KGError: Unknown paper id.
         """
         row = self._require(paper_id)
-        x = self._x[row]
         ranked = self._rank(self._paper_components(row, types), k, exclude=row)
-        return [self._hit(x, row, j, parts, types) for j, parts in ranked]
+        return self._hits(_row_of(self._x, row), row, [j for j, _ in ranked],
+                          [parts for _, parts in ranked], types)
 
     def ranking(self, paper_id: str, k: int | None = None,
                 types: set[EntityType] | None = None) -> list[tuple[str, float]]:
@@ -744,6 +763,7 @@ class RelatedIndex:
                 cols.append(j)
                 vals.append((1.0 + math.log(count)) * self._term_idf[j])
         x = _l2_rows(sp.csr_matrix((vals, ([0] * len(cols), cols)), shape=(1, len(self.vocab))))
+        x.sort_indices()
         c_vec = self._query_concepts(concepts, types)
         _, ct, _ = self._typed(types)
         e = None
@@ -753,8 +773,8 @@ class RelatedIndex:
                 e = encode([text])[0]
         comps = self._raw_scores(x, c_vec, e, ct)
         ranked = self._rank(comps, k, exclude=None)
-        return [self._hit(x, None, j, parts, types, query_entities=concepts)
-                for j, parts in ranked]
+        return self._hits((x.indices, x.data), None, [j for j, _ in ranked],
+                          [parts for _, parts in ranked], types, query_entities=concepts)
 
     def _query_concepts(self, concepts: Sequence[PaperEntity],
                         types: set[EntityType] | None) -> sp.csr_matrix:
@@ -778,40 +798,59 @@ class RelatedIndex:
 
     # -- reasons --------------------------------------------------------------------------
 
-    def _hit(self, x: sp.csr_matrix, row: int | None, j: int, parts: dict[str, float],
-             types: set[EntityType] | None,
-             query_entities: Sequence[PaperEntity] = ()) -> RelatedHit:
-        return RelatedHit(
-            paper_id=self.ids[j],
-            score=float(sum(parts.values())),
-            components=parts,
-            shared_concepts=self._shared_concepts(row, j, types, query_entities),
-            shared_terms=self._shared_terms(x, j),
-        )
+    def _hits(self, q: tuple[np.ndarray, np.ndarray], row: int | None, js: Sequence[int],
+              parts: Sequence[dict[str, float]], types: set[EntityType] | None,
+              query_entities: Sequence[PaperEntity] = ()) -> list[RelatedHit]:
+        """Hits with their reasons; ``q`` is the query's lexical vector (sorted indices, values)."""
+        terms = self._shared_terms(q, js)
+        # model_construct: every value is computed here, validation would only cost time
+        return [
+            RelatedHit.model_construct(
+                paper_id=self.ids[j], score=float(sum(p.values())), components=p,
+                shared_concepts=self._shared_concepts(row, j, types, query_entities),
+                shared_terms=t,
+            )
+            for j, p, t in zip(js, parts, terms)
+        ]
 
-    def _shared_terms(self, x: sp.csr_matrix, j: int, n: int = 5) -> tuple[str, ...]:
-        """The terms that contribute most to the lexical score, bigrams before their words."""
-        q_idx, q_val = x.indices, x.data
-        d_idx, d_val = _row_of(self._x, j)
-        common, qi, di = np.intersect1d(q_idx, d_idx, assume_unique=True, return_indices=True)
-        if not len(common):
-            return ()
-        contrib = q_val[qi] * d_val[di]
-        # a shared phrase says more than its words: bigrams count double for display
-        names = np.array([self.vocab[t] for t in common])
-        contrib = contrib * np.where(np.char.find(names, " ") >= 0, 2.0, 1.0)
-        order = np.lexsort((names, -contrib))
-        chosen: list[str] = []
-        covered: set[str] = set()
-        for o in order:
-            term = self.vocab[common[o]]
-            if term in covered:
+    def _shared_terms(self, q: tuple[np.ndarray, np.ndarray], js: Sequence[int],
+                      n: int = 5) -> list[tuple[str, ...]]:
+        """Per candidate, the terms that add most to the lexical score (bigrams count double).
+
+        Vectorized over the candidates of one query; a word already shown in a bigram is skipped.
+        """
+        q_idx, q_val = q
+        out: list[list[str]] = [[] for _ in js]
+        if not len(q_idx) or not len(js):
+            return [() for _ in js]
+        js_arr = np.asarray(js, dtype=np.int64)
+        starts, ends = self._x.indptr[js_arr], self._x.indptr[js_arr + 1]
+        lengths = ends - starts
+        flat = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(js) else []
+        d_idx, d_val = self._x.indices[flat], self._x.data[flat]
+        owner = np.repeat(np.arange(len(js)), lengths)
+        pos = np.searchsorted(q_idx, d_idx)
+        pos[pos == len(q_idx)] = 0
+        hit = q_idx[pos] == d_idx
+        terms, owner = d_idx[hit], owner[hit]
+        contrib = d_val[hit] * q_val[pos[hit]] * self._display_boost[terms]
+        order = np.lexsort((terms, -contrib, owner))
+        terms, owner = terms[order], owner[order]
+        # keep the first 3n terms of every candidate (enough after skipping covered words)
+        first = np.searchsorted(owner, owner, side="left")
+        keep = (np.arange(len(owner)) - first) < 3 * n
+        vocab = self.vocab
+        covered: list[set[str]] = [set() for _ in js]
+        for t, o in zip(terms[keep].tolist(), owner[keep].tolist()):
+            chosen = out[o]
+            if len(chosen) == n:
+                continue
+            term = vocab[t]
+            if term in covered[o]:
                 continue
             chosen.append(term)
-            covered.update(term.split())
-            if len(chosen) == n:
-                break
-        return tuple(chosen)
+            covered[o].update(term.split())
+        return [tuple(c) for c in out]
 
     def _shared_concepts(self, row: int | None, j: int, types: set[EntityType] | None,
                          query_entities: Sequence[PaperEntity] = ()) -> tuple[SharedConcept, ...]:
@@ -852,8 +891,8 @@ class RelatedIndex:
                 if best is None or strength > best[0]:
                     best = (strength, via)
             if best is not None and (ent_id not in found or best[0] > found[ent_id][0]):
-                found[ent_id] = (best[0], SharedConcept(id=ent_id, type=etype, name=ent_name,
-                                                        via=best[1]))
+                found[ent_id] = (best[0], SharedConcept.model_construct(
+                    id=ent_id, type=etype, name=ent_name, via=best[1]))
         ordered = sorted(found.values(), key=lambda sv: (-sv[0], sv[1].id))
         return tuple(sc for _, sc in ordered)
 
@@ -965,12 +1004,10 @@ class RelatedIndex:
                 parts["hub"] = -alpha * self.hub[cands]
             total = sum(parts.values())
             order = np.lexsort((cands, -total))[:k]
-            x = self._x[r]
-            yield pid, [
-                self._hit(x, r, int(cands[o]), {name: float(v[o]) for name, v in parts.items()},
-                          None)
-                for o in order
-            ]
+            names = list(parts)
+            values = np.stack([parts[name][order] for name in names], axis=1).tolist()
+            yield pid, self._hits(_row_of(self._x, r), r, cands[order].tolist(),
+                                  [dict(zip(names, v)) for v in values], None)
 
     # -- persistence ----------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ Usage:
     python scripts/tune_related.py --grid               # weight grid (lexical/concepts/hub)
     python scripts/tune_related.py --no-embeddings      # default install (even when kg[embed] is)
     python scripts/tune_related.py --show 45            # one query's ranking with reasons
+    python scripts/tune_related.py --bench benchmarks/data/corpus-100000.jsonl   # fit / all-neighbours
+                                                        # time and `neighbours` latency (p50/p95)
 
 Gold concepts (tests/data/seed-dev.jsonl) exist for the first 144 papers only; the others get
 none from that source. Numbers printed are the ones to report (judged-only nDCG@10, gain 2^g-1).
@@ -90,13 +92,66 @@ def show(index: RelatedIndex, papers: list[Paper], q: int, k: int = 10) -> None:
         print(f"        terms: {list(hit.shared_terms)}")
 
 
+def bench(path: Path, k: int = 10, queries: int = 200) -> None:
+    """Time fit, all_neighbours and single-paper queries on a (synthetic) JSONL corpus.
+
+    Concepts: the acronyms each abstract defines, as methods (the extractor is timed elsewhere).
+    """
+    import random
+    import time
+
+    from kg.related import find_abbreviations
+
+    papers = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            rec = json.loads(line)
+            papers.append(Paper(id=f"paper:{rec['id']}", title=rec["title"],
+                                abstract=rec["abstract"]))
+    concepts = {
+        p.id: [PaperEntity(id=entity_id(EntityType.METHOD, long), type=EntityType.METHOD,
+                           name=long, aliases=(short,))
+               for short, long in find_abbreviations(f"{p.title}. {p.abstract}").items()]
+        for p in papers
+    }
+    t0, c0 = time.perf_counter(), time.process_time()
+    index = RelatedIndex.fit(papers, concepts, embeddings=False)
+    t1, c1 = time.perf_counter(), time.process_time()
+    links = sum(len(hits) for _, hits in index.all_neighbours(k=k))
+    t2, c2 = time.perf_counter(), time.process_time()
+    blob = index.to_bytes()
+    t3 = time.perf_counter()
+    RelatedIndex.from_bytes(blob)
+    t4 = time.perf_counter()
+    rng = random.Random(0)
+    lat = []
+    for pid in rng.sample([p.id for p in papers], min(queries, len(papers))):
+        s = time.perf_counter()
+        index.neighbours(pid, k=k)
+        lat.append(time.perf_counter() - s)
+    lat.sort()
+    print(json.dumps({
+        "papers": len(papers), "fit_s": round(t1 - t0, 2), "all_neighbours_s": round(t2 - t1, 2),
+        "fit_plus_all_neighbours_s": round(t2 - t0, 2), "links": links,
+        "fit_cpu_s": round(c1 - c0, 2), "all_neighbours_cpu_s": round(c2 - c1, 2),
+        "index_mb": round(len(blob) / 1e6, 1), "to_bytes_s": round(t3 - t2, 2),
+        "from_bytes_s": round(t4 - t3, 2),
+        "neighbours_ms_p50": round(1000 * lat[len(lat) // 2], 2),
+        "neighbours_ms_p95": round(1000 * lat[int(len(lat) * 0.95) - 1], 2),
+    }))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--concepts", choices=("gold", "kg", "none"), default="gold")
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--show", type=int, nargs="*")
+    ap.add_argument("--bench", type=Path)
     args = ap.parse_args()
+    if args.bench:
+        bench(args.bench)
+        return
     papers = read_corpus()
     concepts = {"gold": gold_concepts, "kg": kg_concepts, "none": lambda _: {}}[args.concepts](
         papers)
