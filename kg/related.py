@@ -866,9 +866,9 @@ class RelatedIndex:
                 for f, (_, via) in _entity_features(e, self.corpus_abbrev, hierarchy,
                                                     self._known_keys,
                                                     self.config).items():
-                    j = self._feature_ids.get(f)
-                    if j is not None and q_vias.get(j, "same") in ("same", "alias"):
-                        q_vias[j] = via
+                    fid = self._feature_ids.get(f)
+                    if fid is not None and q_vias.get(fid, "same") in ("same", "alias"):
+                        q_vias[fid] = via
         q_feats = set(q_vias)
         if not q_feats:
             return ()

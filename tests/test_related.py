@@ -213,6 +213,18 @@ def test_related_search_free_text() -> None:
     assert "trust region" in hits[0].shared_terms
 
 
+def test_related_search_with_concepts_lists_shared_concepts() -> None:
+    papers = [_paper(x, "a study of learning") for x in "abcdefgh"]
+    concepts = {"paper:h": [_method("Decision Transformer")]}
+    index = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
+    # the query's concepts outnumber the papers: feature ids must not be taken for paper rows
+    query = [_method(f"method {i}") for i in range(20)] + [_method("Decision Transformer")]
+    hits = index.search("learning", query, k=8)
+    top = [h for h in hits if h.paper_id == "paper:h"][0]
+    assert [c.name for c in top.shared_concepts] == ["Decision Transformer"]
+    assert hits[0].paper_id == "paper:h"
+
+
 def test_related_unknown_paper_and_duplicate_ids() -> None:
     index = RelatedIndex.fit([_paper("a", "x y")], {}, embeddings=False)
     with pytest.raises(KGError, match='unknown paper "paper:zz"'):
