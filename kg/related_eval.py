@@ -20,7 +20,7 @@ Baselines in the same run: TF-IDF cosine over title + abstract (scikit-learn, su
 1–2-grams, English stop words) and, when ``kg[embed]`` is installed, all-MiniLM-L6-v2 cosine.
 
 Example:
-    >>> ndcg_at_k([2, 0, 1], [2, 1, 0], k=3)
+    >>> ndcg_at_k([2, 1, 0], [0, 1, 2], k=3)
     1.0
     >>> round(ndcg_at_k([0, 2], [2, 0], k=2), 4)
     0.6309
@@ -225,7 +225,7 @@ def _matrix_ranker(scores: np.ndarray) -> Ranker:
 
 
 def tfidf_scores(papers: Sequence[Paper]) -> np.ndarray:
-    """Baseline: TF-IDF cosine (sublinear tf, 1–2-grams, English stop words) of title + abstract."""
+    """Baseline: TF-IDF cosine of title + abstract (sublinear tf, 1–2-grams, English stop words)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), stop_words="english")
@@ -279,7 +279,7 @@ def evaluate_related(
     position = {p.id: i for i, p in enumerate(papers)}
 
     def kg_rank(q: int) -> list[int]:
-        return [position[h.paper_id] for h in related.neighbours(papers[q].id, k=n)]
+        return [position[pid] for pid, _ in related.ranking(papers[q].id, k=n)]
 
     systems = {"kg": score_rankings(kg_rank, judgments, k),
                "tfidf": score_rankings(_matrix_ranker(tfidf_scores(papers)), judgments, k)}

@@ -6,8 +6,8 @@ Usage:
     python scripts/tune_related.py --grid               # weight grid (lexical/concepts/hub)
     python scripts/tune_related.py --no-embeddings      # default install (even when kg[embed] is)
     python scripts/tune_related.py --show 45            # one query's ranking with reasons
-    python scripts/tune_related.py --bench benchmarks/data/corpus-100000.jsonl   # fit / all-neighbours
-                                                        # time and `neighbours` latency (p50/p95)
+    python scripts/tune_related.py --bench benchmarks/data/corpus-100000.jsonl
+                                    # fit / all-neighbours time, `neighbours` latency (p50/p95)
 
 Gold concepts (tests/data/seed-dev.jsonl) exist for the first 144 papers only; the others get
 none from that source. Numbers printed are the ones to report (judged-only nDCG@10, gain 2^g-1).

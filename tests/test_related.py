@@ -1,4 +1,4 @@
-"""Tests of kg.related: hand-computed rankings, reasons, all-neighbours vs brute force, persistence."""
+"""Tests of kg.related: hand-computed rankings, reasons, all-neighbours vs brute force, bytes."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def test_related_fold_plurals(word: str, folded: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("We use Proximal Policy Optimization (PPO) here.", {"PPO": "Proximal Policy Optimization"}),
+        ("We use Proximal Policy Optimization (PPO) here.",
+         {"PPO": "Proximal Policy Optimization"}),
         ("a mixture of experts (MoE) layer", {"MoE": "mixture of experts"}),
         ("large language models (LLMs) are", {"LLM": "large language models"}),
         ("results (see Table 2) and (ii) more", {}),
