@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -97,6 +98,11 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(1) from None
         except KGError as exc:
             raise _fail(_escape(str(exc))) from None
+        except sqlite3.OperationalError as exc:
+            # A lock held past the timeout outside a write transaction (e.g. another build's
+            # commit): say so in one line instead of a traceback.
+            raise _fail(_escape(f"the store is busy or unreadable ({exc}) — retry when the "
+                                "other kg process has finished")) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -251,8 +257,18 @@ def eval_(
         _print_json(report.to_dict())
         return
     if show_errors:
-        for line in report.error_lines():
-            out.print(_escape(line), highlight=False)
+        for paper in report.errors:
+            if paper.is_empty():
+                continue
+            out.print(f"[bold]{_escape(paper.id)}[/] {_escape(paper.title)}")
+            for group, names in sorted(paper.false_positives.items()):
+                if names:
+                    out.print(f"  false positive {group}: {_escape('; '.join(names))}", highlight=False)
+            for group, names in sorted(paper.false_negatives.items()):
+                if names:
+                    out.print(f"  missed {group}: {_escape('; '.join(names))}", highlight=False)
+            for item in paper.proposed_errors:
+                out.print(f"  proposed flag wrong: {_escape(item)}", highlight=False)
     table = Table("group", "precision", "recall", "F1", "TP", "FP", "FN", title=str(gold))
     for row in report.table_rows():
         table.add_row(*[str(c) for c in row])

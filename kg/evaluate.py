@@ -351,10 +351,13 @@ def evaluate(gold_path: Path | str, predictions: Sequence[PaperConcepts]) -> Eva
     for record in records:
         rid = str(record.get("id", ""))
         pred = by_id.get(rid) or by_id.get("paper:" + rid) or by_title.get(_title_key(str(record["title"])))
+        if pred is None:
+            # Only papers present in the input are scored (eval on a subset of the gold's corpus);
+            # the report's papers.gold vs papers.matched shows any paper the reader lost.
+            continue
+        matched_papers += 1
         gold_groups = _gold_concepts(record)
-        pred_groups = _predicted_concepts(pred) if pred is not None else {g: [] for g in GROUPS}
-        if pred is not None:
-            matched_papers += 1
+        pred_groups = _predicted_concepts(pred)
         paper_errors = PaperErrors(id=rid or str(record.get("idx", "")), title=str(record["title"]))
         for group in GROUPS:
             gold, predicted = gold_groups[group], pred_groups[group]

@@ -65,9 +65,9 @@ def graphml_graph(batch: GraphBatch) -> nx.MultiDiGraph:
     """The networkx graph that :func:`write_graphml` writes (attributes cleaned for GraphML)."""
     source = to_networkx(batch)
     graph = nx.MultiDiGraph()
-    for node, attrs in source.nodes(data=True):
+    for node, attrs in sorted(source.nodes(data=True), key=lambda n: n[0]):
         graph.add_node(node, **_clean(attrs))
-    for u, v, key, attrs in source.edges(keys=True, data=True):
+    for u, v, key, attrs in sorted(source.edges(keys=True, data=True), key=lambda e: e[:3]):
         graph.add_edge(u, v, key=key, **_clean(attrs))
     return graph
 
@@ -112,7 +112,12 @@ def write_json(batch: GraphBatch, target: Target) -> None:
         batch: The graph.
         target: A path or a binary file object.
     """
-    data = json.dumps(batch.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, indent=1)
+    ordered = GraphBatch(
+        papers=tuple(sorted(batch.papers, key=lambda p: p.id)),
+        entities=tuple(sorted(batch.entities, key=lambda e: e.id)),
+        relations=tuple(sorted(batch.relations, key=lambda r: (r.source, r.type.value, r.target))),
+    )
+    data = json.dumps(ordered.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, indent=1)
     with _binary_target(target) as fh:
         fh.write(data.encode("utf-8"))
         fh.write(b"\n")

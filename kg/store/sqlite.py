@@ -78,6 +78,12 @@ class SQLiteStore:
             self.conn.execute("PRAGMA foreign_keys = OFF")
             self.conn.executescript(SCHEMA)
             self._check_version()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+            raise StoreError(
+                f"{self.path}: the store is busy ({exc}) — another kg process is writing; retry"
+            ) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path}: cannot open the store ({exc}) — pass another --store path"
