@@ -357,9 +357,10 @@ def _entity_features(
             if long_form:
                 keys.add(name_key(long_form))
     keys.discard("")
-    for key in keys:
+    # Sorted: feature numbering (and so the stored index bytes) must not depend on the hash seed.
+    for key in sorted(keys):
         put(f"{t}|n:{key}", cfg.w_alias, "alias")
-    for key in list(keys):
+    for key in sorted(keys):
         for parent, level in hierarchy.ancestors(key):
             put(f"{t}|n:{parent}", cfg.w_parent / level, f"broader: {parent}")
         words = key.split()
