@@ -203,3 +203,47 @@ def test_extract_long_unbroken_runs_keep_offsets(tiny: Extractor) -> None:
     assert link.url == "https://github.com/" + "a" * 250 + "/b"
     for m in extraction.mentions:
         assert abstract[m.start : m.end] == m.text or paper.title[m.start : m.end] == m.text
+
+
+def _tasks(extraction: Extraction) -> set[str]:
+    return {m.text.lower() for m in extraction.mentions if m.type is EntityType.TASK}
+
+
+def test_extract_broad_task_dropped_when_a_specific_one_is_found() -> None:
+    from kg.resources import ResourceEntry
+
+    entries = [
+        ResourceEntry(name="deep reinforcement learning", type=EntityType.TASK),
+        ResourceEntry(
+            name="Offline Reinforcement Learning", type=EntityType.TASK,
+            parents=("deep reinforcement learning",),
+        ),
+        ResourceEntry(name="robot manipulation", type=EntityType.TASK),
+    ]
+    ex = Extractor(entries, broad={"deep reinforcement learning"})
+    specific = Paper(
+        id="paper:a", title="A Study of Value Functions",
+        abstract="Deep reinforcement learning is popular. We study offline reinforcement learning.",
+    )
+    assert _tasks(ex.extract(specific)) == {"offline reinforcement learning"}
+    alone = Paper(
+        id="paper:b", title="A Study of Value Functions",
+        abstract="Deep reinforcement learning is popular. We study robot manipulation here.",
+    )
+    # "robot manipulation" is not more specific than the broad area: both stay.
+    assert _tasks(ex.extract(alone)) == {"deep reinforcement learning", "robot manipulation"}
+    titled = Paper(
+        id="paper:c", title="Deep Reinforcement Learning for Offline Reinforcement Learning",
+        abstract="We study offline reinforcement learning.",
+    )
+    assert "deep reinforcement learning" in _tasks(ex.extract(titled))
+
+
+def test_extract_gazetteer_type_and_capitalized_acronym_form() -> None:
+    ex = Extractor([GazetteerEntry("Meta-Reinforcement Learning", "task", ("meta-RL",))])
+    paper = Paper(
+        id="paper:m", title="Fast Adaptation",
+        abstract="Meta-RL agents adapt quickly. We study meta-RL with sparse rewards.",
+    )
+    found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
+    assert ("Meta-RL", "task") in found and ("meta-RL", "task") in found

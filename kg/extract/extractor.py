@@ -94,8 +94,12 @@ class Extractor:
         generic: Lower-cased generic phrases that are never concepts.
     """
 
-    def __init__(self, entries: Sequence[object], generic: Iterable[str] = ()) -> None:
+    def __init__(
+        self, entries: Sequence[object], generic: Iterable[str] = (), broad: Iterable[str] = ()
+    ) -> None:
         self.generic = frozenset(g.lower() for g in generic)
+        self.broad = frozenset(b.lower() for b in broad)
+        self.task_parents = _task_ancestors(entries)
         self.nlp = build_pipeline(entries, self.generic)
 
     def extract(self, paper: Paper) -> Extraction:
@@ -194,6 +198,8 @@ class Extractor:
             [(s, e) for s, e, _ in plain("title_tasks")],
             self.generic,
             [(start, end) for start, end, _, _ in doc.user_data.get("kg_links", [])],
+            self.broad,
+            self.task_parents,
         )
         sent_starts = [s for s, _ in sentences]
         mentions = []
@@ -227,6 +233,28 @@ class Extractor:
             abbreviations=tuple(abbreviations),
             links=tuple(links),
         )
+
+
+def _task_ancestors(entries: Sequence[object]) -> dict[str, frozenset[str]]:
+    """Lower-cased canonical task name -> lower-cased names of all its broader tasks."""
+    direct: dict[str, tuple[str, ...]] = {}
+    for entry in entries:
+        type_ = getattr(entry, "type", None)
+        found = tuple(p.lower() for p in getattr(entry, "parents", ()) or ())
+        if found and str(getattr(type_, "value", type_)) == "task":
+            name = str(getattr(entry, "name", "")).lower()
+            direct[name] = direct.get(name, ()) + found
+    out: dict[str, frozenset[str]] = {}
+    for name in direct:
+        seen: set[str] = set()
+        todo = list(direct[name])
+        while todo:
+            parent = todo.pop()
+            if parent not in seen:
+                seen.add(parent)
+                todo.extend(direct.get(parent, ()))
+        out[name] = frozenset(seen)
+    return out
 
 
 def _field(start: int, end: int, title_len: int, offset: int) -> tuple[str | None, int, int]:
@@ -267,18 +295,19 @@ def _mention(
 
 @lru_cache(maxsize=8)
 def _cached(resources: tuple[str, ...]) -> Extractor:
-    from kg.resources import generic_terms, load_resources
+    from kg.resources import broad_terms, generic_terms, load_resources
 
     try:
         entries = load_resources([Path(p) for p in resources])
         generic = generic_terms()
+        broad = broad_terms()
     except KGError:
         raise
     except OSError as exc:
         raise ExtractionError(
             f"cannot load the extractor resources ({exc}) — reinstall kg or check --resource files"
         ) from None
-    return Extractor(entries, generic)
+    return Extractor(entries, generic, broad)
 
 
 def get_extractor(resources: Sequence[Path | str] = ()) -> Extractor:

@@ -108,11 +108,13 @@ def build_matchers(
                 # A parenthesis in a resource name ("offline reinforcement learning (RL)") is
                 # an abbreviation definition, which the abbreviation rule handles.
                 continue
+            sensitive = case_sensitive(form)
             for variant in plural_forms(form):
                 forms_of.setdefault(key, []).append(variant)
-                allowed.setdefault(key, set()).add(
-                    variant if case_sensitive(form) else "\0" + variant.lower()
-                )
+                allowed.setdefault(key, set()).add(variant if sensitive else "\0" + variant.lower())
+                if sensitive and variant[:1].islower():
+                    # "meta-RL" starts a sentence or a title word as "Meta-RL".
+                    allowed[key].add(variant[:1].upper() + variant[1:])
     # A separate tokenizer (same vocab, same rules) tokenizes the patterns: filling the pipeline
     # tokenizer's cache with tens of thousands of pattern strings makes it several times slower.
     tokenizer = spacy.blank(nlp.lang, vocab=nlp.vocab).tokenizer

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from kg.extract.patterns import (
@@ -145,6 +145,8 @@ def resolve(
     title_tasks: Sequence[tuple[int, int]],
     generic: frozenset[str] = frozenset(),
     links: Sequence[tuple[int, int]] = (),
+    broad: frozenset[str] = frozenset(),
+    parents: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Candidate]:
     """Turn the raw rule outputs of one text into final, non-overlapping candidates.
 
@@ -160,6 +162,10 @@ def resolve(
         title_tasks: ``(start, end)`` task phrases of the title.
         generic: Lower-cased phrases that are never concepts.
         links: ``(start, end)`` of URLs; nothing inside a URL is a concept.
+        broad: Lower-cased broad research areas, kept as tasks only when central (see
+            :func:`drop_broad_tasks`).
+        parents: Lower-cased canonical task name -> lower-cased canonical names of its broader
+            tasks (all ancestors).
 
     Returns:
         Candidates in text order, without overlaps, each with a final type.
@@ -237,6 +243,8 @@ def resolve(
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic)
     kept = _retype_tasks(text, kept, proposed_forms)
+    if broad:
+        kept = drop_broad_tasks(text, title_len, kept, broad, parents or {})
     kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
 
@@ -253,20 +261,105 @@ def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list
     paper's own method when the abstract introduces them.
     """
     other: dict[str, Candidate] = {}
+    known_tasks: dict[str, Candidate] = {}
     for cand in cands:
         if cand.type != "task":
             other.setdefault(_key(text[cand.start : cand.end]), cand)
+        elif cand.canonical:
+            known_tasks.setdefault(_key(text[cand.start : cand.end]), cand)
     out = []
     for cand in cands:
+        if cand.type != "task" and not cand.canonical and not cand.proposed and known_tasks:
+            known = known_tasks.get(_key(text[cand.start : cand.end]))
+            if known is not None and text[cand.start : cand.end].lower() not in proposed:
+                # Same words as a known task elsewhere in the paper: the resource's type wins.
+                cand = replace(cand, type="task", canonical=known.canonical)
+                out.append(cand)
+                continue
         if cand.type == "task":
             low = text[cand.start : cand.end].lower()
             match = other.get(_key(low))
+            if match is not None and cand.canonical and not match.proposed:
+                # A known task keeps its resource type when another rule typed the same words.
+                match = None
             if match is not None:
                 cand = replace(cand, type=match.type, canonical=match.canonical)
             elif low in proposed:
                 cand = replace(cand, type="method")
         out.append(cand)
     return out
+
+
+def drop_broad_tasks(
+    text: str,
+    title_len: int,
+    cands: list[Candidate],
+    broad: frozenset[str],
+    parents: Mapping[str, frozenset[str]],
+) -> list[Candidate]:
+    """Drop broad research areas as tasks unless they are central to the paper.
+
+    The guidelines prefer the specific task phrase ("offline reinforcement learning" over "deep
+    reinforcement learning"). A broad task stays when the title names it, or when the paper names
+    no more specific task: no longer task phrase containing it and no task whose resource entry
+    has it as a broader concept.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        cands: Non-overlapping candidates.
+        broad: Lower-cased broad areas (``kg.resources.broad_terms()``).
+        parents: Lower-cased canonical task name -> lower-cased names of its broader tasks.
+
+    Returns:
+        The candidates without the mentions of broad tasks that are not central.
+    """
+    tasks = [c for c in cands if c.type == "task"]
+    if len(tasks) < 2:
+        return cands
+
+    def names(cand: Candidate) -> set[str]:
+        low = text[cand.start : cand.end].lower()
+        out = {low, _key(low)}
+        if cand.canonical:
+            out.add(cand.canonical.lower())
+        return out
+
+    broad_keys: dict[str, set[str]] = {}
+    in_title: set[str] = set()
+    for cand in tasks:
+        found = names(cand)
+        if found & broad:
+            key = _key(text[cand.start : cand.end])
+            broad_keys.setdefault(key, set()).update(found)
+            if cand.end <= title_len:
+                in_title.add(key)
+    if not broad_keys:
+        return cands
+    drop = set()
+    for key, forms in broad_keys.items():
+        if key in in_title:
+            continue
+        for other in tasks:
+            other_key = _key(text[other.start : other.end])
+            if other_key == key or other_key in broad_keys:
+                continue
+            ancestors = parents.get(other.canonical.lower(), frozenset()) if other.canonical else ()
+            if _contains_words(other_key, key) or forms & set(ancestors):
+                drop.add(key)
+                break
+    if not drop:
+        return cands
+    return [c for c in cands if c.type != "task" or _key(text[c.start : c.end]) not in drop]
+
+
+def _contains_words(longer: str, shorter: str) -> bool:
+    """Whether the words of ``shorter`` occur in ``longer`` in order ("offline model based
+    reinforcement learning" contains "offline reinforcement learning")."""
+    if shorter in longer:
+        return True
+    words = iter(longer.split())
+    return all(word in words for word in shorter.split())
 
 
 TASK_MIN_SCORE = 0.5
