@@ -247,3 +247,20 @@ def test_extract_gazetteer_type_and_capitalized_acronym_form() -> None:
     )
     found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
     assert ("Meta-RL", "task") in found and ("meta-RL", "task") in found
+
+
+def test_extract_model_names_extend_over_size_and_variant() -> None:
+    ex = Extractor([
+        GazetteerEntry("Llama 3", "method", ("Llama-3",)),
+        GazetteerEntry("Gemma 2", "method", ("Gemma-2",)),
+        GazetteerEntry("GPT-4", "method"),
+    ])
+    paper = Paper(
+        id="paper:l", title="Tuning",
+        abstract="We tune Llama-3-8B-Instruct, Llama 3 70B and Gemma-2-9b-it; GPT-4-based judges score them.",
+    )
+    found = {m.text: m.canonical for m in ex.extract(paper).mentions if m.type is EntityType.METHOD}
+    assert found["Llama-3-8B-Instruct"] == "Llama 3"
+    assert found["Llama 3 70B"] == "Llama 3"
+    assert found["Gemma-2-9b-it"] == "Gemma 2"
+    assert found["GPT-4"] == "GPT-4"

@@ -54,6 +54,13 @@ _EVAL_CONTEXT = re.compile(
 )
 _ON_BEFORE = re.compile(r"\b(?:on|in|across|over|using)\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$")
 _OUR_BEFORE = re.compile(r"\b[Oo]ur\s+(?:new\s+|novel\s+|proposed\s+)?$")
+_VARIANT = r"(?:-(?:[Ii]nstruct|INSTRUCT|[Cc]hat|it|IT|[Bb]ase|hf|HF|v\d+(?:\.\d+)*))"
+_MODEL_SUFFIX = re.compile(
+    r"(?:[ -]?v?\d+(?:\.\d+)*)?[ -]\d+(?:\.\d+)?[BbMm]" + _VARIANT + r"*(?![\w.-]?\w)"
+    r"|" + _VARIANT + r"+(?![\w.-]?\w)"
+)
+"""A model size or variant right after a model name: " 8B", "-2-7B", "-9b-it", "-Instruct"."""
+_MODEL_SIZE = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?[BM](?![A-Za-z])")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
 _METHODISH_TASK_FORMS = re.compile(
     r"(?:policy optimization|preference optimization|fine-tuning|finetuning|learning)$", re.IGNORECASE
@@ -173,6 +180,11 @@ def resolve(
     cands: list[Candidate] = []
     gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
     for s, e, t, c in gazetteer:
+        if t == "method":
+            # "Llama 3" + " 8B", "Gemma-2" + "-9b-it": a model name with its size or variant.
+            suffix = _MODEL_SUFFIX.match(text, e)
+            if suffix is not None:
+                e = suffix.end()
         cands.append(Candidate(s, e, t, "gazetteer", CONFIDENCE["gazetteer"], c))
 
     def overlaps_proposal(s: int, e: int) -> tuple[int, int, str] | None:
@@ -229,6 +241,9 @@ def resolve(
         if info is not None:
             cands.append(Candidate(s, e, info[0], "abbreviation", CONFIDENCE["abbreviation"], info[1]))
         else:
+            if label != "method" and _MODEL_SIZE.search(token):
+                # "Qwen2.5-7B-Instruct": a parameter count names a model.
+                label = "method"
             cands.append(Candidate(s, e, label, "name", CONFIDENCE["name"]))
 
     for s, e in title_tasks:
