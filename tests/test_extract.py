@@ -264,3 +264,13 @@ def test_extract_model_names_extend_over_size_and_variant() -> None:
     assert found["Llama 3 70B"] == "Llama 3"
     assert found["Gemma-2-9b-it"] == "Gemma 2"
     assert found["GPT-4"] == "GPT-4"
+
+
+def test_extract_short_form_of_a_generic_phrase_is_generic() -> None:
+    ex = Extractor([GazetteerEntry("GRPO", "method")], generic={"fine-tuning"})
+    paper = Paper(
+        id="paper:g", title="Tuning",
+        abstract="We study fine-tuning (FT) with GRPO. FT with GRPO beats FT alone.",
+    )
+    texts = {m.text for m in ex.extract(paper).mentions}
+    assert "GRPO" in texts and "FT" not in texts

@@ -195,9 +195,12 @@ def resolve(
 
     short_info: dict[str, tuple[str, str | None]] = {}
     proposed_forms: set[str] = set()
+    generic_shorts: set[str] = set()
     for ss, se, ls, le in abbreviations:
         short, long = text[ss:se], text[ls:le]
         if long.lower() in generic or short.lower() in generic:
+            # "fine-tuning (FT)": the short form is as generic as its long form.
+            generic_shorts.add(short)
             continue
         known = gaz_at.get((ls, le)) or gaz_at.get((ss, se))
         proposal = overlaps_proposal(ls, le) or overlaps_proposal(ss, se)
@@ -237,6 +240,8 @@ def resolve(
 
     for s, e, label in names:
         token = text[s:e]
+        if generic_shorts and (token in generic_shorts or token[:-1] in generic_shorts):
+            continue
         info = short_info.get(token) or (short_info.get(token[:-1]) if token.endswith("s") else None)
         if info is not None:
             cands.append(Candidate(s, e, info[0], "abbreviation", CONFIDENCE["abbreviation"], info[1]))
