@@ -274,3 +274,13 @@ def test_extract_short_form_of_a_generic_phrase_is_generic() -> None:
     )
     texts = {m.text for m in ex.extract(paper).mentions}
     assert "GRPO" in texts and "FT" not in texts
+
+
+def test_extract_unknown_acronym_of_a_problem_is_a_task() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(
+        id="paper:p", title="Scheduling",
+        abstract="We solve the FJSP problem with PPO. Results on FJSP instances are strong.",
+    )
+    found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
+    assert ("FJSP", "task") in found and ("PPO", "method") in found

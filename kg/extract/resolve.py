@@ -61,6 +61,7 @@ _MODEL_SUFFIX = re.compile(
 )
 """A model size or variant right after a model name: " 8B", "-2-7B", "-9b-it", "-Instruct"."""
 _MODEL_SIZE = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?[BM](?![A-Za-z])")
+_PROBLEM_AFTER = re.compile(r"\s+problems?\b")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
 _METHODISH_TASK_FORMS = re.compile(
     r"(?:policy optimization|preference optimization|fine-tuning|finetuning|learning)$", re.IGNORECASE
@@ -238,8 +239,16 @@ def resolve(
         proposed_forms.add(text[s:e].lower())
         cands.append(Candidate(s, e, type_, "proposal", CONFIDENCE["proposal"], proposed=True))
 
+    # "the FJSP problem": an acronym naming a problem is a task wherever it occurs ("X tasks"
+    # is left alone: "Meta-World tasks" names a benchmark's tasks).
+    problems = {
+        text[s:e] for s, e, label in names
+        if label in (UNKNOWN, "method") and text[s:e].isupper() and _PROBLEM_AFTER.match(text, e)
+    }
     for s, e, label in names:
         token = text[s:e]
+        if token in problems and token not in short_info:
+            label = "task"
         if generic_shorts and (token in generic_shorts or token[:-1] in generic_shorts):
             continue
         info = short_info.get(token) or (short_info.get(token[:-1]) if token.endswith("s") else None)
