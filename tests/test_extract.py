@@ -226,12 +226,24 @@ def test_extract_broad_task_dropped_when_a_specific_one_is_found() -> None:
         abstract="Deep reinforcement learning is popular. We study offline reinforcement learning.",
     )
     assert _tasks(ex.extract(specific)) == {"offline reinforcement learning"}
-    alone = Paper(
+    central = Paper(
         id="paper:b", title="A Study of Value Functions",
-        abstract="Deep reinforcement learning is popular. We study robot manipulation here.",
+        abstract="Deep reinforcement learning is popular. We study robot manipulation in deep "
+        "reinforcement learning. More text follows. And more.",
     )
-    # "robot manipulation" is not more specific than the broad area: both stay.
-    assert _tasks(ex.extract(alone)) == {"deep reinforcement learning", "robot manipulation"}
+    # Named twice from the start, not subsumed by "robot manipulation": both stay.
+    assert _tasks(ex.extract(central)) == {"deep reinforcement learning", "robot manipulation"}
+    passing = Paper(
+        id="paper:d", title="A Study of Value Functions",
+        abstract="We study robot manipulation. Results are good. Deep reinforcement learning "
+        "helps.",
+    )
+    assert _tasks(ex.extract(passing)) == {"robot manipulation"}
+    only = Paper(
+        id="paper:e", title="A Study of Value Functions",
+        abstract="We study it. Results are good. Deep reinforcement learning helps.",
+    )
+    assert _tasks(ex.extract(only)) == {"deep reinforcement learning"}
     titled = Paper(
         id="paper:c", title="Deep Reinforcement Learning for Offline Reinforcement Learning",
         abstract="We study offline reinforcement learning.",

@@ -273,7 +273,8 @@ def resolve(
     kept = _drop_generic(text, kept, generic)
     kept = _retype_tasks(text, kept, proposed_forms)
     if broad:
-        kept = drop_broad_tasks(text, title_len, kept, broad, parents or {})
+        early = _early_end(title_len, sentences, len(text))
+        kept = drop_broad_tasks(text, title_len, kept, broad, parents or {}, early)
     kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
 
@@ -325,13 +326,17 @@ def drop_broad_tasks(
     cands: list[Candidate],
     broad: frozenset[str],
     parents: Mapping[str, frozenset[str]],
+    early: int | None = None,
 ) -> list[Candidate]:
     """Drop broad research areas as tasks unless they are central to the paper.
 
     The guidelines prefer the specific task phrase ("offline reinforcement learning" over "deep
     reinforcement learning"). A broad task stays when the title names it, or when the paper names
-    no more specific task: no longer task phrase containing it and no task whose resource entry
-    has it as a broader concept.
+    no more specific task: no longer task phrase containing its words and no task whose resource
+    entry has it as a broader concept. When ``early`` is given, a broad task that is neither in the
+    title nor named at least twice with a mention before ``early`` (the first two abstract
+    sentences) also goes when the paper names any other, non-broad task: it is mentioned in
+    passing (on the dev gold, 6 of 7 such mentions were not a gold task).
 
     Args:
         text: Title + blank line + abstract.
@@ -339,6 +344,7 @@ def drop_broad_tasks(
         cands: Non-overlapping candidates.
         broad: Lower-cased broad areas (``kg.resources.broad_terms()``).
         parents: Lower-cased canonical task name -> lower-cased names of its broader tasks.
+        early: End offset of the second abstract sentence, or None.
 
     Returns:
         The candidates without the mentions of broad tasks that are not central.
@@ -356,11 +362,15 @@ def drop_broad_tasks(
 
     broad_keys: dict[str, set[str]] = {}
     in_title: set[str] = set()
+    count: dict[str, int] = {}
+    first: dict[str, int] = {}
     for cand in tasks:
         found = names(cand)
         if found & broad:
             key = _key(text[cand.start : cand.end])
             broad_keys.setdefault(key, set()).update(found)
+            count[key] = count.get(key, 0) + 1
+            first.setdefault(key, cand.start)
             if cand.end <= title_len:
                 in_title.add(key)
     if not broad_keys:
@@ -369,10 +379,14 @@ def drop_broad_tasks(
     for key, forms in broad_keys.items():
         if key in in_title:
             continue
+        passing = early is not None and not (count[key] >= 2 and first[key] < early)
         for other in tasks:
             other_key = _key(text[other.start : other.end])
             if other_key == key or other_key in broad_keys:
                 continue
+            if passing:
+                drop.add(key)
+                break
             ancestors = parents.get(other.canonical.lower(), frozenset()) if other.canonical else ()
             if _contains_words(other_key, key) or forms & set(ancestors):
                 drop.add(key)
@@ -389,6 +403,12 @@ def _contains_words(longer: str, shorter: str) -> bool:
         return True
     words = iter(longer.split())
     return all(word in words for word in shorter.split())
+
+
+def _early_end(title_len: int, sentences: Sequence[tuple[int, int]], size: int) -> int:
+    """End offset of the second abstract sentence (the whole text when shorter)."""
+    abstract_sents = [s for s in sentences if s[0] > title_len]
+    return abstract_sents[1][1] if len(abstract_sents) > 1 else size
 
 
 TASK_MIN_SCORE = 0.5
@@ -421,8 +441,7 @@ def select_tasks(
             groups.setdefault(_key(text[cand.start : cand.end]), []).append(cand)
     if not groups:
         return cands
-    abstract_sents = [s for s in sentences if s[0] > title_len]
-    early = abstract_sents[1][1] if len(abstract_sents) > 1 else len(text)
+    early = _early_end(title_len, sentences, len(text))
     scores = {}
     for key, members in groups.items():
         score = 0.5 * min(len(members), 3)
