@@ -3,8 +3,8 @@
 The components leave span groups on the ``Doc``; the extractor turns them into plain tuples and
 hands them here. Rules cooperate in a fixed order: abbreviation definitions take the type of a
 gazetteer entry or of their head noun, proposed names override what they contain, the longest of
-overlapping candidates wins, names of unknown type take the type of the list they stand in, and
-generic phrases are dropped.
+overlapping candidates wins, names of unknown type take the type of the list they stand in,
+generic phrases are dropped, and broad research areas stay tasks only when central.
 
 Example:
     >>> from kg.extract.resolve import Candidate, drop_overlaps
