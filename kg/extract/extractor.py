@@ -18,8 +18,11 @@ Example:
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from bisect import bisect_right
+from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -121,12 +124,16 @@ class Extractor:
 
         Args:
             papers: The papers.
-            workers: Processes to use (spaCy ``n_process``); 1 runs in this process.
+            workers: Processes to use (forked workers on platforms with ``fork``, else spaCy's
+                ``n_process``); 1 runs in this process.
             batch_size: Texts per batch sent through the pipeline.
 
         Yields:
             One :class:`~kg.models.Extraction` per paper, in the order of ``papers``.
         """
+        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+            yield from self._extract_forked(papers, int(workers), batch_size)
+            return
         meta: list[tuple[str, str]] = []
         n_process = max(1, int(workers))
 
@@ -142,6 +149,24 @@ class Extractor:
         for i, doc in enumerate(docs):
             paper_id, title = meta[i]
             yield self._to_extraction(doc, paper_id, title)
+
+    def _extract_forked(
+        self, papers: Iterable[Paper], workers: int, batch_size: int
+    ) -> Iterator[Extraction]:
+        """Extract chunks of papers in forked worker processes, in input order.
+
+        Why not spaCy's ``n_process``: it ships whole Docs back to the parent, which cost more
+        than the extraction itself (measured: 2 processes 0.13x the speed of one). Forked workers
+        inherit the loaded pipeline and send back only the small ``Extraction`` records.
+        """
+        global _FORKED
+        _FORKED = self
+        iterator = iter(papers)
+        chunks = iter(lambda: list(islice(iterator, batch_size)), [])
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            for extractions in pool.map(_extract_chunk, chunks):
+                yield from extractions
 
     def extract_text(self, text: str) -> Extraction:
         """Extract free text (no title), e.g. for ``kg related --text``.
@@ -324,3 +349,12 @@ def get_extractor(resources: Sequence[Path | str] = ()) -> Extractor:
         ExtractionError: The shipped resources cannot be read.
     """
     return _cached(tuple(str(p) for p in resources))
+
+
+_FORKED: Extractor | None = None
+"""The extractor forked workers inherit (set by :meth:`Extractor._extract_forked`)."""
+
+
+def _extract_chunk(papers: list[Paper]) -> list[Extraction]:
+    assert _FORKED is not None, "worker started without a forked extractor"
+    return list(_FORKED.extract_many(papers, workers=1))
