@@ -241,6 +241,10 @@ _LOWER_WORD = re.compile(r"[a-z0-9]+")
 _ACRONYM_TOKEN = re.compile(r"\b[A-Za-z0-9'\-]*[A-Z][A-Za-z0-9'\-]*[A-Z][A-Za-z0-9'\-]*")
 
 
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|io|dev|net|ai|ly|be)\b\S*",
+                  re.IGNORECASE)
+
+
 def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
     """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
 
@@ -252,6 +256,9 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
     Returns:
         The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
     """
+    if "." in text and ("/" in text or "www" in text or ".io" in text):
+        # URLs say where the code lives, not what the paper is about ("github io" is no topic).
+        text = _URL.sub(" ", text)
     if local or corpus:
         def expand(match: re.Match[str]) -> str:
             word = match.group().strip("-'")
