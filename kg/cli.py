@@ -340,7 +340,7 @@ def related(
             hits = index.neighbours(paper.id, k=k, types=type_filter)
             heading = f"papers related to {paper.id} — {paper.title}"
             source_id = paper.id
-        titles = {p.id: p.title for p in db.papers()}
+        titles = db.titles([hit.paper_id for hit in hits])
     rows = [
         {
             "rank": rank, "id": hit.paper_id, "score": round(hit.score, 4),

@@ -216,29 +216,34 @@ def find_paper(store: SQLiteStore, query: str) -> Paper:
         InputError: When nothing matches.
         AmbiguousPaper: When several papers match equally well.
     """
-    papers = store.papers()
-    by_id = {p.id: p for p in papers}
     for candidate in (query, f"paper:{query}"):
-        if candidate in by_id:
-            return by_id[candidate]
+        paper = store.paper(candidate)
+        if paper is not None:
+            return paper
+    titles = store.titles()
     key = normalize(query)
-    exact = [p for p in papers if normalize(p.title) == key]
-    if len(exact) == 1:
-        return exact[0]
-    partial = exact or [p for p in papers if key and key in normalize(p.title)]
-    if len(partial) == 1:
-        return partial[0]
+    keys = {pid: normalize(title) for pid, title in titles.items()}
+    exact = [pid for pid, k in keys.items() if k == key]
+    partial = exact or [pid for pid, k in keys.items() if key and key in k]
     if len(partial) > 1:
-        raise AmbiguousPaper(query, partial[:10])
-    titles = {normalize(p.title): p for p in papers}
-    close = difflib.get_close_matches(key, list(titles), n=5, cutoff=0.6)
+        raise AmbiguousPaper(query, [_paper(store, pid) for pid in partial[:10]])
+    if partial:
+        return _paper(store, partial[0])
+    by_key = {k: pid for pid, k in keys.items()}
+    close = difflib.get_close_matches(key, list(by_key), n=5, cutoff=0.6)
     if len(close) == 1:
-        return titles[close[0]]
+        return _paper(store, by_key[close[0]])
     if close:
-        raise AmbiguousPaper(query, [titles[c] for c in close])
+        raise AmbiguousPaper(query, [_paper(store, by_key[c]) for c in close])
     raise InputError(
         f'no paper matches "{query}" — try `kg related --text "{query}"` or a paper id from `kg stats`'
     )
+
+
+def _paper(store: SQLiteStore, paper_id: str) -> Paper:
+    paper = store.paper(paper_id)
+    assert paper is not None, paper_id
+    return paper
 
 
 def load_related_index(store: SQLiteStore) -> RelatedIndex:

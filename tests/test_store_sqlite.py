@@ -81,3 +81,13 @@ def test_store_sqlite_busy_writer_gets_clear_error(store_path) -> None:
                 pass
         waiter.close()
     holder.close()
+
+
+def test_store_sqlite_paper_and_titles_lookups(store_path, tiny_batch) -> None:
+    with SQLiteStore(store_path) as store:
+        store.write_batch(tiny_batch)
+        assert store.paper("paper:b").title == "Offline RL on D4RL"
+        assert store.paper("paper:zzz") is None
+        assert store.titles(["paper:a", "paper:c", "paper:zzz"]) == {
+            "paper:a": "PPO for robots", "paper:c": 'A <weird> & "title"'}
+        assert list(store.titles()) == ["paper:a", "paper:b", "paper:c"]

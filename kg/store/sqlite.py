@@ -167,6 +167,25 @@ class SQLiteStore:
         rows = self.conn.execute(f"SELECT {', '.join(_PAPER_COLUMNS)} FROM papers ORDER BY id")
         return [_paper_from_row(row) for row in rows]
 
+    def paper(self, paper_id: str) -> Paper | None:
+        """One stored paper by id, or None."""
+        row = self.conn.execute(
+            f"SELECT {', '.join(_PAPER_COLUMNS)} FROM papers WHERE id = ?", (paper_id,)
+        ).fetchone()
+        return None if row is None else _paper_from_row(row)
+
+    def titles(self, paper_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Paper id -> title, for the given ids (all papers when None)."""
+        if paper_ids is None:
+            return dict(self.conn.execute("SELECT id, title FROM papers ORDER BY id"))
+        out: dict[str, str] = {}
+        ids = list(paper_ids)
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(f"SELECT id, title FROM papers WHERE id IN ({marks})", chunk))
+        return out
+
     def paper_count(self) -> int:
         """Number of stored papers."""
         return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
