@@ -238,7 +238,7 @@ class Extractor:
             pair = (original[ss:se], original[ls:le])
             if pair not in seen:
                 seen.add(pair)
-                abbreviations.append(Abbreviation.model_construct(short=pair[0], long=pair[1]))
+                abbreviations.append(_construct_abbreviation(pair[0], pair[1]))
         links = []
         for start, end, url, kind in doc.user_data.get("kg_links", []):
             field, s, e = _field(start, end, title_len, offset)
@@ -340,24 +340,37 @@ def _plain_model(cls: type, names: tuple[str, ...]) -> bool:
 
 
 _FAST_MENTION = _plain_model(Mention, _MENTION_FIELDS)
-_new_mention = Mention.__new__
+_FAST_ABBREVIATION = _plain_model(Abbreviation, ("short", "long"))
 _set = object.__setattr__
 
 
-def _construct_mention(values: dict) -> Mention:
-    """``Mention.model_construct(**values)`` for a dict of all fields in declaration order.
+def _construct(cls: type, values: dict) -> object:
+    """``cls.model_construct(**values)`` for a plain model and a dict of all its fields in
+    declaration order (check with :func:`_plain_model` first).
 
     The same object state (``__dict__``, fields set, no extra, no private), without the per-field
     alias and default bookkeeping, which cost more than the rest of building a mention.
     """
+    record = cls.__new__(cls)
+    _set(record, "__dict__", values)
+    _set(record, "__pydantic_fields_set__", set(values))
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
+def _construct_mention(values: dict) -> Mention:
+    """``Mention.model_construct(**values)`` for a dict of all fields in declaration order."""
     if not _FAST_MENTION:
         return Mention.model_construct(**values)
-    mention = _new_mention(Mention)
-    _set(mention, "__dict__", values)
-    _set(mention, "__pydantic_fields_set__", set(values))
-    _set(mention, "__pydantic_extra__", None)
-    _set(mention, "__pydantic_private__", None)
-    return mention
+    return _construct(Mention, values)  # type: ignore[return-value]
+
+
+def _construct_abbreviation(short: str, long: str) -> Abbreviation:
+    """``Abbreviation.model_construct(short=short, long=long)``, the fast way when possible."""
+    if not _FAST_ABBREVIATION:
+        return Abbreviation.model_construct(short=short, long=long)
+    return _construct(Abbreviation, {"short": short, "long": long})  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=8)
