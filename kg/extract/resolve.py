@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from kg.extract.patterns import (
     BENCH_HEADS,
@@ -68,7 +68,7 @@ _METHODISH_TASK_FORMS = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A typed span of the combined text, before it becomes a :class:`kg.models.Mention`."""
 
@@ -84,6 +84,21 @@ class Candidate:
     def length(self) -> int:
         """Span length in characters."""
         return self.end - self.start
+
+
+def replace(cand: Candidate, **changes: object) -> Candidate:
+    """``dataclasses.replace`` for a :class:`Candidate`, without its per-call field introspection
+    (called for many candidates of every paper)."""
+    get = changes.get
+    return Candidate(
+        get("start", cand.start),  # type: ignore[arg-type]
+        get("end", cand.end),  # type: ignore[arg-type]
+        get("type", cand.type),  # type: ignore[arg-type]
+        get("rule", cand.rule),  # type: ignore[arg-type]
+        get("confidence", cand.confidence),  # type: ignore[arg-type]
+        get("canonical", cand.canonical),  # type: ignore[arg-type]
+        get("proposed", cand.proposed),  # type: ignore[arg-type]
+    )
 
 
 def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -492,10 +507,8 @@ def _type_unknowns(
     for i, cand in enumerate(out):
         if cand.type != UNKNOWN:
             continue
-        context = type_by_context(text, cand.end)
-        if context != UNKNOWN:
-            out[i] = replace(cand, confidence=CONFIDENCE["head_noun"], type=context)
-            continue
+        # Still unknown: the first loop found no context type for this very candidate (the list
+        # pass only turns unknowns into known types), so type_by_context is not asked again.
         k = bisect_right(starts, cand.start) - 1
         sent = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
         before = text[max(0, cand.start - 40) : cand.start]
