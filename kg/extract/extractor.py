@@ -290,6 +290,11 @@ def _field(start: int, end: int, title_len: int, offset: int) -> tuple[str | Non
     return None, 0, 0
 
 
+_ENTITY_TYPES = {member.value: member for member in EntityType}
+"""Value -> member: the same members ``EntityType(value)`` returns, without the ``Enum`` call
+(unknown values still go through it and raise the same error)."""
+
+
 def _mention(
     text: str,
     cand: Candidate,
@@ -307,7 +312,7 @@ def _mention(
     return _construct_mention(
         {
             "text": text[cand.start : cand.end],
-            "type": EntityType(cand.type),
+            "type": _ENTITY_TYPES.get(cand.type) or EntityType(cand.type),
             "field": field,
             "start": start,
             "end": end,
