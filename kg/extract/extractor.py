@@ -203,9 +203,11 @@ class Extractor:
         def plain(key: str) -> list[tuple[int, int, str]]:
             return [tuple(item) for item in found.get(key, ())]  # type: ignore[misc]
 
-        gazetteer = [
-            (s.start_char, s.end_char, s.label_, s.kb_id_) for s in spans["kg_gazetteer"]
-        ] if "kg_gazetteer" in spans else []
+        gazetteer = doc.user_data.get("kg_gazetteer")
+        if gazetteer is None:
+            gazetteer = [
+                (s.start_char, s.end_char, s.label_, s.kb_id_) for s in spans["kg_gazetteer"]
+            ] if "kg_gazetteer" in spans else []
         shorts = spans["kg_abbrv_short"] if "kg_abbrv_short" in spans else []
         longs = spans["kg_abbrv_long"] if "kg_abbrv_long" in spans else []
         abbrevs = [
