@@ -320,3 +320,42 @@ def test_related_custom_embedder_adds_embedding_component() -> None:
     assert [h.paper_id for h in hits] == ["paper:c"]  # orthogonal embedding, no shared word
     assert hits[0].components["embedding"] == pytest.approx(0.6, abs=1e-3)
     assert RelatedIndex.from_bytes(index.to_bytes()).neighbours("paper:a", k=2) == hits
+
+
+def test_related_candidate_postings_keep_each_terms_strongest_papers() -> None:
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=7)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    for full, top in ((index._xt, index._xt_top), (index._ct, index._ct_top)):
+        assert top.shape == full.shape
+        for t in range(full.shape[0]):
+            vals = np.sort(full.data[full.indptr[t]:full.indptr[t + 1]])[::-1]
+            kept = top.data[top.indptr[t]:top.indptr[t + 1]]
+            assert len(kept) == min(7, len(vals))
+            assert np.sort(kept)[::-1].tolist() == vals[: len(kept)].tolist()
+    # candidates of a query come only from the kept postings of its terms and features
+    rows = np.arange(0, 64)
+    q, d = index._candidates(rows)
+    assert len(q) and np.all(q != d)
+    for r in (0, 13, 63):
+        allowed = set()
+        for mat, top in ((index._x, index._xt_top), (index._c, index._ct_top)):
+            for t in mat.indices[mat.indptr[r]:mat.indptr[r + 1]]:
+                allowed.update(top.indices[top.indptr[t]:top.indptr[t + 1]].tolist())
+        assert set(d[q == r].tolist()) <= allowed
+        assert len(d[q == r]) <= cfg.pool
+
+
+def test_related_short_candidate_postings_keep_most_true_neighbours() -> None:
+    papers, concepts = _random_corpus(600, seed=3, vocab=2000, zipf=True)
+    exact = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
+    pruned = RelatedIndex.fit(
+        papers, concepts, embeddings=False, resources=(),
+        # postings far shorter than the corpus: common words reach only a few papers
+        config=replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=60),
+    )
+    assert pruned._xt_top.nnz < pruned._xt.nnz
+    truth = {pid: {h.paper_id for h in hits} for pid, hits in exact.all_neighbours(k=10)}
+    found = {pid: {h.paper_id for h in hits} for pid, hits in pruned.all_neighbours(k=10)}
+    recall = np.mean([len(truth[p] & found[p]) / 10 for p in truth])
+    assert recall >= RECALL
