@@ -24,7 +24,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -33,7 +32,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from kg.errors import InputError
-from kg.models import EntityType, PaperConcepts, PaperEntity
+from kg.jsonlines import json_objects
+from kg.models import EntityType, PaperConcepts
 
 GROUPS = ("methods", "datasets+benchmarks", "tasks", "repos")
 """Evaluation groups, in report order."""
@@ -243,25 +243,17 @@ def read_gold(gold_path: Path | str) -> list[dict[str, object]]:
     if not path.is_file():
         raise InputError(f"{path}: gold file not found — check the path")
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}) — fix the line") from None
-            if not isinstance(record, dict) or not isinstance(record.get("title"), str):
+    expected = 'a JSON object with a "title" string'
+    for lineno, record in json_objects(path, hint="fix the line", expected=expected):
+        if not isinstance(record.get("title"), str):
+            raise InputError(f"{path}:{lineno}: expected {expected} — fix the line")
+        for key in ("methods", "datasets", "benchmarks", "tasks", "links"):
+            value = record.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
                 raise InputError(
-                    f'{path}:{lineno}: expected a JSON object with a "title" string — fix the line'
+                    f'{path}:{lineno}: field "{key}" must be a list of objects — fix the line'
                 )
-            for key in ("methods", "datasets", "benchmarks", "tasks", "links"):
-                value = record.get(key, [])
-                if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-                    raise InputError(
-                        f'{path}:{lineno}: field "{key}" must be a list of objects — fix the line'
-                    )
-            records.append(record)
+        records.append(record)
     return records
 
 

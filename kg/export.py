@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import networkx as nx
 
-from kg.graph import to_networkx
+from kg.graph import sort_batch, to_networkx
 from kg.models import GraphBatch
 
 _XML_FORBIDDEN = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -112,12 +112,7 @@ def write_json(batch: GraphBatch, target: Target) -> None:
         batch: The graph.
         target: A path or a binary file object.
     """
-    ordered = GraphBatch(
-        papers=tuple(sorted(batch.papers, key=lambda p: p.id)),
-        entities=tuple(sorted(batch.entities, key=lambda e: e.id)),
-        relations=tuple(sorted(batch.relations, key=lambda r: (r.source, r.type.value, r.target))),
-    )
-    data = json.dumps(ordered.model_dump(mode="json"), ensure_ascii=False, sort_keys=True, indent=1)
+    data = json.dumps(sort_batch(batch).model_dump(mode="json"), ensure_ascii=False, sort_keys=True, indent=1)
     with _binary_target(target) as fh:
         fh.write(data.encode("utf-8"))
         fh.write(b"\n")

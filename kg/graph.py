@@ -80,10 +80,19 @@ def build_graph(
     final_entities = [
         e.model_copy(update={"aliases": tuple(sorted(aliases[e.id]))}) for e in entities.values()
     ]
+    return sort_batch(GraphBatch(papers=tuple(out_papers), entities=tuple(final_entities),
+                                 relations=tuple(relations)))
+
+
+def sort_batch(batch: GraphBatch) -> GraphBatch:
+    """The batch with papers and entities sorted by id, relations by (source, type, target).
+
+    Everything written from a sorted batch is deterministic, whatever order it was built in.
+    """
     return GraphBatch(
-        papers=tuple(sorted(out_papers, key=lambda p: p.id)),
-        entities=tuple(sorted(final_entities, key=lambda e: e.id)),
-        relations=tuple(sorted(relations, key=lambda r: (r.source, r.type.value, r.target))),
+        papers=tuple(sorted(batch.papers, key=lambda p: p.id)),
+        entities=tuple(sorted(batch.entities, key=lambda e: e.id)),
+        relations=tuple(sorted(batch.relations, key=lambda r: (r.source, r.type.value, r.target))),
     )
 
 

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -31,6 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from kg.errors import InputError
+from kg.jsonlines import json_objects
 from kg.models import EntityType
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -130,30 +130,21 @@ def _format_validation(error: ValidationError) -> str:
 
 def _read_jsonl(path: Path) -> Iterable[ResourceEntry]:
     hint = 'each line must be a JSON object like {"name": "PPO", "type": "method", "aliases": []}'
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: invalid JSON ({exc.msg}) — {hint}") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object — {hint}")
-            if "type" not in record:
-                raise InputError(
-                    f'{path}:{lineno}: field "type" is missing — add "type": one of method, '
-                    "dataset, benchmark, task"
-                )
-            if isinstance(record.get("aliases"), str):
-                raise InputError(
-                    f'{path}:{lineno}: field "aliases" must be a list of strings — '
-                    'write ["alias1", "alias2"]'
-                )
-            try:
-                yield ResourceEntry.model_validate(record)
-            except ValidationError as exc:
-                raise InputError(f"{path}:{lineno}: {_format_validation(exc)} — fix the line") from None
+    for lineno, record in json_objects(path, hint):
+        if "type" not in record:
+            raise InputError(
+                f'{path}:{lineno}: field "type" is missing — add "type": one of method, '
+                "dataset, benchmark, task"
+            )
+        if isinstance(record.get("aliases"), str):
+            raise InputError(
+                f'{path}:{lineno}: field "aliases" must be a list of strings — '
+                'write ["alias1", "alias2"]'
+            )
+        try:
+            yield ResourceEntry.model_validate(record)
+        except ValidationError as exc:
+            raise InputError(f"{path}:{lineno}: {_format_validation(exc)} — fix the line") from None
 
 
 def _read_csv(path: Path) -> Iterable[ResourceEntry]:

@@ -7,30 +7,23 @@ import sqlite3
 import pytest
 
 from kg.errors import StoreError
+from kg.graph import sort_batch
 from kg.models import Extraction, GraphBatch, Paper
 from kg.store.sqlite import SQLiteStore, content_hash
-
-
-def _sorted(batch: GraphBatch) -> GraphBatch:
-    return GraphBatch(
-        papers=tuple(sorted(batch.papers, key=lambda p: p.id)),
-        entities=tuple(sorted(batch.entities, key=lambda e: e.id)),
-        relations=tuple(sorted(batch.relations, key=lambda r: (r.source, r.type.value, r.target))),
-    )
 
 
 def test_store_sqlite_round_trip(store_path, tiny_batch) -> None:
     with SQLiteStore(store_path) as store:
         store.write_batch(tiny_batch)
     with SQLiteStore(store_path) as store:
-        assert store.batch() == _sorted(tiny_batch)
+        assert store.batch() == sort_batch(tiny_batch)
 
 
 def test_store_sqlite_write_is_idempotent(store_path, tiny_batch) -> None:
     with SQLiteStore(store_path) as store:
         store.write_batch(tiny_batch)
         store.write_batch(tiny_batch)
-        assert store.batch() == _sorted(tiny_batch)
+        assert store.batch() == sort_batch(tiny_batch)
         assert store.conn.execute("SELECT count(*) FROM edges").fetchone()[0] == 5
 
 
@@ -42,7 +35,7 @@ def test_store_sqlite_failed_transaction_keeps_previous_content(store_path, tiny
                 store.replace_graph(GraphBatch())
                 store.upsert_papers([Paper(id="paper:new", title="New")], [])
                 raise RuntimeError("crash mid-build")
-        assert store.batch() == _sorted(tiny_batch)
+        assert store.batch() == sort_batch(tiny_batch)
 
 
 def test_store_sqlite_papers_and_extractions(store_path) -> None:

@@ -556,28 +556,6 @@ def init_schema(
         return store.init_schema()
 
 
-def load_batch(
-    batch: GraphBatch,
-    uri: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    database: str | None = None,
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Progress | None = None,
-) -> dict[str, int]:
-    """``kg build --backend neo4j``: connect, apply the schema and merge ``batch``.
-
-    Returns:
-        The counts of :meth:`Neo4jStore.write_batch`.
-
-    Raises:
-        StoreError: Missing password, unreachable server, rejected credentials, failed write.
-    """
-    with Neo4jStore.connect(uri, username, password, database, batch_size=batch_size) as store:
-        return store.write_batch(batch, progress=progress)
-
-
 def push_store(
     source: Any,
     uri: str | None = None,
