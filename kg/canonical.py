@@ -141,7 +141,7 @@ class AliasIndex:
         if long_form is not None:
             known = self.lookup(mention.type, long_form)
             return (known, True) if known else (long_form, False)
-        known = self.lookup(mention.type, mention.text)
+        known = self.names.get((mention.type, key))
         if known:
             return known, True
         if is_acronym(mention.text) and key in self.corpus_abbrev:

@@ -66,6 +66,8 @@ def extract_papers(
     Returns:
         One ``Extraction`` per paper, in input order.
     """
+    if not papers:
+        return []  # a no-op re-build need not load the spaCy pipeline
     from kg.extract import get_extractor
 
     extractor = get_extractor(tuple(resources))
