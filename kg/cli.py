@@ -474,13 +474,20 @@ def neo4j_load(
     store: StoreOpt = Path(DEFAULT_STORE),
     uri: UriOpt = None, username: UserOpt = None, password: PasswordOpt = None,
     database: DatabaseOpt = None, batch_size: BatchOpt = 1000, as_json: JsonOpt = False,
+    keep_stale: Annotated[bool, typer.Option(
+        "--keep-stale", help="Only merge: keep kg nodes and links the store no longer has.")] = False,
 ) -> None:
-    """Push the embedded store into Neo4j (MERGE on ids: re-loading changes nothing)."""
+    """Push the embedded store into Neo4j, so that Neo4j mirrors it.
+
+    Nodes and links are merged on ids (re-loading changes nothing); then kg's nodes and links
+    that the store no longer holds (papers removed, concepts merged away, re-ranked related
+    links) are deleted, unless --keep-stale is given.
+    """
     from kg.store.neo4j import push_store
 
     with _open_store(store) as db, progress_bars(not as_json) as progress:
         counts = push_store(db, uri, username, password, database, batch_size=batch_size,
-                            progress=progress)
+                            progress=progress, prune=not keep_stale)
     if as_json:
         _print_json(counts)
     else:

@@ -117,6 +117,22 @@ def test_neo4j_integration_new_papers_add_only_what_is_new(live: Neo4jStore) -> 
 
 
 @pytest.mark.neo4j
+def test_neo4j_integration_prune_mirrors_the_new_batch(live: Neo4jStore) -> None:
+    live.write_batch(_batch())
+    later = GraphBatch(
+        papers=_batch().papers[:1],
+        entities=_batch().entities[:1],
+        relations=(Relation(source="paper:a", target="method:ppo", type=RelationType.PROPOSES),),
+    )
+    live.write_batch(later)
+    counts = live.prune(later)
+    assert counts["nodes_deleted"] == len(_batch().papers) - 1 + len(_batch().entities) - 1
+    assert _scalar(live, "MATCH (n) RETURN count(n) AS n") == 2
+    assert _scalar(live, "MATCH ()-[r]->() RETURN count(r) AS n") == 1
+    assert live.prune(later) == {"nodes_deleted": 0, "relationships_deleted": 0}
+
+
+@pytest.mark.neo4j
 def test_neo4j_integration_wrong_password(live: Neo4jStore) -> None:
     settings = Neo4jSettings.from_env()
     wrong = settings.password + "-wrong"

@@ -33,6 +33,7 @@ from kg.store.neo4j import (
     loader_statements,
     node_statement,
     plan_batch,
+    prune_statements,
     push_store,
     relation_statement,
     schema_statements,
@@ -46,12 +47,21 @@ REL = re.compile(
     r"MATCH \(t:(\w+) \{id: row\.target\}\)\nMERGE \(s\)-\[r:(\w+)\]->\(t\)\n"
     r"SET r \+= row\.props\nRETURN count\(r\) AS merged"
 )
+NODE_IDS = re.compile(r"MATCH \(n:(\w+)\) RETURN n\.id AS id")
+DELETE_NODES = re.compile(r"UNWIND \$ids AS id\nMATCH \(n:(\w+) \{id: id\}\)\nDETACH DELETE n")
+REL_IDS = re.compile(r"MATCH \(s:Paper\)-\[:(\w+)\]->\(t:(\w+)\)\nRETURN s\.id AS source, t\.id AS target")
+DELETE_RELS = re.compile(
+    r"UNWIND \$rows AS row\nMATCH \(s:Paper \{id: row\.source\}\)-\[r:(\w+)\]->"
+    r"\(t:(\w+) \{id: row\.target\}\)\nDELETE r"
+)
 
 
 # -- fake driver ------------------------------------------------------------------------------------
 class FakeCounters:
-    def __init__(self, nodes: int = 0, rels: int = 0, props: int = 0) -> None:
+    def __init__(self, nodes: int = 0, rels: int = 0, props: int = 0, nodes_deleted: int = 0,
+                 rels_deleted: int = 0) -> None:
         self.nodes_created, self.relationships_created, self.properties_set = nodes, rels, props
+        self.nodes_deleted, self.relationships_deleted = nodes_deleted, rels_deleted
 
 
 class FakeResult:
@@ -115,6 +125,34 @@ class FakeTx:
         if statement in g.reads:
             keys, rows = g.reads[statement]
             return FakeResult(keys, rows, FakeCounters())
+        if m := NODE_IDS.fullmatch(statement):
+            rows = [[nid] for label, nid in self.nodes if label == m.group(1)]
+            return FakeResult(["id"], rows, FakeCounters())
+        if m := REL_IDS.fullmatch(statement):
+            labels = {nid: label for label, nid in self.nodes}
+            rows = [[s, t] for s, type_, t in self.rels
+                    if type_ == m.group(1) and labels.get(t) == m.group(2)]
+            return FakeResult(["source", "target"], rows, FakeCounters())
+        if m := DELETE_NODES.fullmatch(statement):
+            assert params is not None and set(params) == {"ids"}
+            nodes = rels = 0
+            for nid in params["ids"]:
+                if self.nodes.pop((m.group(1), nid), None) is not None:
+                    nodes += 1
+                    for key in [k for k in self.rels if nid in (k[0], k[2])]:
+                        del self.rels[key]
+                        rels += 1
+            return FakeResult([], [], FakeCounters(nodes_deleted=nodes, rels_deleted=rels))
+        if m := DELETE_RELS.fullmatch(statement):
+            assert params is not None and set(params) == {"rows"}
+            labels = {nid: label for label, nid in self.nodes}
+            rels = 0
+            for row in params["rows"]:
+                key = (row["source"], m.group(1), row["target"])
+                if key in self.rels and labels.get(row["target"]) == m.group(2):
+                    del self.rels[key]
+                    rels += 1
+            return FakeResult([], [], FakeCounters(rels_deleted=rels))
         assert params is not None and set(params) == {"rows"}
         if m := NODE.fullmatch(statement):
             created = props = 0
@@ -446,6 +484,85 @@ def test_neo4j_store_push_store_loads_the_embedded_batch(monkeypatch: pytest.Mon
 
     counts = push_store(Source(), uri=URI, batch_size=3)
     assert counts["nodes_created"] == 5 and driver.closed
+
+
+# -- pruning (Neo4j mirrors the store) -----------------------------------------------------------------
+def later_batch() -> GraphBatch:
+    """The store after a rebuild: paper c and dataset D4RL gone, a new paper d, the related link
+    re-ranked from a->b to a->d, and paper a no longer using PPO."""
+    base = small_batch()
+    return GraphBatch(
+        papers=(base.papers[0], base.papers[1], Paper(id="paper:d", title="D", abstract="PPO.")),
+        entities=(base.entities[0],),
+        relations=(
+            Relation(source="paper:d", target="method:ppo", type=RelationType.USES),
+            Relation(source="paper:a", target="paper:d", type=RelationType.RELATED_TO,
+                     weight=0.4, shared=("method:ppo",)),
+        ),
+    )
+
+
+def test_neo4j_store_prune_leaves_exactly_the_new_batch() -> None:
+    fresh = FakeDriver()
+    Neo4jStore(settings(), driver=fresh).write_batch(later_batch())
+
+    driver = FakeDriver()
+    store = Neo4jStore(settings(), batch_size=1, driver=driver)
+    store.write_batch(small_batch())
+    store.write_batch(later_batch())
+    assert ("Paper", "paper:c") in driver.graph.nodes  # merging alone keeps what is stale
+    progress: list[Any] = []
+    counts = store.prune(later_batch(), progress=lambda *a: progress.append(a))
+    assert (driver.graph.nodes.keys(), driver.graph.rels.keys()) == (
+        fresh.graph.nodes.keys(), fresh.graph.rels.keys())
+    # Deleted: nodes paper:c and dataset:d4rl (and with them c-USES->ppo, b-EVALUATES_ON->d4rl),
+    # then the stale links a-USES->ppo and a-RELATED_TO->b between nodes that stay.
+    assert counts == {"nodes_deleted": 2, "relationships_deleted": 4}
+    assert progress[-1] == ("neo4j prune", len(NODE_LABELS) + 1 + 5 * 5, len(NODE_LABELS) + 26)
+    # Pruning again finds nothing, and sends no delete statement.
+    runs = len(driver.graph.runs)
+    assert store.prune(later_batch()) == {"nodes_deleted": 0, "relationships_deleted": 0}
+    assert all(not st.startswith("UNWIND") for st, _ in driver.graph.runs[runs:])
+
+
+def test_neo4j_store_prune_deletes_in_chunks_of_batch_size() -> None:
+    driver = FakeDriver()
+    store = Neo4jStore(settings(), batch_size=2, driver=driver)
+    many = GraphBatch(papers=tuple(Paper(id=f"paper:{i}", title=str(i)) for i in range(5)))
+    store.write_batch(many)
+    counts = store.prune(GraphBatch())
+    deletes = [p for st, p in driver.graph.runs if DELETE_NODES.fullmatch(st)]
+    assert [d["ids"] for d in deletes] == [["paper:0", "paper:1"], ["paper:2", "paper:3"],
+                                           ["paper:4"]]
+    assert counts["nodes_deleted"] == 5 and driver.graph.nodes == {}
+
+
+def test_neo4j_store_push_store_prunes_unless_asked_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEO4J_PASSWORD", PASSWORD)
+
+    class Source:
+        def __init__(self, batch: GraphBatch) -> None:
+            self._batch = batch
+
+        def batch(self) -> GraphBatch:
+            return self._batch
+
+    for prune, papers in ((False, {"paper:a", "paper:b", "paper:c", "paper:d"}),
+                          (True, {"paper:a", "paper:b", "paper:d"})):
+        driver = FakeDriver()
+        monkeypatch.setattr("kg.store.neo4j._create_driver", lambda s: driver)
+        push_store(Source(small_batch()), uri=URI)
+        counts = push_store(Source(later_batch()), uri=URI, prune=prune)
+        assert {nid for label, nid in driver.graph.nodes if label == "Paper"} == papers
+        assert ("nodes_deleted" in counts) is prune
+
+
+def test_neo4j_store_prune_statements_only_touch_kg_labels_and_types() -> None:
+    statements = prune_statements()
+    assert len(statements) == len(set(statements)) == 2 * (len(NODE_LABELS) + 1 + 5 * 5)
+    for statement in statements:
+        assert any(f":{label}" in statement for label in NODE_LABELS)
+        assert "CREATE" not in statement and "MERGE" not in statement
 
 
 # -- reading --------------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ in chunks of ``batch_size`` rows, each chunk in its own managed write transactio
 switches) by re-running the chunk. ``MERGE`` on ``id`` under the uniqueness constraints of
 ``schemas/neo4j/schema.cypher`` makes every chunk idempotent: loading the same batch twice
 creates nothing the second time, and re-running a load that failed half-way completes it
-without duplicates. Labels and relationship types come only from kg's enums
+without duplicates. :meth:`Neo4jStore.prune` then deletes kg's nodes and relationships the batch
+no longer holds, so a pushed store is mirrored exactly. Labels and relationship types come only from kg's enums
 (:class:`kg.models.EntityType`, :class:`kg.models.RelationType`); every value is a ``$parameter``.
 
 Connection settings come from options or the environment (``NEO4J_URI``, ``NEO4J_USERNAME``,
@@ -118,12 +119,86 @@ def relation_statement(type_: RelationType, target_label: str) -> str:
     )
 
 
+def _relation_endpoints() -> list[tuple[RelationType, str]]:
+    """Every (relationship type, target label) pair the loader writes."""
+    pairs = [(RelationType.RELATED_TO, PAPER_LABEL)]
+    for type_ in CONCEPT_RELATIONS:
+        pairs.extend((type_, t.label) for t in EntityType)
+    return pairs
+
+
 def loader_statements() -> list[str]:
     """Every statement the loader can send (the Cypher lint test checks them all)."""
     statements = [AWAIT_INDEXES, *(node_statement(label) for label in NODE_LABELS)]
-    statements.append(relation_statement(RelationType.RELATED_TO, PAPER_LABEL))
-    for type_ in CONCEPT_RELATIONS:
-        statements.extend(relation_statement(type_, t.label) for t in EntityType)
+    statements.extend(relation_statement(*pair) for pair in _relation_endpoints())
+    return statements
+
+
+def node_ids_statement(label: str) -> str:
+    """The read statement listing the ids of every ``label`` node (for pruning).
+
+    Raises:
+        ValueError: When ``label`` is not one of kg's labels.
+    """
+    if label not in NODE_LABELS:
+        raise ValueError(f"not a kg node label: {label!r}")
+    return f"MATCH (n:{label}) RETURN n.id AS id"
+
+
+def delete_nodes_statement(label: str) -> str:
+    """The statement deleting ``label`` nodes by id, with their relationships (``$ids``).
+
+    Raises:
+        ValueError: When ``label`` is not one of kg's labels.
+    """
+    if label not in NODE_LABELS:
+        raise ValueError(f"not a kg node label: {label!r}")
+    return (
+        "UNWIND $ids AS id\n"
+        f"MATCH (n:{label} {{id: id}})\n"
+        "DETACH DELETE n"
+    )
+
+
+def relation_ids_statement(type_: RelationType, target_label: str) -> str:
+    """The read statement listing every ``type_`` relationship to ``target_label`` nodes.
+
+    Raises:
+        ValueError: When ``target_label`` is not one of kg's labels.
+    """
+    type_ = RelationType(type_)
+    if target_label not in NODE_LABELS:
+        raise ValueError(f"not a kg node label: {target_label!r}")
+    return (
+        f"MATCH (s:{PAPER_LABEL})-[:{type_.value}]->(t:{target_label})\n"
+        "RETURN s.id AS source, t.id AS target"
+    )
+
+
+def delete_relations_statement(type_: RelationType, target_label: str) -> str:
+    """The statement deleting ``type_`` relationships by endpoint ids (``$rows``).
+
+    Raises:
+        ValueError: When ``target_label`` is not one of kg's labels.
+    """
+    type_ = RelationType(type_)
+    if target_label not in NODE_LABELS:
+        raise ValueError(f"not a kg node label: {target_label!r}")
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (s:{PAPER_LABEL} {{id: row.source}})-[r:{type_.value}]->"
+        f"(t:{target_label} {{id: row.target}})\n"
+        "DELETE r"
+    )
+
+
+def prune_statements() -> list[str]:
+    """Every statement pruning can send (the Cypher lint test checks them all)."""
+    statements = []
+    for label in NODE_LABELS:
+        statements += [node_ids_statement(label), delete_nodes_statement(label)]
+    for pair in _relation_endpoints():
+        statements += [relation_ids_statement(*pair), delete_relations_statement(*pair)]
     return statements
 
 
@@ -239,6 +314,12 @@ def _write_rows(tx: Any, statement: str, rows: list[dict[str, Any]]) -> dict[str
     if records:
         out["merged"] = int(records[0]["merged"])
     return out
+
+
+def _delete_rows(tx: Any, statement: str, params: dict[str, Any]) -> dict[str, int]:
+    counters = tx.run(statement, params).consume().counters
+    return {"nodes_deleted": counters.nodes_deleted,
+            "relationships_deleted": counters.relationships_deleted}
 
 
 def _write_schema(tx: Any, statement: str) -> None:
@@ -516,6 +597,62 @@ class Neo4jStore:
             "relations_skipped": server["relations_skipped"],
         }
 
+    def prune(self, batch: GraphBatch, progress: Progress | None = None) -> dict[str, int]:
+        """Delete kg's nodes and relationships that ``batch`` does not hold.
+
+        After :meth:`write_batch` of a whole store, this makes Neo4j mirror the store: papers
+        removed, concepts merged away by re-canonicalization and ``RELATED_TO`` links replaced by
+        a later build disappear instead of lingering. Only kg's labels and relationship types are
+        touched. Ids are read per label and type, compared here, and the stale ones deleted in
+        chunks of ``batch_size`` (each chunk one managed write transaction, idempotent).
+
+        Args:
+            batch: Everything that should remain.
+            progress: Called as ``progress("neo4j prune", done, total)`` per label and type.
+
+        Returns:
+            ``nodes_deleted`` and ``relationships_deleted`` as the server reported them.
+
+        Raises:
+            StoreError: On an unreachable server or a failed statement.
+        """
+        keep_nodes: dict[str, set[str]] = {label: set() for label in NODE_LABELS}
+        keep_nodes[PAPER_LABEL].update(p.id for p in batch.papers)
+        for entity in batch.entities:
+            keep_nodes[entity.type.label].add(entity.id)
+        types = {e.id: e.type for e in batch.entities}
+        pairs = _relation_endpoints()
+        keep_rels: dict[tuple[RelationType, str], set[tuple[str, str]]] = {p: set() for p in pairs}
+        for relation in batch.relations:
+            key = (relation.type, _node_label(relation.target, types))
+            keep_rels.setdefault(key, set()).add((relation.source, relation.target))
+        deleted: Counter[str] = Counter()
+        total = len(NODE_LABELS) + len(pairs)
+        with self._errors("pruning the graph"), self._session() as session:
+            # Nodes first: DETACH DELETE takes their relationships along, so the relationship
+            # pass below only meets links between nodes that stay.
+            for done, label in enumerate(NODE_LABELS, 1):
+                _, rows = session.execute_read(_read_rows, node_ids_statement(label), {})
+                stale = sorted({row[0] for row in rows} - keep_nodes[label])
+                for start in range(0, len(stale), self.batch_size):
+                    ids = stale[start:start + self.batch_size]
+                    deleted.update(session.execute_write(
+                        _delete_rows, delete_nodes_statement(label), {"ids": ids}))
+                if progress is not None:
+                    progress("neo4j prune", done, total)
+            for done, pair in enumerate(pairs, len(NODE_LABELS) + 1):
+                _, rows = session.execute_read(_read_rows, relation_ids_statement(*pair), {})
+                gone = sorted({(s, t) for s, t in rows} - keep_rels[pair])
+                for start in range(0, len(gone), self.batch_size):
+                    chunk = [{"source": s, "target": t}
+                             for s, t in gone[start:start + self.batch_size]]
+                    deleted.update(session.execute_write(
+                        _delete_rows, delete_relations_statement(*pair), {"rows": chunk}))
+                if progress is not None:
+                    progress("neo4j prune", done, total)
+        return {"nodes_deleted": deleted["nodes_deleted"],
+                "relationships_deleted": deleted["relationships_deleted"]}
+
     # -- reading ---------------------------------------------------------------------------------
     def run_cypher(
         self, statement: str, params: Mapping[str, Any] | None = None
@@ -565,15 +702,23 @@ def push_store(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    prune: bool = True,
 ) -> dict[str, int]:
     """``kg neo4j load``: push the whole embedded store (anything with ``.batch()``) to Neo4j.
 
+    With ``prune`` (the default) kg's nodes and relationships that the store no longer holds are
+    deleted after the load, so Neo4j mirrors the store; without it the load only merges.
+
     Returns:
-        The counts of :meth:`Neo4jStore.write_batch`.
+        The counts of :meth:`Neo4jStore.write_batch`, plus those of :meth:`Neo4jStore.prune`.
 
     Raises:
         StoreError: Missing password, unreachable server, rejected credentials, failed write.
     """
     # Connect first: a wrong password should fail before the whole store is read.
     with Neo4jStore.connect(uri, username, password, database, batch_size=batch_size) as store:
-        return store.write_batch(source.batch(), progress=progress)
+        batch = source.batch()
+        counts = store.write_batch(batch, progress=progress)
+        if prune:
+            counts.update(store.prune(batch, progress=progress))
+        return counts
