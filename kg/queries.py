@@ -45,7 +45,10 @@ from typing import Any
 from kg.errors import QueryError
 from kg.models import EntityType, RelationType
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+_SOURCE_QUERIES = Path(__file__).resolve().parent.parent / "queries"
+QUERIES_DIR = (_SOURCE_QUERIES if _SOURCE_QUERIES.is_dir()
+               else Path(__file__).resolve().parent / "queries_files")
+"""``queries/`` of the source tree, or its copy inside an installed wheel."""
 """Where the ``.cypher`` files live (``queries/`` at the repository root)."""
 
 PATH_MAX_LENGTH = 10

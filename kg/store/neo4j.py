@@ -47,8 +47,11 @@ DEFAULT_URI = "neo4j://localhost:7687"
 DEFAULT_USERNAME = "neo4j"
 DEFAULT_BATCH_SIZE = 1000
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "neo4j" / "schema.cypher"
-"""The constraints and indexes ``kg neo4j init`` applies (one statement per ``;``)."""
+_SOURCE_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "neo4j" / "schema.cypher"
+SCHEMA_FILE = (_SOURCE_SCHEMA if _SOURCE_SCHEMA.is_file()
+               else Path(__file__).resolve().parents[1] / "neo4j_schema" / "schema.cypher")
+"""The constraints and indexes ``kg neo4j init`` applies (one statement per ``;``): the source
+tree's ``schemas/neo4j/schema.cypher``, or its copy inside an installed wheel."""
 
 PAPER_LABEL = "Paper"
 NODE_LABELS: tuple[str, ...] = (PAPER_LABEL, *(t.label for t in EntityType))
