@@ -81,8 +81,13 @@ def items(value: Any) -> Sequence[Any]:
     return value
 
 
-def label_of(entity_type: str) -> str:
+def label_of(entity_type: str, entity_id: str = "", where: str = "store") -> str:
     """Node label of an entity type value (``method`` -> ``Method``).
+
+    Args:
+        entity_type: The stored type value.
+        entity_id: The entity, named in the error.
+        where: The store, named in the error.
 
     Raises:
         StoreError: For a type kg does not know (a store written by another version).
@@ -91,8 +96,8 @@ def label_of(entity_type: str) -> str:
         return _LABELS[entity_type]
     except KeyError:
         raise StoreError(
-            f"entity type {entity_type!r} is not one of {', '.join(_LABELS)} — "
-            "rebuild the store with this version of kg"
+            f"{where}: entity {entity_id!r} has type {entity_type!r}, which is not one of "
+            f"{', '.join(_LABELS)} — rebuild the store with this version of kg"
         ) from None
 
 
@@ -105,6 +110,12 @@ class GraphRows:
     ``order="graph"`` (source, target, type: networkx's edge order) or ``order="store"``
     (source, type, target: :func:`kg.graph.sort_batch`'s order).
     """
+
+    where = "graph"  # named in error messages
+
+    def label(self, entity_type: str, entity_id: str) -> str:
+        """:func:`label_of`, naming this graph in the error."""
+        return label_of(entity_type, entity_id, self.where)
 
     def snapshot(self) -> Any:
         """Context manager under which every read sees the same version of the graph."""
@@ -157,8 +168,9 @@ def _nothing() -> Iterator[None]:
 
 
 class _StoreRows(GraphRows):
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, where: str = "store") -> None:
         self.conn = conn
+        self.where = where
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -251,7 +263,7 @@ def graph_rows(source: Source) -> GraphRows:
         return _BatchRows(source)
     conn = getattr(source, "conn", None)
     if isinstance(conn, sqlite3.Connection):
-        return _StoreRows(conn)
+        return _StoreRows(conn, str(getattr(source, "path", "store")))
     return _BatchRows(source.batch())  # any other store: only the whole batch is available
 
 
@@ -464,7 +476,7 @@ def _predict_keys(rows: GraphRows) -> list[tuple[str, str, str]]:
         note("node", name, position, hit)
     for position, name in enumerate(_ENTITY_ATTRS):
         if name == "label":
-            hit = rows.first("entity", "type", label_of)
+            hit = rows.first("entity", "type", _LABELS.get)  # unknown types fail when written
         else:
             hit = rows.first("entity", name, _list_text if name in _LIST_FIELDS else _text)
         note("node", name, position, hit)
@@ -476,7 +488,7 @@ def _predict_keys(rows: GraphRows) -> list[tuple[str, str, str]]:
     return nodes + edges
 
 
-def _node_attrs(rows: list[tuple[str, tuple[Any, ...]]]) -> dict[str, Any]:
+def _node_attrs(rows: list[tuple[str, tuple[Any, ...]]], graph: GraphRows) -> dict[str, Any]:
     """The cleaned attributes of one node from its paper and/or entity rows (in add order)."""
     attrs: dict[str, Any] = {}
     for kind, row in rows:
@@ -490,7 +502,7 @@ def _node_attrs(rows: list[tuple[str, tuple[Any, ...]]]) -> dict[str, Any]:
         elif kind == "entity":
             eid, type_, name, aliases = row
             attrs.update(id=_text(eid), type=_text(type_), name=_text(name),
-                         aliases=_list_text(aliases), label=label_of(type_))
+                         aliases=_list_text(aliases), label=graph.label(type_, eid))
     return attrs
 
 
@@ -508,12 +520,14 @@ def _nodes(rows: GraphRows, counts: dict[str, int]) -> Iterator[tuple[str, dict[
         for kind, _ in members:
             if kind != "end":
                 counts["papers" if kind == "paper" else "entities"] += 1
-        yield node, _node_attrs(members)
+        yield node, _node_attrs(members, rows)
 
 
 def _id_texts(value: Any) -> tuple[str, Any, Any]:
     text = _text(value)
-    return _escape_attrib(str(value)), text, _escape_cdata(text) if type(text) is str else None
+    # XML 1.0 cannot carry those characters at all, not even escaped: an id loses them too.
+    return (_escape_attrib(xml_safe(str(value))), text,
+            _escape_cdata(text) if type(text) is str else None)
 
 
 def _write_graphml_body(rows: GraphRows, body: _GraphMLBody,
@@ -530,7 +544,8 @@ def _write_graphml_body(rows: GraphRows, body: _GraphMLBody,
         buf.clear()
 
     for node, attrs in _nodes(rows, counts):
-        buf.append(body.element("node", f'<node id="{_escape_attrib(node)}"', attrs.items()))
+        buf.append(body.element("node", f'<node id="{_escape_attrib(xml_safe(node))}"',
+                               attrs.items()))
         if len(buf) >= _CHUNK:
             flush()
     # Ids repeat across edges (a paper's edges are consecutive; concepts recur everywhere):
@@ -664,6 +679,7 @@ def _json_records(rows: GraphRows, section: str) -> Iterator[str]:
     s, li = _json_scalar, _json_list
     if section == "entities":
         for eid, type_, name, aliases in rows.entities():
+            rows.label(type_, eid)  # the schema allows known types only
             yield _json_record((("aliases", li(aliases)), ("id", s(eid)), ("name", s(name)),
                                 ("type", s(type_))))
     elif section == "papers":

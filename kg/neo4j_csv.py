@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import StoreError
-from kg.export import Source, graph_rows, items, label_of
+from kg.export import GraphRows, Source, graph_rows, items
 from kg.models import EntityType, RelationType
 
 ARRAY_DELIMITER = ";"
@@ -96,10 +96,10 @@ def _paper_rows(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[str]]:
         yield [row[0], *(_cell(v, k) for v, k in zip(row[1:], kinds)), "Paper"]
 
 
-def _entity_rows(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[str]]:
+def _entity_rows(rows: Iterable[tuple[Any, ...]], graph: GraphRows) -> Iterable[list[str]]:
     kinds = [kind for _, kind in _ENTITY_FIELDS]
     for row in rows:
-        yield [row[0], *(_cell(v, k) for v, k in zip(row[1:], kinds)), label_of(row[1])]
+        yield [row[0], *(_cell(v, k) for v, k in zip(row[1:], kinds)), graph.label(row[1], row[0])]
 
 
 def _relation_rows(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[str]]:
@@ -148,7 +148,7 @@ def write_neo4j_csv(source: Source, directory: str | Path) -> dict[str, int]:
             for type_ in EntityType:
                 counts[node_file(type_.label)] = _write(
                     out / node_file(type_.label), ["id:ID", *_header(_ENTITY_FIELDS), ":LABEL"],
-                    _entity_rows(rows.entities(type_.value)))
+                    _entity_rows(rows.entities(type_.value), rows))
             for rel in RelationType:
                 # Sorted by (source, target) within a type: "store" order is (source, type,
                 # target), the same thing once the type is fixed.
