@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import StoreError
-from kg.export import GraphRows, Source, graph_rows, items
+from kg.export import PLAIN_JSON_LIST, GraphRows, Source, graph_rows, items
 from kg.models import EntityType, RelationType
 
 ARRAY_DELIMITER = ";"
@@ -84,6 +84,9 @@ def _cell(value: Any, kind: str) -> str:
     if value is None:
         return ""
     if kind == "string[]":
+        if type(value) is str and PLAIN_JSON_LIST.fullmatch(value):
+            # Stored JSON whose elements need no escape: split it as text, no parsing.
+            return value[2:-2].replace(ARRAY_DELIMITER, ",").replace('", "', ARRAY_DELIMITER)
         return ARRAY_DELIMITER.join(str(v).replace(ARRAY_DELIMITER, ",") for v in items(value))
     if kind == "double":
         return repr(float(value))
@@ -103,9 +106,10 @@ def _entity_rows(rows: Iterable[tuple[Any, ...]], graph: GraphRows) -> Iterable[
 
 
 def _relation_rows(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[str]]:
-    kinds = [kind for _, kind in _RELATION_FIELDS]
-    for row in rows:
-        yield [row[0], row[1], row[2], *(_cell(v, k) for v, k in zip(row[3:], kinds))]
+    for source, target, type_, weight, count, evidence, shared in rows:
+        yield [source, target, type_, repr(float(weight)), "" if count is None else str(count),
+               "" if evidence is None else str(evidence),
+               "" if shared == "[]" else _cell(shared, "string[]")]
 
 
 def _write(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
