@@ -124,13 +124,17 @@ class GraphRows:
         return _nothing()
 
     def papers(self) -> Iterator[tuple[Any, ...]]:
+        """Paper rows (:data:`PAPER_FIELDS`) by id."""
         raise NotImplementedError
 
     def entities(self, type_: str | None = None) -> Iterator[tuple[Any, ...]]:
+        """Entity rows (:data:`ENTITY_FIELDS`) by id, of one type value or all."""
         raise NotImplementedError
 
     def relations(self, order: str = "store", type_: str | None = None,
                   unique: bool = False) -> Iterator[tuple[Any, ...]]:
+        """Relation rows (:data:`RELATION_FIELDS`) in ``order``, of one type value or all;
+        ``unique`` keeps only the last of equal (source, target, type) rows, as a graph does."""
         raise NotImplementedError
 
     def dangling(self) -> Iterator[str]:
