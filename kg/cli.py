@@ -420,7 +420,7 @@ def export_neo4j_csv(
     from kg.neo4j_csv import import_command, write_neo4j_csv
 
     with _open_store(store) as db:
-        counts = write_neo4j_csv(db.batch(), directory)
+        counts = write_neo4j_csv(db, directory)
     if as_json:
         _print_json({"files": counts, "import_command": import_command(directory)})
         return
@@ -433,10 +433,9 @@ def _export(kind: str, path: Path, store: Path) -> None:
     from kg.export import WRITERS
 
     with _open_store(store) as db:
-        batch = db.batch()
-    WRITERS[kind](batch, path)
-    out.print(f"{path}: {len(batch.papers)} papers, {len(batch.entities)} concepts, "
-              f"{len(batch.relations)} edges")
+        counts = WRITERS[kind](db, path)  # streamed from the store, never all in memory
+    out.print(f"{path}: {counts['papers']} papers, {counts['entities']} concepts, "
+              f"{counts['relations']} edges")
 
 
 # -- Neo4j and named queries -------------------------------------------------------------------

@@ -29,6 +29,9 @@ With docker/docker-compose.yml (volume ``kg_neo4j-data``)::
 
 :func:`import_command` prints the exact command for a written directory.
 
+Rows are streamed from the store in sorted order (:func:`kg.export.graph_rows`), so memory stays
+flat however large the graph.
+
 Example:
     >>> import tempfile
     >>> from kg.models import GraphBatch, Paper
@@ -41,12 +44,13 @@ Example:
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from kg.errors import StoreError
-from kg.models import Entity, EntityType, GraphBatch, Paper, Relation, RelationType
+from kg.export import PLAIN_JSON_LIST, GraphRows, Source, graph_rows, items
+from kg.models import EntityType, RelationType
 
 ARRAY_DELIMITER = ";"
 
@@ -80,44 +84,54 @@ def _cell(value: Any, kind: str) -> str:
     if value is None:
         return ""
     if kind == "string[]":
-        return ARRAY_DELIMITER.join(str(v).replace(ARRAY_DELIMITER, ",") for v in value)
+        if type(value) is str and PLAIN_JSON_LIST.fullmatch(value):
+            # Stored JSON whose elements need no escape: split it as text, no parsing.
+            return value[2:-2].replace(ARRAY_DELIMITER, ",").replace('", "', ARRAY_DELIMITER)
+        return ARRAY_DELIMITER.join(str(v).replace(ARRAY_DELIMITER, ",") for v in items(value))
     if kind == "double":
         return repr(float(value))
     return str(value)
 
 
-def _paper_row(paper: Paper) -> list[str]:
-    return [paper.id, *(_cell(getattr(paper, f), k) for f, k in _PAPER_FIELDS), "Paper"]
+def _paper_rows(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[str]]:
+    kinds = [kind for _, kind in _PAPER_FIELDS]
+    for row in rows:
+        yield [row[0], *(_cell(v, k) for v, k in zip(row[1:], kinds)), "Paper"]
 
 
-def _entity_row(entity: Entity) -> list[str]:
-    values = {"type": entity.type.value, "name": entity.name, "aliases": entity.aliases}
-    return [entity.id, *(_cell(values[f], k) for f, k in _ENTITY_FIELDS), entity.type.label]
+def _entity_rows(rows: Iterable[tuple[Any, ...]], graph: GraphRows) -> Iterable[list[str]]:
+    kinds = [kind for _, kind in _ENTITY_FIELDS]
+    for row in rows:
+        yield [row[0], *(_cell(v, k) for v, k in zip(row[1:], kinds)), graph.label(row[1], row[0])]
 
 
-def _relation_row(relation: Relation) -> list[str]:
-    values = {"weight": relation.weight, "count": relation.count, "evidence": relation.evidence,
-              "shared": relation.shared}
-    return [relation.source, relation.target, relation.type.value,
-            *(_cell(values[f], k) for f, k in _RELATION_FIELDS)]
+def _relation_rows(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[str]]:
+    for source, target, type_, weight, count, evidence, shared in rows:
+        yield [source, target, type_, repr(float(weight)), "" if count is None else str(count),
+               "" if evidence is None else str(evidence),
+               "" if shared == "[]" else _cell(shared, "string[]")]
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> int:
+def _write(path: Path, header: list[str], rows: Iterable[list[str]]) -> int:
+    count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         writer.writerow(header)
-        writer.writerows(rows)
-    return len(rows)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
 
 
-def write_neo4j_csv(batch: GraphBatch, directory: str | Path) -> dict[str, int]:
+def write_neo4j_csv(source: Source, directory: str | Path) -> dict[str, int]:
     """Write the bulk-import CSV files of a graph into ``directory`` (created if missing).
 
     Every label and relationship type gets a file, even when empty (header only), so the import
     command is the same for every graph.
 
     Args:
-        batch: The graph (e.g. ``SQLiteStore(...).batch()``).
+        source: A store (e.g. ``SQLiteStore(...)``, streamed and read in one snapshot) or a
+            ``GraphBatch``.
         directory: Where to write.
 
     Returns:
@@ -128,24 +142,24 @@ def write_neo4j_csv(batch: GraphBatch, directory: str | Path) -> dict[str, int]:
     """
     out = Path(directory)
     counts: dict[str, int] = {}
+    rows = graph_rows(source)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        papers = sorted(batch.papers, key=lambda p: p.id)
-        counts[node_file("Paper")] = _write(
-            out / node_file("Paper"), ["id:ID", *_header(_PAPER_FIELDS), ":LABEL"],
-            [_paper_row(p) for p in papers])
-        for type_ in EntityType:
-            entities = sorted((e for e in batch.entities if e.type is type_), key=lambda e: e.id)
-            counts[node_file(type_.label)] = _write(
-                out / node_file(type_.label), ["id:ID", *_header(_ENTITY_FIELDS), ":LABEL"],
-                [_entity_row(e) for e in entities])
-        for rel in RelationType:
-            relations = sorted((r for r in batch.relations if r.type is rel),
-                               key=lambda r: (r.source, r.target))
-            counts[relationship_file(rel)] = _write(
-                out / relationship_file(rel),
-                [":START_ID", ":END_ID", ":TYPE", *_header(_RELATION_FIELDS)],
-                [_relation_row(r) for r in relations])
+        with rows.snapshot():
+            counts[node_file("Paper")] = _write(
+                out / node_file("Paper"), ["id:ID", *_header(_PAPER_FIELDS), ":LABEL"],
+                _paper_rows(rows.papers()))
+            for type_ in EntityType:
+                counts[node_file(type_.label)] = _write(
+                    out / node_file(type_.label), ["id:ID", *_header(_ENTITY_FIELDS), ":LABEL"],
+                    _entity_rows(rows.entities(type_.value), rows))
+            for rel in RelationType:
+                # Sorted by (source, target) within a type: "store" order is (source, type,
+                # target), the same thing once the type is fixed.
+                counts[relationship_file(rel)] = _write(
+                    out / relationship_file(rel),
+                    [":START_ID", ":END_ID", ":TYPE", *_header(_RELATION_FIELDS)],
+                    _relation_rows(rows.relations("store", rel.value)))
     except OSError as exc:
         raise StoreError(
             f"{exc.filename or out}: cannot write the Neo4j import files ({exc.strerror}) — "

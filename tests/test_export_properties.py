@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.export import graphml_graph, write_graphml, write_json, xml_safe
+from kg.graph import sort_batch
 from kg.models import (
     RELATION_FOR_TYPE,
     Entity,
@@ -215,13 +216,27 @@ def test_export_properties_graphml_keeps_unusual_ids(batch: GraphBatch) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph_batches())
 def test_export_properties_store_round_trip(batch: GraphBatch) -> None:
-    """Through the SQLite store and back: the exported graph is the written one."""
+    """Through the SQLite store and back: the exported graph is the written one, and the
+    exports streamed from the store are byte for byte the in-memory writers' output."""
     with SQLiteStore(":memory:") as store:
         store.write_batch(batch)
         stored = store.batch()
+        streamed = {}
+        for writer in (write_graphml, write_json):
+            buf = io.BytesIO()
+            writer(store, buf)
+            streamed[writer] = buf.getvalue()
     assert stored == batch
     expected, got = _graphml_round_trip(stored)
     _assert_same_graph(expected, got)
+    # Streamed from the store: the bytes networkx's writer and json.dumps give in memory.
+    legacy = io.BytesIO()
+    nx.write_graphml_xml(graphml_graph(batch), legacy, encoding="utf-8", prettyprint=True,
+                         named_key_ids=False)
+    assert streamed[write_graphml] == legacy.getvalue()
+    assert streamed[write_json] == (json.dumps(
+        sort_batch(batch).model_dump(mode="json"), ensure_ascii=False, sort_keys=True, indent=1
+    ) + "\n").encode("utf-8")
 
 
 HOSTILE_TITLES = [

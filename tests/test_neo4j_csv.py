@@ -115,3 +115,15 @@ def test_neo4j_csv_unwritable_directory_is_a_store_error(tmp_path: Path) -> None
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(StoreError, match="cannot write the Neo4j import files"):
         write_neo4j_csv(batch(), blocker)
+
+
+def test_neo4j_csv_streamed_from_store_equals_batch(tmp_path: Path) -> None:
+    from kg.store.sqlite import SQLiteStore
+
+    from_batch = write_neo4j_csv(batch(), tmp_path / "batch")
+    with SQLiteStore(tmp_path / "kg.db") as store:
+        store.write_batch(batch())
+        from_store = write_neo4j_csv(store, tmp_path / "store")
+    assert from_store == from_batch
+    for path in (tmp_path / "batch").iterdir():
+        assert (tmp_path / "store" / path.name).read_bytes() == path.read_bytes(), path.name
