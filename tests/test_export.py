@@ -67,6 +67,20 @@ def test_export_path_write_is_atomic(tmp_path, tiny_batch) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out.graphml"]
 
 
+def test_export_file_gets_the_permissions_of_a_plain_open(tmp_path, tiny_batch) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_graphml(tiny_batch, tmp_path / "out.graphml")
+        (tmp_path / "plain").write_text("x")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "out.graphml").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o644
+
+
 def test_export_json_deterministic_bytes(tiny_batch) -> None:
     a, b = io.BytesIO(), io.BytesIO()
     write_json(tiny_batch, a)
