@@ -1,7 +1,7 @@
 """Abbreviation definitions (Schwartz & Hearst, 2003), found in both directions.
 
 Pure functions over a string return character offsets; :class:`AbbreviationDetector` is the thin
-spaCy component that stores them on the ``Doc`` as two aligned span groups.
+spaCy component that stores them in ``doc.user_data`` as plain tuples.
 
 Forms recognised:
 
@@ -346,21 +346,23 @@ def _covers(short: str, initials: str) -> bool:
 
 @Language.factory("kg_abbreviations")
 class AbbreviationDetector:
-    """spaCy component: span groups ``kg_abbrv_short`` and ``kg_abbrv_long`` (aligned by index)."""
+    """spaCy component: ``doc.user_data["kg_abbreviations"]`` = list of ``(short_start,
+    short_end, long_start, long_end)``, each form widened to whole tokens.
+
+    Plain tuples rather than span groups: cheap to build, and plain data survives
+    multiprocessing.
+    """
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        shorts = []
-        longs = []
+        found = []
         for s_start, s_end, l_start, l_end in find_abbreviations(doc_text(doc)):
             short = doc.char_span(s_start, s_end, alignment_mode="expand")
             long = doc.char_span(l_start, l_end, alignment_mode="expand")
             if short is None or long is None:
                 continue
-            shorts.append(short)
-            longs.append(long)
-        doc.spans["kg_abbrv_short"] = shorts
-        doc.spans["kg_abbrv_long"] = longs
+            found.append((short.start_char, short.end_char, long.start_char, long.end_char))
+        doc.user_data["kg_abbreviations"] = found
         return doc

@@ -1,5 +1,5 @@
-"""The extractor: a blank English spaCy pipeline with kg's components, and the Span -> Mention
-boundary.
+"""The extractor: a blank English spaCy pipeline with kg's components, and the boundary where
+their plain results in ``doc.user_data`` become Mention records.
 
 Each paper becomes one ``Doc`` over ``title + "\\n\\n" + abstract`` (one pass instead of two);
 offsets are mapped back to the title or the abstract when mentions are built, so
@@ -230,7 +230,7 @@ class Extractor:
         return doc
 
     def _to_extraction(self, doc: Doc, paper_id: str, title: str) -> Extraction:
-        """The boundary: spaCy spans and user data become plain records.
+        """The boundary: the components' user data become records.
 
         Texts are cut from the original title (``title``) and abstract, not from the doc text,
         whose title has its line breaks replaced by spaces.
@@ -244,23 +244,13 @@ class Extractor:
         original = title + text[title_len:] if title_len else text
         offset = title_len + len(_SEP)
         sentences = [tuple(s) for s in doc.user_data.get("kg_sentences", [])]
-        spans = doc.spans
-
         found = doc.user_data.get("kg_patterns") or {}
 
         def plain(key: str) -> list[tuple[int, int, str]]:
             return [tuple(item) for item in found.get(key, ())]  # type: ignore[misc]
 
-        gazetteer = doc.user_data.get("kg_gazetteer")
-        if gazetteer is None:
-            gazetteer = [
-                (s.start_char, s.end_char, s.label_, s.kb_id_) for s in spans["kg_gazetteer"]
-            ] if "kg_gazetteer" in spans else []
-        shorts = spans["kg_abbrv_short"] if "kg_abbrv_short" in spans else []
-        longs = spans["kg_abbrv_long"] if "kg_abbrv_long" in spans else []
-        abbrevs = [
-            (s.start_char, s.end_char, lf.start_char, lf.end_char) for s, lf in zip(shorts, longs)
-        ]
+        gazetteer = doc.user_data.get("kg_gazetteer") or []
+        abbrevs = doc.user_data.get("kg_abbreviations") or []
         cands = resolve(
             text,
             title_len,

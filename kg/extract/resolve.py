@@ -1,8 +1,7 @@
 """Combine the candidates of all rules into typed, non-overlapping mentions (pure Python).
 
-The components leave span groups on the ``Doc``; the extractor turns them into plain tuples and
-hands them here. Rules cooperate in a fixed order: abbreviation definitions take the type of a
-gazetteer entry or of their head noun, proposed names override what they contain, the longest of
+The components leave plain tuples in ``doc.user_data``; the extractor hands them here.
+Rules cooperate in a fixed order: abbreviation definitions take the type of a gazetteer entry or of their head noun, proposed names override what they contain, the longest of
 overlapping candidates wins, names of unknown type take the type of the list they stand in,
 generic phrases are dropped, and broad research areas stay tasks only when central.
 
