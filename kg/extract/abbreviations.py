@@ -73,6 +73,8 @@ def best_long_form(short: str, long: str) -> int | None:
     Returns:
         The offset in ``long`` where the shortest valid long form starts, or None.
     """
+    if short.isascii() and long.isascii():
+        return _best_long_form_ascii(short, long)
     s_i = len(short) - 1
     l_i = len(long) - 1
     while s_i >= 0:
@@ -84,6 +86,30 @@ def best_long_form(short: str, long: str) -> int | None:
             long[l_i].lower() != ch or (s_i == 0 and l_i > 0 and long[l_i - 1].isalnum())
         ):
             l_i -= 1
+        if l_i < 0:
+            return None
+        l_i -= 1
+        s_i -= 1
+    return long.rfind(" ", 0, l_i + 1) + 1
+
+
+def _best_long_form_ascii(short: str, long: str) -> int | None:
+    """:func:`best_long_form` for ASCII strings: the same right-to-left alignment, each step one
+    ``str.rfind`` over the lower-cased long form (ASCII lower-casing keeps every offset) instead
+    of a Python loop over its characters."""
+    low = long.lower()
+    s_i = len(short) - 1
+    l_i = len(long) - 1
+    while s_i >= 0:
+        ch = short[s_i].lower()
+        if not ch.isalnum():
+            s_i -= 1
+            continue
+        l_i = low.rfind(ch, 0, l_i + 1)
+        if s_i == 0:
+            # The first character of the short form must begin a word.
+            while l_i > 0 and long[l_i - 1].isalnum():
+                l_i = low.rfind(ch, 0, l_i)
         if l_i < 0:
             return None
         l_i -= 1
