@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -148,6 +149,8 @@ _CAP_START = re.compile(r"[A-Z0-9][\w.+\-]*")
 _HAS_INNER_CAP = re.compile(r"[A-Za-z0-9][a-z0-9]*[A-Z]")
 
 
+# Cached: a pure function of the word, asked again for every recurring word.
+@lru_cache(maxsize=65536)
 def _is_name_like(token: str) -> bool:
     """Inner capital in some hyphen part (SimpleAR, Med-PRM, iLQR) or a letter-digit mix."""
     for part in token.split("-"):
@@ -265,6 +268,8 @@ def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
     found.append((start, start + len(token)))
 
 
+# Cached: a pure function of the name (two suffix searches), and names recur.
+@lru_cache(maxsize=65536)
 def type_by_form(name: str) -> str:
     """Type suggested by a name's own form: "HumanoidBench" -> benchmark, "MedQA" -> dataset.
 
