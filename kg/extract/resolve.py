@@ -114,7 +114,7 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
     """
     ranked = sorted(
         candidates,
-        key=lambda c: (-c.length, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
+        key=lambda c: (c.start - c.end, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
     )
     size = max((c.end for c in candidates), default=0)
     taken = bytearray(size)
@@ -297,8 +297,18 @@ def resolve(
 
 
 def _key(text: str) -> str:
-    low = text.lower().replace("-", " ")
-    return low[:-1] if low.endswith("s") else low
+    key = _KEYS.get(text)
+    if key is None:
+        low = text.lower().replace("-", " ")
+        key = low[:-1] if low.endswith("s") else low
+        if len(_KEYS) >= 100_000:
+            _KEYS.clear()
+        _KEYS[text] = key
+    return key
+
+
+_KEYS: dict[str, str] = {}
+"""Memo of :func:`_key` (asked about 20 times per paper, mostly for recurring phrases)."""
 
 
 def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list[Candidate]:
@@ -491,6 +501,8 @@ def _type_unknowns(
             context = type_by_context(text, cand.end)
             if context != UNKNOWN:
                 out[i] = replace(cand, type=context, confidence=CONFIDENCE["head_noun"])
+    if not any(c.type == UNKNOWN for c in out):
+        return out  # the passes below only retype what is still unknown
     # Connected runs "A, B and C" inside one sentence.
     groups: list[list[int]] = []
     for i, cand in enumerate(out):
