@@ -149,6 +149,20 @@ def test_extract_many_keeps_order_and_workers_agree(tiny: Extractor) -> None:
     assert two == one
 
 
+def test_extract_many_workers_agree_over_many_chunks(tiny: Extractor) -> None:
+    # More chunks than the workers keep in flight: results still come back whole and in order.
+    texts = ["We use PPO on MuJoCo.", DPPO.abstract, "", "Code: github.com/a/b/tree/main."]
+    papers = [
+        Paper(id=f"paper:{i}", title=f"T{i}: DPPO", abstract=texts[i % len(texts)])
+        for i in range(23)
+    ]
+    one = list(tiny.extract_many(papers, workers=1))
+    two = list(tiny.extract_many(iter(papers), workers=2, batch_size=1))
+    assert [e.paper_id for e in two] == [p.id for p in papers]
+    assert [e.model_dump_json() for e in two] == [e.model_dump_json() for e in one]
+    assert two[1].mentions[0].model_fields_set == one[1].mentions[0].model_fields_set
+
+
 def test_extract_get_extractor_is_cached_and_uses_resources(full: Extractor) -> None:
     assert get_extractor() is full
     # The shipped resources know PPO; the tiny test list is not involved.

@@ -2,8 +2,8 @@
 
 The only package of kg that imports spaCy. ``spacy.blank("en")`` plus kg's own components
 (``kg_sentences``, ``kg_abbreviations``, ``kg_gazetteer``, ``kg_patterns``, ``kg_links``), each a
-thin class around pure functions; spans become plain :class:`kg.models.Mention` records at the
-boundary.
+thin class around pure functions that leaves plain tuples in ``doc.user_data``; these become
+:class:`kg.models.Mention` records at the boundary.
 
 Example:
     >>> from kg.extract import get_extractor

@@ -1,7 +1,7 @@
 """Abbreviation definitions (Schwartz & Hearst, 2003), found in both directions.
 
 Pure functions over a string return character offsets; :class:`AbbreviationDetector` is the thin
-spaCy component that stores them on the ``Doc`` as two aligned span groups.
+spaCy component that stores them in ``doc.user_data`` as plain tuples.
 
 Forms recognised:
 
@@ -73,6 +73,8 @@ def best_long_form(short: str, long: str) -> int | None:
     Returns:
         The offset in ``long`` where the shortest valid long form starts, or None.
     """
+    if short.isascii() and long.isascii():
+        return _best_long_form_ascii(short, long)
     s_i = len(short) - 1
     l_i = len(long) - 1
     while s_i >= 0:
@@ -84,6 +86,30 @@ def best_long_form(short: str, long: str) -> int | None:
             long[l_i].lower() != ch or (s_i == 0 and l_i > 0 and long[l_i - 1].isalnum())
         ):
             l_i -= 1
+        if l_i < 0:
+            return None
+        l_i -= 1
+        s_i -= 1
+    return long.rfind(" ", 0, l_i + 1) + 1
+
+
+def _best_long_form_ascii(short: str, long: str) -> int | None:
+    """:func:`best_long_form` for ASCII strings: the same right-to-left alignment, each step one
+    ``str.rfind`` over the lower-cased long form (ASCII lower-casing keeps every offset) instead
+    of a Python loop over its characters."""
+    low = long.lower()
+    s_i = len(short) - 1
+    l_i = len(long) - 1
+    while s_i >= 0:
+        ch = short[s_i].lower()
+        if not ch.isalnum():
+            s_i -= 1
+            continue
+        l_i = low.rfind(ch, 0, l_i + 1)
+        if s_i == 0:
+            # The first character of the short form must begin a word.
+            while l_i > 0 and long[l_i - 1].isalnum():
+                l_i = low.rfind(ch, 0, l_i)
         if l_i < 0:
             return None
         l_i -= 1
@@ -346,21 +372,23 @@ def _covers(short: str, initials: str) -> bool:
 
 @Language.factory("kg_abbreviations")
 class AbbreviationDetector:
-    """spaCy component: span groups ``kg_abbrv_short`` and ``kg_abbrv_long`` (aligned by index)."""
+    """spaCy component: ``doc.user_data["kg_abbreviations"]`` = list of ``(short_start,
+    short_end, long_start, long_end)``, each form widened to whole tokens.
+
+    Plain tuples rather than span groups: cheap to build, and plain data survives
+    multiprocessing.
+    """
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
-        shorts = []
-        longs = []
+        found = []
         for s_start, s_end, l_start, l_end in find_abbreviations(doc_text(doc)):
             short = doc.char_span(s_start, s_end, alignment_mode="expand")
             long = doc.char_span(l_start, l_end, alignment_mode="expand")
             if short is None or long is None:
                 continue
-            shorts.append(short)
-            longs.append(long)
-        doc.spans["kg_abbrv_short"] = shorts
-        doc.spans["kg_abbrv_long"] = longs
+            found.append((short.start_char, short.end_char, long.start_char, long.end_char))
+        doc.user_data["kg_abbreviations"] = found
         return doc

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from kg.extract.sentences import doc_text
 
@@ -142,7 +142,22 @@ def match_gazetteer(
     Returns:
         ``(start_char, end_char, type, canonical_name)`` in text order.
     """
-    return [(s, e, t, c) for s, e, t, c, _, _ in _matches(doc, matcher, entries, text)]
+    return _matches(doc, matcher, entries, text)
+
+
+_Lookup = dict[int, tuple[frozenset[str], int, str, str]]
+
+
+def _lookup(
+    doc: Doc, allowed: dict[str, frozenset[str]], entries: Sequence[object]
+) -> _Lookup:
+    """Match id (string hash of the key) -> (allowed forms, entry index, type, canonical name)."""
+    strings = doc.vocab.strings
+    return {
+        strings.add(key): (forms, int(key), _type_value(entries[int(key)].type),  # type: ignore[attr-defined]
+                           entries[int(key)].name)  # type: ignore[attr-defined]
+        for key, forms in allowed.items()
+    }
 
 
 def _matches(
@@ -150,47 +165,52 @@ def _matches(
     matcher: tuple[PhraseMatcher, dict[str, frozenset[str]]],
     entries: Sequence[object],
     text: str | None,
-) -> list[tuple[int, int, str, str, int, int]]:
-    """Kept matches as ``(start_char, end_char, type, canonical, start_token, end_token)``."""
+    lookup: _Lookup | None = None,
+) -> list[tuple[int, int, str, str]]:
+    """Kept matches as ``(start_char, end_char, type, canonical)``, in text order.
+
+    ``lookup`` (from :func:`_lookup`, built once by the component) saves a string-store look-up,
+    a key conversion and an entry's attribute reads per match.
+    """
     phrase_matcher, allowed = matcher
     matches = phrase_matcher(doc)
     if not matches:
         return []
     if text is None:
         text = doc.text
-    strings = doc.vocab.strings
+    if lookup is None:
+        lookup = _lookup(doc, allowed, entries)
     hits = []
     for match_id, start, end in matches:
         s_char = doc[start].idx
         last = doc[end - 1]
         e_char = last.idx + len(last)
-        key = strings[match_id]
-        ok = allowed.get(key, frozenset())
+        ok, index, type_, canonical = lookup[match_id]
         surface = text[s_char:e_char]
         if surface in ok or "\0" + surface.lower() in ok:
-            hits.append((s_char, e_char, int(key), start, end))
-    # Longest first; among equal lengths the earlier entry (curated before derived) wins.
-    hits.sort(key=lambda h: (h[0] - h[1], h[2], h[0]))
+            # Sorted as tuples: longest first; among equal lengths the earlier entry (curated
+            # before derived) wins, then the earlier position.
+            hits.append((s_char - e_char, index, s_char, e_char, type_, canonical))
+    hits.sort()
     taken = bytearray(len(text))
     found = []
-    for s_char, e_char, index, start, end in hits:
+    for _, _, s_char, e_char, type_, canonical in hits:
         if taken.find(1, s_char, e_char) >= 0:
             continue
         taken[s_char:e_char] = b"\x01" * (e_char - s_char)
-        entry = entries[index]
-        found.append(
-            (s_char, e_char, _type_value(entry.type), entry.name, start, end)  # type: ignore[attr-defined]
-        )
+        found.append((s_char, e_char, type_, canonical))
     found.sort()
     return found
 
 
 @Language.factory("kg_gazetteer")
 class Gazetteer:
-    """spaCy component: span group ``kg_gazetteer`` (label = type, kb_id = canonical name).
+    """spaCy component: ``doc.user_data["kg_gazetteer"]`` = list of ``(start_char, end_char,
+    type, canonical_name)`` (see :func:`match_gazetteer`).
 
-    Entries are attached after construction with :meth:`set_entries` (they are Python objects,
-    not config values).
+    Plain tuples, not a span group: building a ``Span`` per match and a ``SpanGroup`` per doc
+    cost more than the matching (and plain data survives multiprocessing). Entries are attached
+    after construction with :meth:`set_entries` (they are Python objects, not config values).
     """
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -198,24 +218,17 @@ class Gazetteer:
         self.nlp = nlp
         self.entries: Sequence[object] = ()
         self.matchers: tuple[PhraseMatcher, dict[str, frozenset[str]]] | None = None
+        self.lookup: _Lookup = {}
 
     def set_entries(self, entries: Sequence[object], skip: Iterable[str] = ()) -> None:
         """Build the matchers for ``entries`` (called once by the extractor)."""
         self.entries = tuple(entries)
         self.matchers = build_matchers(self.nlp, self.entries, skip)
+        self.lookup = _lookup(self.nlp.make_doc(""), self.matchers[1], self.entries)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = []
-        plain = []
+        found = []
         if self.matchers is not None:
-            text = doc_text(doc)
-            for s_char, e_char, type_, canonical, start, end in _matches(
-                doc, self.matchers, self.entries, text
-            ):
-                spans.append(Span(doc, start, end, label=type_, kb_id=canonical))
-                plain.append((s_char, e_char, type_, canonical))
-        doc.spans["kg_gazetteer"] = spans
-        # The same matches as plain tuples: the extractor reads these instead of re-creating a
-        # Span object (and two string-store look-ups) per match.
-        doc.user_data["kg_gazetteer"] = plain
+            found = _matches(doc, self.matchers, self.entries, doc_text(doc), self.lookup)
+        doc.user_data["kg_gazetteer"] = found
         return doc

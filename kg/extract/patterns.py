@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -148,6 +149,8 @@ _CAP_START = re.compile(r"[A-Z0-9][\w.+\-]*")
 _HAS_INNER_CAP = re.compile(r"[A-Za-z0-9][a-z0-9]*[A-Z]")
 
 
+# Cached: a pure function of the word, asked again for every recurring word.
+@lru_cache(maxsize=65536)
 def _is_name_like(token: str) -> bool:
     """Inner capital in some hyphen part (SimpleAR, Med-PRM, iLQR) or a letter-digit mix."""
     for part in token.split("-"):
@@ -173,27 +176,50 @@ def find_name_tokens(text: str) -> list[tuple[int, int]]:
     """
     found: list[tuple[int, int]] = []
     pos = 0
-    # str.split and str.islower run in C; only the few words with capitals or digits reach the
-    # Python checks (a regex scan over every character is several times slower).
+    cache = _WORD_NAMES
+    # Words repeat across abstracts: what a word yields is looked up, and only the offset of its
+    # core depends on the text (``find`` from the end of the previous core, as always).
     for word in text.split():
-        if word.islower():
-            # Lower-case words are names only with a digit (pi2vec, o1).
-            if word.isalpha():
-                continue
-            core = word.strip(_PUNCT_ALL)
-            if core.isalpha() or not core or not any(ch.isdigit() for ch in core):
-                continue
-        if len(word) < 2:
+        info = cache.get(word)
+        if info is None:
+            if len(cache) >= _WORD_CACHE_SIZE:
+                cache.clear()
+            info = cache[word] = _word_names(word)
+        if not info:
             continue
-        core = word.strip(_PUNCT)
-        if len(core) < 2 or (core[0].isupper() and core[1:].islower()):
-            continue
+        core, spans = info
         at = text.find(core, pos)
         if at < 0:
             continue
         pos = at + len(core)
-        _add_word(core, at, found)
+        for start, end in spans:
+            found.append((at + start, at + end))
     return found
+
+
+_WORD_NAMES: dict[str, tuple[str, tuple[tuple[int, int], ...]] | tuple[()]] = {}
+"""Word -> (core, name spans relative to the core) or ``()`` when the word is no name."""
+_WORD_CACHE_SIZE = 200_000
+
+
+def _word_names(word: str) -> tuple[str, tuple[tuple[int, int], ...]] | tuple[()]:
+    """What :func:`find_name_tokens` takes from one whitespace-separated word."""
+    if word.islower():
+        # Lower-case words are names only with a digit (pi2vec, o1).
+        if word.isalpha():
+            return ()
+        core = word.strip(_PUNCT_ALL)
+        if core.isalpha() or not core or not any(ch.isdigit() for ch in core):
+            return ()
+    if len(word) < 2:
+        return ()
+    core = word.strip(_PUNCT)
+    if len(core) < 2 or (core[0].isupper() and core[1:].islower()):
+        return ()
+    spans: list[tuple[int, int]] = []
+    _add_word(core, 0, spans)
+    # The core still moves the search position even when it yields no name.
+    return core, tuple(spans)
 
 
 def _add_word(core: str, at: int, found: list[tuple[int, int]]) -> None:
@@ -242,6 +268,8 @@ def _add_name(token: str, start: int, found: list[tuple[int, int]]) -> None:
     found.append((start, start + len(token)))
 
 
+# Cached: a pure function of the name (two suffix searches), and names recur.
+@lru_cache(maxsize=65536)
 def type_by_form(name: str) -> str:
     """Type suggested by a name's own form: "HumanoidBench" -> benchmark, "MedQA" -> dataset.
 

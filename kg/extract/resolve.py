@@ -1,8 +1,7 @@
 """Combine the candidates of all rules into typed, non-overlapping mentions (pure Python).
 
-The components leave span groups on the ``Doc``; the extractor turns them into plain tuples and
-hands them here. Rules cooperate in a fixed order: abbreviation definitions take the type of a
-gazetteer entry or of their head noun, proposed names override what they contain, the longest of
+The components leave plain tuples in ``doc.user_data``; the extractor hands them here.
+Rules cooperate in a fixed order: abbreviation definitions take the type of a gazetteer entry or of their head noun, proposed names override what they contain, the longest of
 overlapping candidates wins, names of unknown type take the type of the list they stand in,
 generic phrases are dropped, and broad research areas stay tasks only when central.
 
@@ -19,7 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kg.extract.patterns import (
     BENCH_HEADS,
@@ -68,9 +67,12 @@ _METHODISH_TASK_FORMS = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A typed span of the combined text, before it becomes a :class:`kg.models.Mention`."""
+class Candidate(NamedTuple):
+    """A typed span of the combined text, before it becomes a :class:`kg.models.Mention`.
+
+    A named tuple (immutable, fields by name) rather than a frozen dataclass: built for every
+    rule hit of every paper, and a frozen dataclass's ``__init__`` costs three times as much.
+    """
 
     start: int
     end: int
@@ -112,7 +114,7 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
     """
     ranked = sorted(
         candidates,
-        key=lambda c: (-c.length, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
+        key=lambda c: (c.start - c.end, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
     )
     size = max((c.end for c in candidates), default=0)
     taken = bytearray(size)
@@ -295,8 +297,18 @@ def resolve(
 
 
 def _key(text: str) -> str:
-    low = text.lower().replace("-", " ")
-    return low[:-1] if low.endswith("s") else low
+    key = _KEYS.get(text)
+    if key is None:
+        low = text.lower().replace("-", " ")
+        key = low[:-1] if low.endswith("s") else low
+        if len(_KEYS) >= 100_000:
+            _KEYS.clear()
+        _KEYS[text] = key
+    return key
+
+
+_KEYS: dict[str, str] = {}
+"""Memo of :func:`_key` (asked about 20 times per paper, mostly for recurring phrases)."""
 
 
 def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list[Candidate]:
@@ -489,6 +501,8 @@ def _type_unknowns(
             context = type_by_context(text, cand.end)
             if context != UNKNOWN:
                 out[i] = replace(cand, type=context, confidence=CONFIDENCE["head_noun"])
+    if not any(c.type == UNKNOWN for c in out):
+        return out  # the passes below only retype what is still unknown
     # Connected runs "A, B and C" inside one sentence.
     groups: list[list[int]] = []
     for i, cand in enumerate(out):
