@@ -380,3 +380,43 @@ def test_related_short_candidate_postings_keep_most_true_neighbours() -> None:
     found = {pid: {h.paper_id for h in hits} for pid, hits in pruned.all_neighbours(k=10)}
     recall = np.mean([len(truth[p] & found[p]) / 10 for p in truth])
     assert recall >= RECALL
+
+
+def test_related_semantic_meets_different_words_of_similar_meaning() -> None:
+    papers = [_paper("q", "Quadruped locomotion controller"),
+              _paper("b", "Legged robot walking controller"),
+              _paper("c", "Image segmentation controller"),
+              _paper("d", "Protein folding")]
+    cfg = RelatedConfig(hub_alpha=0.0)
+    hits = RelatedIndex.fit(papers, {}, config=cfg, embeddings=False).neighbours("paper:q", k=3)
+    # both share only "controller" (b has more words, so its lexical cosine is lower); the
+    # static word vectors know that legged walking is close to quadruped locomotion
+    assert [h.paper_id for h in hits] == ["paper:b", "paper:c"]
+    assert hits[1].components["lexical"] > hits[0].components["lexical"]
+    assert hits[0].components["semantic"] > 2 * hits[1].components["semantic"]
+    plain = RelatedIndex.fit(papers, {}, config=replace(cfg, w_semantic=0.0), embeddings=False)
+    assert [h.paper_id for h in plain.neighbours("paper:q", k=3)] == ["paper:c", "paper:b"]
+    assert "semantic" not in plain.neighbours("paper:q", k=1)[0].components
+
+
+def test_related_semantic_left_out_when_transformer_embeddings_are_on() -> None:
+    papers = [_paper("a", "alpha robot"), _paper("b", "beta robot")]
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), 2), dtype=np.float32) / math.sqrt(2)
+
+    index = RelatedIndex.fit(papers, {}, embedder=encode)
+    assert set(index.neighbours("paper:a", k=1)[0].components) == {
+        "lexical", "concepts", "embedding", "hub"}
+
+
+def test_related_shipped_static_vectors_are_small_and_finite(tmp_path) -> None:
+    from kg.related import STATIC_VECTORS, load_static_vectors
+
+    static = load_static_vectors()
+    assert static is not None
+    assert STATIC_VECTORS.stat().st_size < 3_000_000
+    assert static.vectors.shape == (len(static.words), 64)
+    assert np.isfinite(static.vectors).all()
+    assert {"policy", "robot", "diffusion", "locomotion"} <= set(static.words)
+    assert load_static_vectors(str(tmp_path / "missing.npz")) is None
