@@ -284,11 +284,12 @@ def test_related_semantic_component_rescored_exactly_on_chunked_path() -> None:
     row = {p.id: i for i, p in enumerate(papers)}
     brute = ((index._x @ index._x.T).toarray() * cfg.w_lexical
              + (index._c @ index._c.T).toarray() * cfg.w_concepts
-             + index._sem @ index._sem.T * cfg.w_semantic)
+             + (index._sem @ index._sem.T).astype(np.float64) * cfg.w_semantic)
     for pid, hits in index.all_neighbours(k=5):
         for h in hits:
             assert h.components["semantic"] == pytest.approx(
-                index._sem[row[pid]] @ index._sem[row[h.paper_id]] * cfg.w_semantic, abs=1e-12)
+                float(index._sem[row[pid]] @ index._sem[row[h.paper_id]]) * cfg.w_semantic,
+                abs=1e-12)
             assert h.score == pytest.approx(brute[row[pid], row[h.paper_id]], abs=1e-9)
 
 
