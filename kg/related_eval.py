@@ -298,6 +298,8 @@ def evaluate_related(
 
 def _components(index: object) -> list[str]:
     names = ["lexical", "concepts"]
+    if getattr(index, "_sem", None) is not None:
+        names.append("semantic")
     if getattr(index, "embeddings", None) is not None:
         names.append("embedding")
     if getattr(index.config, "hub_alpha", 0):  # type: ignore[attr-defined]

@@ -169,6 +169,7 @@ def main() -> None:
     grid = {
         "w_concepts": (0.0, 0.03, 0.06, 0.1),
         "hub_alpha": (0.0, 0.2, 0.3, 0.5),
+        "w_semantic": (0.0, 0.05, 0.1, 0.2),
         "w_embedding": (0.2, 0.3, 0.5) if base.embeddings is not None else (0.3,),
     }
     for values in itertools.product(*grid.values()):

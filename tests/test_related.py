@@ -22,7 +22,7 @@ from kg.related import (
 
 RECALL = 0.9
 
-PLAIN = RelatedConfig(title_weight=1, w_concepts=0.0, hub_alpha=0.0)
+PLAIN = RelatedConfig(title_weight=1, w_concepts=0.0, hub_alpha=0.0, w_semantic=0.0)
 """Lexical cosine only: rankings that can be computed by hand."""
 
 
@@ -197,7 +197,7 @@ def test_related_every_hit_has_reasons_and_components_sum_to_score() -> None:
             listed += 1
             assert hit.paper_id not in (pid, "paper:e")  # nothing in common: never listed
             assert hit.shared_terms or hit.shared_concepts
-            assert set(hit.components) == {"lexical", "concepts", "hub"}
+            assert set(hit.components) == {"lexical", "concepts", "semantic", "hub"}
             assert hit.score == pytest.approx(sum(hit.components.values()))
     assert listed >= 8
     assert index.neighbours("paper:e") == []
@@ -252,7 +252,9 @@ def _random_corpus(n: int, seed: int, vocab: int = 60,
 def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> None:
     papers, concepts = _random_corpus(120, seed=7)
     # exact_below=0 forces the large-corpus path: sparse products in chunks, pair rescoring
-    cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0)
+    # (no semantic component: its vectors are not in the candidate postings, see the next test)
+    cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0,
+                        w_semantic=0.0)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     ids = [p.id for p in papers]
     row = {pid: i for i, pid in enumerate(ids)}
@@ -272,6 +274,23 @@ def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> N
             got == pytest.approx([h.score for h in index.neighbours(pid, k=5)], abs=1e-9))
         seen += 1
     assert seen == len(papers)
+
+
+def test_related_semantic_component_rescored_exactly_on_chunked_path() -> None:
+    papers, concepts = _random_corpus(120, seed=7)
+    cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    assert index._sem is not None
+    row = {p.id: i for i, p in enumerate(papers)}
+    brute = ((index._x @ index._x.T).toarray() * cfg.w_lexical
+             + (index._c @ index._c.T).toarray() * cfg.w_concepts
+             + (index._sem @ index._sem.T).astype(np.float64) * cfg.w_semantic)
+    for pid, hits in index.all_neighbours(k=5):
+        for h in hits:
+            assert h.components["semantic"] == pytest.approx(
+                float(index._sem[row[pid]] @ index._sem[row[h.paper_id]]) * cfg.w_semantic,
+                abs=1e-12)
+            assert h.score == pytest.approx(brute[row[pid], row[h.paper_id]], abs=1e-9)
 
 
 def test_related_all_neighbours_with_pruning_keeps_most_true_neighbours() -> None:
@@ -308,16 +327,19 @@ def test_related_from_bytes_rejects_garbage() -> None:
 
 
 def test_related_custom_embedder_adds_embedding_component() -> None:
-    papers = [_paper("a", "alpha"), _paper("b", "beta"), _paper("c", "gamma")]
-    table = {"alpha": [1.0, 0.0], "beta": [0.0, 1.0], "gamma": [0.6, 0.8]}
+    papers = [_paper("a", "alpha robot"), _paper("b", "beta robot"), _paper("c", "gamma robot"),
+              _paper("d", "delta")]
+    table = {"alpha": [1.0, 0.0], "beta": [0.0, 1.0], "gamma": [0.6, 0.8], "delta": [1.0, 0.0]}
 
     def encode(texts: list[str]) -> np.ndarray:
-        return np.array([table[t.split(".")[0]] for t in texts], dtype=np.float32)
+        return np.array([table[t.split()[0]] for t in texts], dtype=np.float32)
 
-    cfg = RelatedConfig(w_embedding=1.0, hub_alpha=0.0)
+    cfg = RelatedConfig(w_embedding=1.0, hub_alpha=0.0, w_semantic=0.0)
     index = RelatedIndex.fit(papers, {}, config=cfg, embedder=encode)
-    hits = index.neighbours("paper:a", k=2)
-    assert [h.paper_id for h in hits] == ["paper:c"]  # orthogonal embedding, no shared word
+    hits = index.neighbours("paper:a", k=3)
+    # b and c share "robot" equally; the embedding puts c first. d has the same embedding as a
+    # but shares no word: nothing to show as a reason, so it is not listed.
+    assert [h.paper_id for h in hits] == ["paper:c", "paper:b"]
     assert hits[0].components["embedding"] == pytest.approx(0.6, abs=1e-3)
     assert RelatedIndex.from_bytes(index.to_bytes()).neighbours("paper:a", k=2) == hits
 
@@ -359,3 +381,43 @@ def test_related_short_candidate_postings_keep_most_true_neighbours() -> None:
     found = {pid: {h.paper_id for h in hits} for pid, hits in pruned.all_neighbours(k=10)}
     recall = np.mean([len(truth[p] & found[p]) / 10 for p in truth])
     assert recall >= RECALL
+
+
+def test_related_semantic_meets_different_words_of_similar_meaning() -> None:
+    papers = [_paper("q", "Quadruped locomotion controller"),
+              _paper("b", "Legged robot walking controller"),
+              _paper("c", "Image segmentation controller"),
+              _paper("d", "Protein folding")]
+    cfg = RelatedConfig(hub_alpha=0.0)
+    hits = RelatedIndex.fit(papers, {}, config=cfg, embeddings=False).neighbours("paper:q", k=3)
+    # both share only "controller" (b has more words, so its lexical cosine is lower); the
+    # static word vectors know that legged walking is close to quadruped locomotion
+    assert [h.paper_id for h in hits] == ["paper:b", "paper:c"]
+    assert hits[1].components["lexical"] > hits[0].components["lexical"]
+    assert hits[0].components["semantic"] > 2 * hits[1].components["semantic"]
+    plain = RelatedIndex.fit(papers, {}, config=replace(cfg, w_semantic=0.0), embeddings=False)
+    assert [h.paper_id for h in plain.neighbours("paper:q", k=3)] == ["paper:c", "paper:b"]
+    assert "semantic" not in plain.neighbours("paper:q", k=1)[0].components
+
+
+def test_related_semantic_left_out_when_transformer_embeddings_are_on() -> None:
+    papers = [_paper("a", "alpha robot"), _paper("b", "beta robot")]
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return np.ones((len(texts), 2), dtype=np.float32) / math.sqrt(2)
+
+    index = RelatedIndex.fit(papers, {}, embedder=encode)
+    assert set(index.neighbours("paper:a", k=1)[0].components) == {
+        "lexical", "concepts", "embedding", "hub"}
+
+
+def test_related_shipped_static_vectors_are_small_and_finite(tmp_path) -> None:
+    from kg.related import STATIC_VECTORS, load_static_vectors
+
+    static = load_static_vectors()
+    assert static is not None
+    assert STATIC_VECTORS.stat().st_size < 3_000_000
+    assert static.vectors.shape == (len(static.words), 64)
+    assert np.isfinite(static.vectors).all()
+    assert {"policy", "robot", "diffusion", "locomotion"} <= set(static.words)
+    assert load_static_vectors(str(tmp_path / "missing.npz")) is None
