@@ -170,3 +170,24 @@ def test_resolve_longest_candidate_wins_then_priority() -> None:
 )
 def test_resolve_head_type(phrase: str, expected: str) -> None:
     assert head_type(phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "expected"),
+    [
+        ("Policy-Guided Diffusion", "As an alternative, we propose policy-guided diffusion.",
+         ["policy-guided diffusion"]),
+        ("Policy Smoothing for Provably Robust RL", "Here we propose a new policy smoothing method.",
+         ["policy smoothing"]),
+        # Broad areas and known resource names are not the paper's contribution.
+        ("Contrastive Learning for Robots", "We propose contrastive learning for robots.", []),
+        ("Policy Smoothing for Robust RL", "We study policy smoothing.", []),
+    ],
+)
+def test_patterns_title_chunk_proposals(title: str, abstract: str, expected: list[str]) -> None:
+    from kg.extract.patterns import find_title_chunk_proposals
+
+    text = title + "\n\n" + abstract
+    found = find_title_chunk_proposals(text, len(title))
+    assert [text[s:e] for s, e, _ in found] == expected
+    assert all(s > len(title) for s, _, _ in found)

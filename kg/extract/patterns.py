@@ -22,11 +22,14 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.extract.sentences import doc_text
+from kg.resources import lookup_key
 
 UNKNOWN = "unknown"
 
@@ -517,7 +520,65 @@ def find_proposals(
                 if span and _looks_like_name(text[span[0] : span[1]]) and span[0] >= title_len:
                     found.append((span[0], span[1], _proposal_type(text, span, span[0])))
             pos = text.find(marker, pos + len(marker))
+    found.extend(find_title_chunk_proposals(text, title_len, found))
     return found
+
+
+def find_title_chunk_proposals(
+    text: str, title_len: int, found: Sequence[tuple[int, int, str]] = ()
+) -> list[tuple[int, int, str]]:
+    """Title chunks the abstract introduces: "we propose policy-guided diffusion" under the
+    title "Policy-Guided Diffusion".
+
+    Lower-case proposals escape the capitalised-name rules; a chunk of the title (2-6 words between
+    connectives) right after a proposal verb is the paper's contribution. Chunks that are generic
+    phrases, broad areas or known resource names are not new.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        found: Proposals found so far (overlapping chunks are skipped).
+
+    Returns:
+        ``(start, end, type)`` of the abstract occurrences.
+    """
+    if title_len <= 0:
+        return []
+    title = text[:title_len]
+    pieces = []
+    pos = 0
+    for match in _TITLE_SPLIT.finditer(title):
+        pieces.append(title[pos : match.start()].strip())
+        pos = match.end()
+    pieces.append(title[pos:].strip())
+    known = _known_forms()
+    pieces = [
+        p for p in pieces
+        if 2 <= len(p.split()) <= 6 and p.lower() not in known[0] and lookup_key(p) not in known[1]
+    ]
+    if not pieces:
+        return []
+    low = text.lower()
+    out: list[tuple[int, int, str]] = []
+    for verb_end in _verb_positions(text):
+        start = _DESCRIPTOR.match(text, verb_end).end()
+        for piece in pieces:
+            end = start + len(piece)
+            if not low.startswith(piece.lower(), start) or text[end : end + 1].isalnum():
+                continue
+            if any(s <= start < e for s, e, _ in (*found, *out)):
+                continue
+            out.append((start, end, _proposal_type(text, (start, end), verb_end)))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _known_forms() -> tuple[frozenset[str], frozenset[str]]:
+    """Generic + broad phrases, and lookup keys of every shipped resource name and alias."""
+    from kg.resources import broad_terms, generic_terms, load_resources
+
+    keys = frozenset(lookup_key(f) for e in load_resources() for f in (e.name, *e.aliases))
+    return generic_terms() | broad_terms(), keys
 
 
 _PREPOSITION = re.compile(r"\s(?:on|using|with|via|from|of|for|to|in|by|into|over|under)\s")
