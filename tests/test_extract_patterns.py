@@ -191,3 +191,24 @@ def test_patterns_title_chunk_proposals(title: str, abstract: str, expected: lis
     found = find_title_chunk_proposals(text, len(title))
     assert [text[s:e] for s, e, _ in found] == expected
     assert all(s > len(title) for s, _, _ in found)
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We design a class of ``Purely Periodic Policies'' that set a period.",
+         ["Purely Periodic Policies"]),
+        ("This paper introduces a method called dynamic policy gradient, where the parameters "
+         "are trained backwards in time.", ["dynamic policy gradient"]),
+        # Not the paper's own: no first-person subject, or a plain quoted lower-case phrase.
+        ("Prior work called it dynamic policy gradient, as in control.", []),
+        ("We open the \"black box\" of policy updates.", []),
+    ],
+)
+def test_patterns_lowercase_proposals(abstract: str, expected: list[str]) -> None:
+    from kg.extract.patterns import find_lowercase_proposals
+
+    title = "A Title"
+    text = title + "\n\n" + abstract
+    found = find_lowercase_proposals(text, split_sentences(text), len(title))
+    assert [text[s:e] for s, e, _ in found] == expected

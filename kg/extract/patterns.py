@@ -521,7 +521,78 @@ def find_proposals(
                     found.append((span[0], span[1], _proposal_type(text, span, span[0])))
             pos = text.find(marker, pos + len(marker))
     found.extend(find_title_chunk_proposals(text, title_len, found))
+    found.extend(find_lowercase_proposals(text, sentences, title_len, found))
     return found
+
+
+_QUOTED = re.compile(r"(?:``|\"|\u201c)([^\"\u201d'`]{3,80}?)(?:''|\"|\u201d)")
+_CALLED_BEFORE = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+(?:the\s+|a\s+)?$")
+_LOWER_NAME = re.compile(r"[a-z][a-z\-]*(?:\s+[a-z][a-z\-]*){1,4}")
+_LOWER_STOP = frozenset(
+    "where which that to for with in and or is are as by of on from whose while when can using "
+    "via the a an this we it".split()
+)
+_OUR_SENTENCE = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Tt]his (?:paper|work|study|article))\b")
+
+
+def find_lowercase_proposals(
+    text: str,
+    sentences: Sequence[tuple[int, int]],
+    title_len: int = 0,
+    found: Sequence[tuple[int, int, str]] = (),
+) -> list[tuple[int, int, str]]:
+    """Proposed names the capitalised-name rules miss: quoted and lower-case ones.
+
+    In a sentence whose subject is the paper ("we", "our", "this paper"): a quoted Title-Case
+    phrase (``Purely Periodic Policies''), and a quoted or plain lower-case phrase right after
+    "called/named/termed" ("called dynamic policy gradient, where ...").
+
+    Args:
+        text: Title + blank line + abstract.
+        sentences: Sentence offsets.
+        title_len: Length of the title.
+        found: Proposals found so far (overlapping ones are skipped).
+
+    Returns:
+        ``(start, end, type)`` of each name.
+    """
+    out: list[tuple[int, int, str]] = []
+
+    def add(start: int, end: int) -> None:
+        if any(s < end and start < e for s, e, _ in (*found, *out)):
+            return
+        k = _sentence_start(list(sentences), start)
+        if not _OUR_SENTENCE.search(text, k, start):
+            return
+        out.append((start, end, _proposal_type(text, (start, end), start)))
+
+    for match in _QUOTED.finditer(text, title_len):
+        phrase = match.group(1).strip()
+        words = phrase.split()
+        if not 2 <= len(words) <= 6 or phrase[-1:] in ".,;:":
+            continue
+        start = match.start(1) + match.group(1).find(phrase)
+        called = _CALLED_BEFORE.search(text, max(0, match.start() - 20), match.start())
+        if called or all(w[:1].isupper() or w in _MINOR_WORDS for w in words):
+            add(start, start + len(phrase))
+    for marker in (" called ", " named ", " termed ", " dubbed "):
+        pos = text.find(marker, title_len)
+        while pos >= 0:
+            start = pos + len(marker)
+            if text.startswith(("the ", "a "), start):
+                start = text.find(" ", start) + 1
+            match = _LOWER_NAME.match(text, start)
+            if match:
+                words = match.group().split()
+                while words and words[-1] in _LOWER_STOP:
+                    words.pop()
+                if len(words) >= 2 and not any(w in _LOWER_STOP for w in words):
+                    add(start, start + len(" ".join(words)))
+            pos = text.find(marker, start)
+    return out
+
+
+_MINOR_WORDS = frozenset("of for with via and the to in on from a an".split())
 
 
 def find_title_chunk_proposals(
