@@ -212,3 +212,9 @@ def test_patterns_lowercase_proposals(abstract: str, expected: list[str]) -> Non
     text = title + "\n\n" + abstract
     found = find_lowercase_proposals(text, split_sentences(text), len(title))
     assert [text[s:e] for s, e, _ in found] == expected
+
+
+def test_patterns_typed_head_name_does_not_cross_title_break() -> None:
+    text = "Learning in Mean Field Games\n\nMean-field games have been used widely."
+    spans = [text[s:e] for s, e, _ in find_typed_heads(text)]
+    assert all("\n" not in span for span in spans)

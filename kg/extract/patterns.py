@@ -313,7 +313,11 @@ def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | N
     end = pos
     while end > 0 and text[end - 1] == " ":
         end -= 1
-    words = text[max(0, end - 80) : end].split(" ")
+    window = text[max(0, end - 80) : end]
+    # A name never crosses a line break (the title/abstract separator): "...Mean Field Games" +
+    # "\n\n" + "Mean-field games" is not one name.
+    window = window[window.rfind("\n") + 1 :]
+    words = window.split(" ")
     taken: list[str] = []
     for word in reversed(words):
         if not word or len(taken) >= max_words:
