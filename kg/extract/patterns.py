@@ -786,6 +786,9 @@ _TITLE_OPENERS = frozenset(
 )
 
 
+# "Task via/with/using Method": what follows these connectors is the means, not the problem (dev
+# gold: 2 of 52 such title chunks are tasks, 14 methods).
+_MEANS_CONNECTORS = frozenset("via using through by with leveraging based".split())
 _TITLE_OPENERS_TASK = frozenset("is are do does can when why how what up down out".split())
 
 
@@ -813,6 +816,8 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
         pos = match.end()
     pieces.append((pos, len(title), prev_connector))
     for start, end, connector in pieces:
+        if connector in _MEANS_CONNECTORS:
+            continue
         chunk = title[start:end]
         head = _TASK_STRIP_HEAD.match(chunk)
         if head:
