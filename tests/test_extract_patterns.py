@@ -54,6 +54,9 @@ def proposals(text: str, title_len: int = 0) -> list[tuple[str, str]]:
         ("Moreover, we provide a new dataset (called PosterErase), which contains posters.",
          [("PosterErase", "dataset")]),
         ("Prior work proposed PPO. We compare against it.", []),
+        ("In this work, we challenge the prevailing notion and propose Negative-aware Fine-Tuning "
+         "(NFT) -- a supervised approach.", [("Negative-aware Fine-Tuning", "unknown")]),
+        ("We study PPO. Prior work clipped the ratio and proposed Trust Region Updates.", []),
     ],
 )
 def test_patterns_proposals(text: str, expected: list[tuple[str, str]]) -> None:

@@ -682,11 +682,23 @@ def _verb_positions(text: str) -> list[int]:
             while end < len(text) and text[end].isalpha():
                 end += 1
             if pos > 0 and text[pos - 1] == " " and text[pos + len(verb) : end] in _VERB_ENDINGS:
-                if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos):
+                if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos) or _coordinated_we(text, pos):
                     ends.append(end)
             pos = text.find(verb, end)
     ends.sort()
     return ends
+
+
+_AND_BEFORE = re.compile(r"\sand\s+(?:then\s+|further\s+|also\s+|instead\s+)?$")
+_WE = re.compile(r"\b[Ww]e\b")
+
+
+def _coordinated_we(text: str, pos: int) -> bool:
+    """A verb coordinated with an earlier "we" of its sentence: "we challenge ... and propose X"."""
+    if not _AND_BEFORE.search(text, max(0, pos - 20), pos):
+        return False
+    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), pos - 250, 0)
+    return _WE.search(text, start, pos) is not None
 
 
 def _looks_like_name(name: str) -> bool:
