@@ -224,3 +224,19 @@ def test_patterns_typed_head_name_does_not_cross_title_break() -> None:
     text = "Learning in Mean Field Games\n\nMean-field games have been used widely."
     spans = [text[s:e] for s, e, _ in find_typed_heads(text)]
     assert all("\n" not in span for span in spans)
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("Our method, Policy Adaptation via Language Optimization (PALO), combines demonstrations.",
+         [("Policy Adaptation via Language Optimization", "unknown")]),
+        ("We release our benchmark, called RoboArena, with 40 tasks.", [("RoboArena", "benchmark")]),
+        ("Our method, which is simple, works well.", []),
+    ],
+)
+def test_patterns_our_noun_names(abstract: str, expected: list[tuple[str, str]]) -> None:
+    from kg.extract.patterns import find_our_noun_names
+
+    text = "A Title\n\n" + abstract
+    assert [(text[s:e], t) for s, e, t in find_our_noun_names(text, 7)] == expected

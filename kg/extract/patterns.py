@@ -526,7 +526,40 @@ def find_proposals(
             pos = text.find(marker, pos + len(marker))
     found.extend(find_title_chunk_proposals(text, title_len, found))
     found.extend(find_lowercase_proposals(text, sentences, title_len, found))
+    found.extend(find_our_noun_names(text, title_len, found))
     return found
+
+
+_OUR_NOUN = re.compile(
+    r"\b[Oo]ur\s+(?:(?:new|novel|proposed|resulting|overall|final)\s+)?(?:method|approach|"
+    r"framework|algorithm|model|system|agent|technique|architecture|pipeline|solution|benchmark|"
+    r"dataset|environment|suite|simulator)s?,?\s+(?:(?:called|named|dubbed|termed)\s+)?"
+)
+
+
+def find_our_noun_names(
+    text: str, title_len: int = 0, found: Sequence[tuple[int, int, str]] = ()
+) -> list[tuple[int, int, str]]:
+    """Names the paper gives its own contribution: "Our method, Policy Adaptation via Language
+    Optimization (PALO), combines ...", "our framework called X".
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        found: Proposals found so far (overlapping ones are skipped).
+
+    Returns:
+        ``(start, end, type)`` of each name.
+    """
+    out: list[tuple[int, int, str]] = []
+    for match in _OUR_NOUN.finditer(text, title_len):
+        span = _name_at(text, match.end(), min(len(text), match.end() + 120))
+        if span is None or not _looks_like_name(text[span[0] : span[1]]):
+            continue
+        if any(s < span[1] and span[0] < e for s, e, _ in (*found, *out)):
+            continue
+        out.append((span[0], span[1], _proposal_type(text, span, match.start())))
+    return out
 
 
 _QUOTED = re.compile(r"(?:``|\"|\u201c)([^\"\u201d'`]{3,80}?)(?:''|\"|\u201d)")
