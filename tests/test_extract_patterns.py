@@ -240,3 +240,14 @@ def test_patterns_our_noun_names(abstract: str, expected: list[tuple[str, str]])
 
     text = "A Title\n\n" + abstract
     assert [(text[s:e], t) for s, e, t in find_our_noun_names(text, 7)] == expected
+
+
+def test_resolve_drops_tasks_named_only_as_means() -> None:
+    from kg.extract.resolve import drop_means_tasks
+
+    text = "We solve job-shop scheduling using multi-task learning; job-shop scheduling is hard."
+    spans = [("job-shop scheduling", 9), ("multi-task learning", 35), ("job-shop scheduling", 56)]
+    cands = [Candidate(s, s + len(t), "task", "gazetteer", 0.8) for t, s in spans]
+    assert all(text[c.start : c.end] == t for c, (t, _) in zip(cands, spans))
+    kept = drop_means_tasks(text, cands)
+    assert [text[c.start : c.end] for c in kept] == ["job-shop scheduling", "job-shop scheduling"]

@@ -290,6 +290,7 @@ def resolve(
     if broad:
         early = _early_end(title_len, sentences, len(text))
         kept = drop_broad_tasks(text, title_len, kept, broad, parents or {}, early)
+    kept = drop_means_tasks(text, kept)
     kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
 
@@ -424,6 +425,37 @@ def _early_end(title_len: int, sentences: Sequence[tuple[int, int]], size: int) 
     """End offset of the second abstract sentence (the whole text when shorter)."""
     abstract_sents = [s for s in sentences if s[0] > title_len]
     return abstract_sents[1][1] if len(abstract_sents) > 1 else size
+
+
+_MEANS_BEFORE = re.compile(
+    r"\b(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
+    r"appl(?:y|ies|ying)|combin(?:e|es|ing)|based on|incorporat(?:e|es|ing)|utiliz(?:e|es|ing))\s+"
+    r"(?:(?:a|an|the|standard|existing|conventional|classical|recent|modern)\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
+    """Drop task phrases the paper only ever names as a means ("using multi-task learning",
+    "via uncertainty estimation"): a tool the paper uses is not the problem it addresses.
+
+    Args:
+        text: Title + blank line + abstract.
+        cands: Non-overlapping candidates.
+
+    Returns:
+        The candidates without the mentions of such task phrases.
+    """
+    means: dict[str, bool] = {}
+    for cand in cands:
+        if cand.type == "task":
+            key = _key(text[cand.start : cand.end])
+            before = text[max(0, cand.start - 40) : cand.start]
+            means[key] = means.get(key, True) and _MEANS_BEFORE.search(before) is not None
+    drop = {key for key, only_means in means.items() if only_means}
+    if not drop:
+        return cands
+    return [c for c in cands if c.type != "task" or _key(text[c.start : c.end]) not in drop]
 
 
 TASK_MIN_SCORE = 0.5
