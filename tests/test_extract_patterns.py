@@ -251,3 +251,11 @@ def test_resolve_drops_tasks_named_only_as_means() -> None:
     assert all(text[c.start : c.end] == t for c, (t, _) in zip(cands, spans))
     kept = drop_means_tasks(text, cands)
     assert [text[c.start : c.end] for c in kept] == ["job-shop scheduling", "job-shop scheduling"]
+
+
+def test_patterns_typed_heads_database_and_sets() -> None:
+    text = ("We train on the KITTI training set, test on the MAFL test set, and use the IRMA "
+            "database and the Yelp Business data sets.")
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("KITTI", "dataset"), ("MAFL", "dataset"), ("IRMA", "dataset"),
+                     ("Yelp Business", "dataset")}
