@@ -255,7 +255,7 @@ def test_resolve_drops_tasks_named_only_as_means() -> None:
 
 def test_patterns_typed_heads_database_and_sets() -> None:
     text = ("We train on the KITTI training set, test on the MAFL test set, and use the IRMA "
-            "database and the Yelp Business data sets.")
+            "database, the Yelp Business data sets and the ClueWeb09 collection.")
     found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
     assert found == {("KITTI", "dataset"), ("MAFL", "dataset"), ("IRMA", "dataset"),
-                     ("Yelp Business", "dataset")}
+                     ("Yelp Business", "dataset"), ("ClueWeb09", "dataset")}

@@ -98,7 +98,7 @@ _APPOSITIVE_HEAD = re.compile(
 )
 _HEAD_AFTER = re.compile(
     r"\s+(benchmarks?|datasets?|environments?|suites?|simulators?|corpus|corpora|testbeds?|"
-    r"leaderboard|games?|tasks?|databases?|data sets?|training sets?|test sets?)\b"
+    r"leaderboard|games?|tasks?|databases?|data sets?|training sets?|test sets?|collections?)\b"
 )
 _TYPED_HEAD = re.compile(
     r"(?<![\w\-])(" + _CAPWORD + r"(?:[\s\-](?:[A-Z0-9][\w.\-]*|v\d[\w.]*)){0,3})\s+"
@@ -298,7 +298,7 @@ def _head_type(word: str) -> str:
 
 _HEAD_WORDS = ("benchmark", "dataset", "environment", "suite", "simulator", "corpus", "corpora",
                "testbed", "leaderboard", "games", "platform", "database", "data set",
-               "training set", "test set")
+               "training set", "test set", "collection")
 _LIST_MARKERS = ("such as ", "including ", "e.g. ", "e.g., ", "like ", "namely ", "i.e., ", ": ")
 _LIST_HEAD_BEFORE = re.compile(
     r"\b(benchmarks?|datasets?|environments?|suites?|simulators?|corpora|games|testbeds?|domains|"
