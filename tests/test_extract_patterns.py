@@ -259,3 +259,14 @@ def test_patterns_typed_heads_database_and_sets() -> None:
     found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
     assert found == {("KITTI", "dataset"), ("MAFL", "dataset"), ("IRMA", "dataset"),
                      ("Yelp Business", "dataset"), ("ClueWeb09", "dataset")}
+
+
+def test_resolve_head_noun_retypes_known_method() -> None:
+    from kg.extract.resolve import retype_by_head_noun
+
+    text = "We evaluate on the GQA dataset and use GQA layers."
+    cands = [Candidate(19, 22, "method", "gazetteer", 0.8, "Grouped-Query Attention"),
+             Candidate(39, 42, "method", "gazetteer", 0.8, "Grouped-Query Attention")]
+    out = retype_by_head_noun(text, cands)
+    assert [(c.type, c.canonical) for c in out] == [("dataset", None),
+                                                    ("method", "Grouped-Query Attention")]

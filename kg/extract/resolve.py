@@ -284,6 +284,7 @@ def resolve(
             blocked[s:e] = b"\x01" * (e - s)
         cands = [c for c in cands if blocked.find(1, c.start, c.end) < 0]
     kept = drop_overlaps(cands)
+    kept = retype_by_head_noun(text, kept)
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic)
     kept = _retype_tasks(text, kept, proposed_forms)
@@ -293,6 +294,27 @@ def resolve(
     kept = drop_means_tasks(text, kept)
     kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
+
+
+def retype_by_head_noun(text: str, cands: list[Candidate]) -> list[Candidate]:
+    """A known method name the text calls a dataset or benchmark is one: "the GQA dataset"
+    (GQA is also Grouped-Query Attention). The explicit head noun beats the resource's type.
+
+    Args:
+        text: Title + blank line + abstract.
+        cands: Non-overlapping candidates.
+
+    Returns:
+        The candidates, such gazetteer methods retyped (without their method canonical name).
+    """
+    out = []
+    for cand in cands:
+        if cand.type == "method" and cand.rule == "gazetteer":
+            context = type_by_context(text, cand.end)
+            if context in ("dataset", "benchmark"):
+                cand = replace(cand, type=context, canonical=None)
+        out.append(cand)
+    return out
 
 
 def _key(text: str) -> str:
