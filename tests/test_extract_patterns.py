@@ -270,3 +270,16 @@ def test_resolve_head_noun_retypes_known_method() -> None:
     out = retype_by_head_noun(text, cands)
     assert [(c.type, c.canonical) for c in out] == [("dataset", None),
                                                     ("method", "Grouped-Query Attention")]
+
+
+def test_resolve_generic_title_chunk_kept_when_only_title_task() -> None:
+    from kg.extract.resolve import title_generic_tasks
+
+    generic = frozenset({"reinforcement learning", "learning"})
+    title = "On-Policy Model Errors in Reinforcement Learning"
+    text = title + "\n\nAbstract."
+    rl = Candidate(26, 48, "task", "title_task", 0.5)
+    assert text[rl.start : rl.end] == "Reinforcement Learning"
+    assert title_generic_tasks(text, len(title), [rl], generic) == {(26, 48)}
+    other = Candidate(0, 9, "task", "title_task", 0.5)  # a specific task in the title wins
+    assert title_generic_tasks(text, len(title), [other, rl], generic) == set()

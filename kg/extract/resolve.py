@@ -286,7 +286,7 @@ def resolve(
     kept = drop_overlaps(cands)
     kept = retype_by_head_noun(text, kept)
     kept = _type_unknowns(text, sentences, kept)
-    kept = _drop_generic(text, kept, generic)
+    kept = _drop_generic(text, kept, generic, title_generic_tasks(text, title_len, kept, generic))
     kept = _retype_tasks(text, kept, proposed_forms)
     if broad:
         early = _early_end(title_len, sentences, len(text))
@@ -573,14 +573,52 @@ def _type_unknowns(
     return out
 
 
-def _drop_generic(text: str, cands: list[Candidate], generic: frozenset[str]) -> list[Candidate]:
+def title_generic_tasks(
+    text: str, title_len: int, cands: Sequence[Candidate], generic: frozenset[str]
+) -> set[tuple[int, int]]:
+    """Title task chunks of two or more words that are generic phrases but the only task the
+    title names ("On-Policy Model Errors in Reinforcement Learning"): the paper's central problem,
+    as a broad area is when nothing more specific is named.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        cands: Non-overlapping candidates.
+        generic: Lower-cased generic phrases.
+
+    Returns:
+        ``(start, end)`` of the title chunks to keep despite being generic.
+    """
+    title_tasks = [c for c in cands if c.type == "task" and c.end <= title_len]
+    chunks = [c for c in title_tasks if c.rule == "title_task"
+              and len(text[c.start : c.end].split()) >= 2
+              and _is_generic(text[c.start : c.end].lower(), generic)]
+    if len(chunks) != 1 or any(
+        c is not chunks[0] and not _is_generic(text[c.start : c.end].lower(), generic)
+        for c in title_tasks
+    ):
+        return set()
+    return {(chunks[0].start, chunks[0].end)}
+
+
+def _is_generic(low: str, generic: frozenset[str]) -> bool:
+    return low in generic or low.rstrip("s") in generic
+
+
+def _drop_generic(
+    text: str,
+    cands: list[Candidate],
+    generic: frozenset[str],
+    keep: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
+) -> list[Candidate]:
     if not generic:
         return cands
     kept = []
     for cand in cands:
         low = text[cand.start : cand.end].lower()
         if cand.rule != "abbreviation" and (low in generic or low.rstrip("s") in generic):
-            continue
+            if (cand.start, cand.end) not in keep:
+                continue
         kept.append(cand)
     return kept
 
