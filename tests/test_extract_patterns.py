@@ -283,3 +283,9 @@ def test_resolve_generic_title_chunk_kept_when_only_title_task() -> None:
     assert title_generic_tasks(text, len(title), [rl], generic) == {(26, 48)}
     other = Candidate(0, 9, "task", "title_task", 0.5)  # a specific task in the title wins
     assert title_generic_tasks(text, len(title), [other, rl], generic) == set()
+
+
+def test_patterns_games_need_a_name() -> None:
+    text = "We study Markov games and N-player games, and test on StarCraft games."
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("StarCraft", "benchmark")}

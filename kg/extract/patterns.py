@@ -383,6 +383,8 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
                 continue
             if pos > 1 and text[pos - 1] == " ":
                 span = _name_before(text, pos - 1)
+                if span is not None and head == "games" and _plain_game_word(text[span[0] : span[1]]):
+                    span = None
                 if span is not None:
                     # "Arcade Learning Environment": a capitalised head is part of the name.
                     end = after if form[0].isupper() else span[1]
@@ -406,6 +408,13 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
                 found.extend(_list_items(text, pos + len(marker), type_))
             pos = text.find(marker, pos + len(marker))
     return found
+
+
+def _plain_game_word(name: str) -> bool:
+    """One plain capitalised word or a letter before "games" names a kind of game, not a testbed:
+    "Markov games", "Stackelberg games", "N-player games" (known ones such as Atari are in the
+    resources; "StarCraft" or "Atari 2600" still count)."""
+    return " " not in name and not _is_name_like(name) and (len(name) <= 2 or name[1:].islower())
 
 
 def _list_items(text: str, pos: int, type_: str) -> list[tuple[int, int, str]]:
