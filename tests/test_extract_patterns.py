@@ -289,3 +289,19 @@ def test_patterns_games_need_a_name() -> None:
     text = "We study Markov games and N-player games, and test on StarCraft games."
     found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
     assert found == {("StarCraft", "benchmark")}
+
+
+def test_resolve_drops_title_chunk_spelling_out_proposed_name() -> None:
+    from kg.extract.resolve import drop_spelled_out_proposals
+
+    title = "Step-based Updates for Episodic Reinforcement Learning"
+    abstract = "Reinforcement learning (RL) is hard. We introduce Episodic RL (ERL)."
+    text = title + "\n\n" + abstract
+    chunk = Candidate(22, len(title), "task", "title_task", 0.5)
+    assert text[chunk.start : chunk.end] == "Episodic Reinforcement Learning"
+    rl_long = text.index("Reinforcement learning")
+    rl_short = text.index("RL)")
+    abbreviations = [(rl_short, rl_short + 2, rl_long, rl_long + 22)]
+    kept = drop_spelled_out_proposals(text, len(title), [chunk], {"episodic rl"}, abbreviations)
+    assert kept == []
+    assert drop_spelled_out_proposals(text, len(title), [chunk], {"other"}, abbreviations) == [chunk]

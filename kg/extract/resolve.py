@@ -288,6 +288,7 @@ def resolve(
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic, title_generic_tasks(text, title_len, kept, generic))
     kept = _retype_tasks(text, kept, proposed_forms)
+    kept = drop_spelled_out_proposals(text, title_len, kept, proposed_forms, abbreviations)
     if broad:
         early = _early_end(title_len, sentences, len(text))
         kept = drop_broad_tasks(text, title_len, kept, broad, parents or {}, early)
@@ -356,6 +357,42 @@ def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list
                 cand = replace(cand, type="method")
         out.append(cand)
     return out
+
+
+def drop_spelled_out_proposals(
+    text: str,
+    title_len: int,
+    cands: list[Candidate],
+    proposed: set[str],
+    abbreviations: Sequence[tuple[int, int, int, int]],
+) -> list[Candidate]:
+    """Drop title task chunks that spell out the paper's proposed name with its abbreviations
+    expanded: title "... for Temporally-Correlated Episodic Reinforcement Learning" and abstract
+    "we introduce ... Temporally-Correlated Episodic RL (TCE)" where "RL" is defined.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        cands: Non-overlapping candidates.
+        proposed: Lower-cased proposed forms.
+        abbreviations: ``(short_start, short_end, long_start, long_end)`` definitions.
+
+    Returns:
+        The candidates without such title task chunks.
+    """
+    if not proposed or not abbreviations:
+        return cands
+    long_of = {text[ss:se].lower(): text[ls:le].lower() for ss, se, ls, le in abbreviations}
+
+    def expand(form: str) -> str:
+        return " ".join(long_of.get(word, word) for word in form.split())
+
+    expanded = {_key(expand(form)) for form in proposed}
+    return [
+        c for c in cands
+        if not (c.type == "task" and c.end <= title_len and c.rule == "title_task"
+                and _key(text[c.start : c.end]) in expanded)
+    ]
 
 
 def drop_broad_tasks(
