@@ -297,7 +297,7 @@ def test_resolve_drops_title_chunk_spelling_out_proposed_name() -> None:
     title = "Step-based Updates for Episodic Reinforcement Learning"
     abstract = "Reinforcement learning (RL) is hard. We introduce Episodic RL (ERL)."
     text = title + "\n\n" + abstract
-    chunk = Candidate(22, len(title), "task", "title_task", 0.5)
+    chunk = Candidate(23, len(title), "task", "title_task", 0.5)
     assert text[chunk.start : chunk.end] == "Episodic Reinforcement Learning"
     rl_long = text.index("Reinforcement learning")
     rl_short = text.index("RL)")
