@@ -305,3 +305,24 @@ def test_resolve_drops_title_chunk_spelling_out_proposed_name() -> None:
     kept = drop_spelled_out_proposals(text, len(title), [chunk], {"episodic rl"}, abbreviations)
     assert kept == []
     assert drop_spelled_out_proposals(text, len(title), [chunk], {"other"}, abbreviations) == [chunk]
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (" algorithm, which needs no model.", "method"),
+        (" algorithms. They need no model.", "task"),
+        (". It needs no model.", "task"),
+    ],
+)
+def test_resolve_abbreviation_before_a_singular_method_head_is_a_method(
+    after: str, expected: str
+) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    abstract = "We use a model-free mean-field reinforcement learning (MFRL)" + after
+    paper = Paper(id="paper:m", title="Macroeconomic Policies", abstract=abstract)
+    found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
+    assert ("mean-field reinforcement learning", expected) in found
+    assert ("MFRL", expected) in found

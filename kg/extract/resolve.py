@@ -61,6 +61,9 @@ _MODEL_SUFFIX = re.compile(
 )
 """A model size or variant right after a model name: " 8B", "-2-7B", "-9b-it", "-Instruct"."""
 _MODEL_SIZE = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?[BM](?![A-Za-z])")
+_METHOD_HEAD_AFTER = re.compile(r"\s+(?:algorithm|method|framework|approach|architecture|technique)\b")
+"""A singular method head right after an abbreviation definition: "... learning (SMFRL) algorithm"
+names one algorithm ("(MAPF) algorithms" are algorithms for a problem)."""
 _PROBLEM_AFTER = re.compile(r"\s+problems?\b")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
 _METHODISH_TASK_FORMS = re.compile(
@@ -230,6 +233,9 @@ def resolve(
             ctx = type_by_context(text, se + 1)
             if ctx != UNKNOWN:
                 type_ = ctx
+            elif type_ == "task" and _METHOD_HEAD_AFTER.match(text, se + 1):
+                # "Stackelberg mean-field reinforcement learning (SMFRL) algorithm".
+                type_ = "method"
             canonical = None
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
             # "our adaptive agent (AdA)": the paper's own, named contribution.
