@@ -308,21 +308,22 @@ def test_resolve_drops_title_chunk_spelling_out_proposed_name() -> None:
 
 
 @pytest.mark.parametrize(
-    ("after", "expected"),
+    ("long", "short", "after", "expected"),
     [
-        (" algorithm, which needs no model.", "method"),
-        (" algorithms. They need no model.", "task"),
-        (". It needs no model.", "task"),
+        ("mean-field reinforcement learning", "MFRL", " algorithm, which needs no model.", "method"),
+        ("mean-field reinforcement learning", "MFRL", " algorithms. They need no model.", "task"),
+        ("mean-field reinforcement learning", "MFRL", ". It needs no model.", "task"),
+        ("multi-agent motion planning", "MAMP", " algorithm, which needs no model.", "task"),
     ],
 )
 def test_resolve_abbreviation_before_a_singular_method_head_is_a_method(
-    after: str, expected: str
+    long: str, short: str, after: str, expected: str
 ) -> None:
     from kg.extract import Extractor
     from kg.models import Paper
 
-    abstract = "We use a model-free mean-field reinforcement learning (MFRL)" + after
+    abstract = f"We use a model-free {long} ({short}){after}"
     paper = Paper(id="paper:m", title="Macroeconomic Policies", abstract=abstract)
     found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
-    assert ("mean-field reinforcement learning", expected) in found
-    assert ("MFRL", expected) in found
+    assert (long, expected) in found
+    assert (short, expected) in found

@@ -233,8 +233,10 @@ def resolve(
             ctx = type_by_context(text, se + 1)
             if ctx != UNKNOWN:
                 type_ = ctx
-            elif type_ == "task" and _METHOD_HEAD_AFTER.match(text, se + 1):
-                # "Stackelberg mean-field reinforcement learning (SMFRL) algorithm".
+            elif (type_ == "task" and _METHOD_HEAD_AFTER.match(text, se + 1)
+                  and _METHODISH_TASK_FORMS.search(long)):
+                # "Stackelberg mean-field reinforcement learning (SMFRL) algorithm" names one
+                # algorithm; "a multi-agent motion planning (MAMP) algorithm" solves a task.
                 type_ = "method"
             canonical = None
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
