@@ -327,3 +327,25 @@ def test_resolve_abbreviation_before_a_singular_method_head_is_a_method(
     found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
     assert (long, expected) in found
     assert (short, expected) in found
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We analyse a Hessian-Aided Recursive Policy Gradient method.",
+         "Hessian-Aided Recursive Policy Gradient"),
+        ("We train it with the Original Policy Gradient method.", "Policy Gradient"),
+        ("Recursive Policy Gradient is old. We use it.", "Policy Gradient"),
+    ],
+)
+def test_resolve_capitalised_modifiers_extend_a_known_method_in_the_abstract(
+    abstract: str, expected: str
+) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    paper = Paper(id="paper:c", title="Policy Gradient Variants", abstract=abstract)
+    ex = Extractor([GazetteerEntry("Policy Gradient", "method")])
+    methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+    assert expected in methods
+    assert not any(len(m) > len(expected) and m.endswith("Policy Gradient") for m in methods)

@@ -204,6 +204,15 @@ def resolve(
             suffix = _MODEL_SUFFIX.match(text, e)
             if suffix is not None:
                 e = suffix.end()
+            if s > title_len and text[s : s + 1].isupper():
+                left = _CAPITAL_MODIFIERS.search(text, max(title_len, s - 60), s)
+                start = left.start() if left is not None else s
+                for word in _WORD.finditer(text, start, s):
+                    if word.group() in _NOT_MODIFIER:
+                        # "The MTGAE", "Original GoogLeNet": the name starts after the word.
+                        start = word.end() + 1
+                if start < s and not _sentence_initial(text, start):
+                    cands.append(Candidate(start, e, t, "name", CONFIDENCE["name"]))
         cands.append(Candidate(s, e, t, "gazetteer", CONFIDENCE["gazetteer"], c))
 
     def overlaps_proposal(s: int, e: int) -> tuple[int, int, str] | None:
@@ -303,6 +312,24 @@ def resolve(
     kept = drop_means_tasks(text, kept)
     kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
+
+
+_CAPITAL_MODIFIERS = re.compile(
+    r"(?<![\w\-])((?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\s){1,3})$"
+)
+"""One to three capitalised words right before a known method in the abstract: "a Hessian-Aided
+Recursive Policy Gradient" names a variant of policy gradient."""
+_NOT_MODIFIER = frozenset(
+    """The A An Our We This These Its In On For With By Using Unlike Original Standard Classical
+    Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
+)
+_WORD = re.compile(r"\S+")
+
+
+def _sentence_initial(text: str, pos: int) -> bool:
+    """Whether ``pos`` starts a sentence (where a capital says nothing)."""
+    before = text[max(0, pos - 3) : pos].rstrip(" ")
+    return before == "" or before.endswith((".", "!", "?", ":", "\n"))
 
 
 def retype_by_head_noun(text: str, cands: list[Candidate]) -> list[Candidate]:
