@@ -349,3 +349,20 @@ def test_resolve_capitalised_modifiers_extend_a_known_method_in_the_abstract(
     methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
     assert expected in methods
     assert not any(len(m) > len(expected) and m.endswith("Policy Gradient") for m in methods)
+
+
+@pytest.mark.parametrize(
+    ("later", "expected"),
+    [
+        ("Results show the superiority of the SMFG method.", "method"),
+        ("Results on SMFG are strong.", "benchmark"),
+    ],
+)
+def test_resolve_abbreviation_called_a_method_later_is_a_method(later: str, expected: str) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    abstract = f"We model the economy as a Stackelberg Mean Field Game (SMFG). {later}"
+    paper = Paper(id="paper:s", title="Macroeconomic Policies", abstract=abstract)
+    found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
+    assert ("Stackelberg Mean Field Game", expected) in found

@@ -247,6 +247,10 @@ def resolve(
                 # "Stackelberg mean-field reinforcement learning (SMFRL) algorithm" names one
                 # algorithm; "a multi-agent motion planning (MAMP) algorithm" solves a task.
                 type_ = "method"
+            elif type_ == "benchmark" and _short_with_method_head(text, short):
+                # "Stackelberg Mean Field Game (SMFG)" ... "the SMFG method": a game-theoretic
+                # model, not a testbed.
+                type_ = "method"
             canonical = None
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
             # "our adaptive agent (AdA)": the paper's own, named contribution.
@@ -330,6 +334,11 @@ def _sentence_initial(text: str, pos: int) -> bool:
     """Whether ``pos`` starts a sentence (where a capital says nothing)."""
     before = text[max(0, pos - 3) : pos].rstrip(" ")
     return before == "" or before.endswith((".", "!", "?", ":", "\n"))
+
+
+def _short_with_method_head(text: str, short: str) -> bool:
+    """Whether the text calls a short form a method somewhere ("the SMFG method")."""
+    return re.search(r"(?<![\w-])" + re.escape(short) + _METHOD_HEAD_AFTER.pattern, text) is not None
 
 
 def retype_by_head_noun(text: str, cands: list[Candidate]) -> list[Candidate]:
