@@ -366,3 +366,9 @@ def test_resolve_abbreviation_called_a_method_later_is_a_method(later: str, expe
     paper = Paper(id="paper:s", title="Macroeconomic Policies", abstract=abstract)
     found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
     assert ("Stackelberg Mean Field Game", expected) in found
+
+
+def test_patterns_typed_head_letter_before_an_affix_is_no_name() -> None:
+    text = "We sample from the N-agent simulator and from the Gazebo-based simulator."
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("Gazebo", "benchmark")}

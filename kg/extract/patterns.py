@@ -338,8 +338,8 @@ def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | N
     length = len(" ".join(reversed(taken)))
     head, _, affix = taken[0].rpartition("-")
     if head and affix in _AFFIXES:
-        # "MuJoCo-based benchmarks": the name is MuJoCo.
-        if len(taken) == 1:
+        # "MuJoCo-based benchmarks": the name is MuJoCo ("the N-agent simulator": N is none).
+        if len(taken) == 1 and not _NUMBERLIKE.match(head):
             return end - length, end - len(affix) - 1
         return None
     return end - length, end
