@@ -372,3 +372,26 @@ def test_patterns_typed_head_letter_before_an_affix_is_no_name() -> None:
     text = "We sample from the N-agent simulator and from the Gazebo-based simulator."
     found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
     assert found == {("Gazebo", "benchmark")}
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We derive a stateful policy gradient. The stateful policy gradient is unbiased.",
+         "stateful policy gradient"),
+        ("We derive a stateful policy gradient. It beats policy gradient.", "policy gradient"),
+        ("We introduce policy gradient here. We introduce policy gradient again.",
+         "policy gradient"),
+    ],
+)
+def test_resolve_repeated_lowercase_modifier_extends_a_known_method(
+    abstract: str, expected: str
+) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    paper = Paper(id="paper:l", title="Gradients", abstract=abstract)
+    ex = Extractor([GazetteerEntry("policy gradient", "method")])
+    methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+    assert expected in methods
+    assert not any(len(m) > len(expected) for m in methods)

@@ -198,6 +198,7 @@ def resolve(
     """
     cands: list[Candidate] = []
     gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
+    lowered: str | None = None
     for s, e, t, c in gazetteer:
         if t == "method":
             # "Llama 3" + " 8B", "Gemma-2" + "-9b-it": a model name with its size or variant.
@@ -213,6 +214,15 @@ def resolve(
                         start = word.end() + 1
                 if start < s and not _sentence_initial(text, start):
                     cands.append(Candidate(start, e, t, "name", CONFIDENCE["name"]))
+            low_mod = _LOWER_MODIFIER.search(text, max(0, s - 25), s)
+            if (low_mod is not None and low_mod.group(1) not in _NOT_LOWER_MODIFIER
+                    and " " in text[s:e]):
+                # A compound the abstract repeats is a term ("stateful policy gradient" twice);
+                # a one-off adjective is description ("a stateful policy gradient").
+                if lowered is None:
+                    lowered = text.lower()
+                if lowered.count(lowered[low_mod.start(1) : e]) >= 2:
+                    cands.append(Candidate(low_mod.start(1), e, t, "name", CONFIDENCE["name"]))
         cands.append(Candidate(s, e, t, "gazetteer", CONFIDENCE["gazetteer"], c))
 
     def overlaps_proposal(s: int, e: int) -> tuple[int, int, str] | None:
@@ -328,6 +338,21 @@ _NOT_MODIFIER = frozenset(
     Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
 )
 _WORD = re.compile(r"\S+")
+_LOWER_MODIFIER = re.compile(r"(?<![\w\-])([a-z][a-z\-]{2,}) $")
+"""A lower-case word right before a multi-word known method; it joins the name when the text
+repeats the compound and it is not a function word, verb or generic adjective
+(:data:`_NOT_LOWER_MODIFIER`). On SciREX abstracts: "wide residual networks", "sinusoidal
+positional encoding", "distributed experience replay"."""
+_NOT_LOWER_MODIFIER = frozenset(
+    """the and for with using via our their its this that these those from into than then
+    standard vanilla classical conventional existing traditional popular typical original
+    deep modern recent novel new simple based proposed learned trained use uses used apply
+    applies applied train trains employ employs employed leverage leverages both each other
+    such many various several two three multiple single same different prior previous which
+    what whose where when while introduce introduces introduced propose proposes general generic
+    common add adds added combine combines combined adopt adopts adopted extend extends extended
+    improve improves improved""".split()
+)
 
 
 def _sentence_initial(text: str, pos: int) -> bool:
