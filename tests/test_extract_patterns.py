@@ -54,6 +54,9 @@ def proposals(text: str, title_len: int = 0) -> list[tuple[str, str]]:
         ("Moreover, we provide a new dataset (called PosterErase), which contains posters.",
          [("PosterErase", "dataset")]),
         ("Prior work proposed PPO. We compare against it.", []),
+        ("In this work, we challenge the prevailing notion and propose Negative-aware Fine-Tuning "
+         "(NFT) -- a supervised approach.", [("Negative-aware Fine-Tuning", "unknown")]),
+        ("We study PPO. Prior work clipped the ratio and proposed Trust Region Updates.", []),
     ],
 )
 def test_patterns_proposals(text: str, expected: list[tuple[str, str]]) -> None:
@@ -91,7 +94,10 @@ def test_patterns_typed_heads() -> None:
         ("Language-Conditioned Imitation Learning for Robot Manipulation Tasks",
          ["Language-Conditioned Imitation Learning", "Robot Manipulation"]),
         ("You Only Prune Once: Designing Calibration-Free Model Compression With Policy Learning",
-         ["Calibration-Free Model Compression", "Policy Learning"]),
+         ["Calibration-Free Model Compression"]),
+        # What follows via/with/using is the means, not the task.
+        ("Policy Compliance Detection via Expression Tree Inference",
+         ["Policy Compliance Detection"]),
         ("Validate on Sim, Detect on Real -- Model Selection for Domain Randomization",
          ["Model Selection", "Domain Randomization"]),
     ],
@@ -170,3 +176,222 @@ def test_resolve_longest_candidate_wins_then_priority() -> None:
 )
 def test_resolve_head_type(phrase: str, expected: str) -> None:
     assert head_type(phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "abstract", "expected"),
+    [
+        ("Policy-Guided Diffusion", "As an alternative, we propose policy-guided diffusion.",
+         ["policy-guided diffusion"]),
+        ("Policy Smoothing for Provably Robust RL", "Here we propose a new policy smoothing method.",
+         ["policy smoothing"]),
+        # Broad areas and known resource names are not the paper's contribution.
+        ("Contrastive Learning for Robots", "We propose contrastive learning for robots.", []),
+        ("Policy Smoothing for Robust RL", "We study policy smoothing.", []),
+    ],
+)
+def test_patterns_title_chunk_proposals(title: str, abstract: str, expected: list[str]) -> None:
+    from kg.extract.patterns import find_title_chunk_proposals
+
+    text = title + "\n\n" + abstract
+    found = find_title_chunk_proposals(text, len(title))
+    assert [text[s:e] for s, e, _ in found] == expected
+    assert all(s > len(title) for s, _, _ in found)
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We design a class of ``Purely Periodic Policies'' that set a period.",
+         ["Purely Periodic Policies"]),
+        ("This paper introduces a method called dynamic policy gradient, where the parameters "
+         "are trained backwards in time.", ["dynamic policy gradient"]),
+        # Not the paper's own: no first-person subject, or a plain quoted lower-case phrase.
+        ("Prior work called it dynamic policy gradient, as in control.", []),
+        ("We open the \"black box\" of policy updates.", []),
+    ],
+)
+def test_patterns_lowercase_proposals(abstract: str, expected: list[str]) -> None:
+    from kg.extract.patterns import find_lowercase_proposals
+
+    title = "A Title"
+    text = title + "\n\n" + abstract
+    found = find_lowercase_proposals(text, split_sentences(text), len(title))
+    assert [text[s:e] for s, e, _ in found] == expected
+
+
+def test_patterns_typed_head_name_does_not_cross_title_break() -> None:
+    text = "Learning in Mean Field Games\n\nMean-field games have been used widely."
+    spans = [text[s:e] for s, e, _ in find_typed_heads(text)]
+    assert all("\n" not in span for span in spans)
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("Our method, Policy Adaptation via Language Optimization (PALO), combines demonstrations.",
+         [("Policy Adaptation via Language Optimization", "unknown")]),
+        ("We release our benchmark, called RoboArena, with 40 tasks.", [("RoboArena", "benchmark")]),
+        ("Our method, which is simple, works well.", []),
+    ],
+)
+def test_patterns_our_noun_names(abstract: str, expected: list[tuple[str, str]]) -> None:
+    from kg.extract.patterns import find_our_noun_names
+
+    text = "A Title\n\n" + abstract
+    assert [(text[s:e], t) for s, e, t in find_our_noun_names(text, 7)] == expected
+
+
+def test_resolve_drops_tasks_named_only_as_means() -> None:
+    from kg.extract.resolve import drop_means_tasks
+
+    text = "We solve job-shop scheduling using multi-task learning; job-shop scheduling is hard."
+    spans = [("job-shop scheduling", 9), ("multi-task learning", 35), ("job-shop scheduling", 56)]
+    cands = [Candidate(s, s + len(t), "task", "gazetteer", 0.8) for t, s in spans]
+    assert all(text[c.start : c.end] == t for c, (t, _) in zip(cands, spans))
+    kept = drop_means_tasks(text, cands)
+    assert [text[c.start : c.end] for c in kept] == ["job-shop scheduling", "job-shop scheduling"]
+
+
+def test_patterns_typed_heads_database_and_sets() -> None:
+    text = ("We train on the KITTI training set, test on the MAFL test set, and use the IRMA "
+            "database, the Yelp Business data sets and the ClueWeb09 collection.")
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("KITTI", "dataset"), ("MAFL", "dataset"), ("IRMA", "dataset"),
+                     ("Yelp Business", "dataset"), ("ClueWeb09", "dataset")}
+
+
+def test_resolve_head_noun_retypes_known_method() -> None:
+    from kg.extract.resolve import retype_by_head_noun
+
+    text = "We evaluate on the GQA dataset and use GQA layers."
+    cands = [Candidate(19, 22, "method", "gazetteer", 0.8, "Grouped-Query Attention"),
+             Candidate(39, 42, "method", "gazetteer", 0.8, "Grouped-Query Attention")]
+    out = retype_by_head_noun(text, cands)
+    assert [(c.type, c.canonical) for c in out] == [("dataset", None),
+                                                    ("method", "Grouped-Query Attention")]
+
+
+def test_resolve_generic_title_chunk_kept_when_only_title_task() -> None:
+    from kg.extract.resolve import title_generic_tasks
+
+    generic = frozenset({"reinforcement learning", "learning"})
+    title = "On-Policy Model Errors in Reinforcement Learning"
+    text = title + "\n\nAbstract."
+    rl = Candidate(26, 48, "task", "title_task", 0.5)
+    assert text[rl.start : rl.end] == "Reinforcement Learning"
+    assert title_generic_tasks(text, len(title), [rl], generic) == {(26, 48)}
+    other = Candidate(0, 9, "task", "title_task", 0.5)  # a specific task in the title wins
+    assert title_generic_tasks(text, len(title), [other, rl], generic) == set()
+
+
+def test_patterns_games_need_a_name() -> None:
+    text = "We study Markov games and N-player games, and test on StarCraft games."
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("StarCraft", "benchmark")}
+
+
+def test_resolve_drops_title_chunk_spelling_out_proposed_name() -> None:
+    from kg.extract.resolve import drop_spelled_out_proposals
+
+    title = "Step-based Updates for Episodic Reinforcement Learning"
+    abstract = "Reinforcement learning (RL) is hard. We introduce Episodic RL (ERL)."
+    text = title + "\n\n" + abstract
+    chunk = Candidate(23, len(title), "task", "title_task", 0.5)
+    assert text[chunk.start : chunk.end] == "Episodic Reinforcement Learning"
+    rl_long = text.index("Reinforcement learning")
+    rl_short = text.index("RL)")
+    abbreviations = [(rl_short, rl_short + 2, rl_long, rl_long + 22)]
+    kept = drop_spelled_out_proposals(text, len(title), [chunk], {"episodic rl"}, abbreviations)
+    assert kept == []
+    assert drop_spelled_out_proposals(text, len(title), [chunk], {"other"}, abbreviations) == [chunk]
+
+
+@pytest.mark.parametrize(
+    ("long", "short", "after", "expected"),
+    [
+        ("mean-field reinforcement learning", "MFRL", " algorithm, which needs no model.", "method"),
+        ("mean-field reinforcement learning", "MFRL", " algorithms. They need no model.", "task"),
+        ("mean-field reinforcement learning", "MFRL", ". It needs no model.", "task"),
+        ("multi-agent motion planning", "MAMP", " algorithm, which needs no model.", "task"),
+    ],
+)
+def test_resolve_abbreviation_before_a_singular_method_head_is_a_method(
+    long: str, short: str, after: str, expected: str
+) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    abstract = f"We use a model-free {long} ({short}){after}"
+    paper = Paper(id="paper:m", title="Macroeconomic Policies", abstract=abstract)
+    found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
+    assert (long, expected) in found
+    assert (short, expected) in found
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We analyse a Hessian-Aided Recursive Policy Gradient method.",
+         "Hessian-Aided Recursive Policy Gradient"),
+        ("We train it with the Original Policy Gradient method.", "Policy Gradient"),
+        ("Recursive Policy Gradient is old. We use it.", "Policy Gradient"),
+    ],
+)
+def test_resolve_capitalised_modifiers_extend_a_known_method_in_the_abstract(
+    abstract: str, expected: str
+) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    paper = Paper(id="paper:c", title="Policy Gradient Variants", abstract=abstract)
+    ex = Extractor([GazetteerEntry("Policy Gradient", "method")])
+    methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+    assert expected in methods
+    assert not any(len(m) > len(expected) and m.endswith("Policy Gradient") for m in methods)
+
+
+@pytest.mark.parametrize(
+    ("later", "expected"),
+    [
+        ("Results show the superiority of the SMFG method.", "method"),
+        ("Results on SMFG are strong.", "benchmark"),
+    ],
+)
+def test_resolve_abbreviation_called_a_method_later_is_a_method(later: str, expected: str) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    abstract = f"We model the economy as a Stackelberg Mean Field Game (SMFG). {later}"
+    paper = Paper(id="paper:s", title="Macroeconomic Policies", abstract=abstract)
+    found = {(m.text, m.type.value) for m in Extractor([]).extract(paper).mentions}
+    assert ("Stackelberg Mean Field Game", expected) in found
+
+
+def test_patterns_typed_head_letter_before_an_affix_is_no_name() -> None:
+    text = "We sample from the N-agent simulator and from the Gazebo-based simulator."
+    found = {(text[s:e], t) for s, e, t in find_typed_heads(text)}
+    assert found == {("Gazebo", "benchmark")}
+
+
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("We derive a stateful policy gradient. The stateful policy gradient is unbiased.",
+         "stateful policy gradient"),
+        ("We derive a stateful policy gradient. It beats policy gradient.", "policy gradient"),
+        ("We introduce policy gradient here. We introduce policy gradient again.",
+         "policy gradient"),
+    ],
+)
+def test_resolve_repeated_lowercase_modifier_extends_a_known_method(
+    abstract: str, expected: str
+) -> None:
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    paper = Paper(id="paper:l", title="Gradients", abstract=abstract)
+    ex = Extractor([GazetteerEntry("policy gradient", "method")])
+    methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+    assert expected in methods
+    assert not any(len(m) > len(expected) for m in methods)

@@ -336,3 +336,11 @@ def test_resources_shipped_files_match_a_fresh_build(tmp_path: Path) -> None:
         assert (tmp_path / filename).read_bytes() == (DATA_DIR / filename).read_bytes(), (
             f"kg/data/{filename} is stale: run python scripts/build_resources.py"
         )
+
+
+@pytest.mark.parametrize("metric", ["bleu", "fid", "rouge-l", "psnr", "iou"])
+def test_resources_metrics_are_generic_and_never_resource_names(metric: str) -> None:
+    from kg.resources import generic_terms, load_resources, lookup_key
+
+    assert metric in generic_terms()
+    assert all(lookup_key(e.name) != lookup_key(metric) for e in load_resources())

@@ -22,12 +22,14 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from kg.extract.sentences import doc_text
+from kg.resources import lookup_key
 
 UNKNOWN = "unknown"
 
@@ -96,7 +98,7 @@ _APPOSITIVE_HEAD = re.compile(
 )
 _HEAD_AFTER = re.compile(
     r"\s+(benchmarks?|datasets?|environments?|suites?|simulators?|corpus|corpora|testbeds?|"
-    r"leaderboard|games?|tasks?)\b"
+    r"leaderboard|games?|tasks?|databases?|data sets?|training sets?|test sets?|collections?)\b"
 )
 _TYPED_HEAD = re.compile(
     r"(?<![\w\-])(" + _CAPWORD + r"(?:[\s\-](?:[A-Z0-9][\w.\-]*|v\d[\w.]*)){0,3})\s+"
@@ -316,11 +318,14 @@ def _head_type(word: str) -> str:
         return _HEAD_TYPE[word]
     if word.rstrip("s") in _HEAD_TYPE:
         return _HEAD_TYPE[word.rstrip("s")]
+    if word.endswith((" set", " sets")):
+        return "dataset"  # "the KITTI training set", "the Yelp data set"
     return "dataset" if word.startswith(("corp", "data", "coll")) else "benchmark"
 
 
 _HEAD_WORDS = ("benchmark", "dataset", "environment", "suite", "simulator", "corpus", "corpora",
-               "testbed", "leaderboard", "games", "platform")
+               "testbed", "leaderboard", "games", "platform", "database", "data set",
+               "training set", "test set", "collection")
 _LIST_MARKERS = ("such as ", "including ", "e.g. ", "e.g., ", "like ", "namely ", "i.e., ", ": ")
 _LIST_HEAD_BEFORE = re.compile(
     r"\b(benchmarks?|datasets?|environments?|suites?|simulators?|corpora|games|testbeds?|domains|"
@@ -338,7 +343,11 @@ def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | N
     end = pos
     while end > 0 and text[end - 1] == " ":
         end -= 1
-    words = text[max(0, end - 80) : end].split(" ")
+    window = text[max(0, end - 80) : end]
+    # A name never crosses a line break (the title/abstract separator): "...Mean Field Games" +
+    # "\n\n" + "Mean-field games" is not one name.
+    window = window[window.rfind("\n") + 1 :]
+    words = window.split(" ")
     taken: list[str] = []
     for word in reversed(words):
         if not word or len(taken) >= max_words:
@@ -356,8 +365,8 @@ def _name_before(text: str, pos: int, max_words: int = 4) -> tuple[int, int] | N
     length = len(" ".join(reversed(taken)))
     head, _, affix = taken[0].rpartition("-")
     if head and affix in _AFFIXES:
-        # "MuJoCo-based benchmarks": the name is MuJoCo.
-        if len(taken) == 1:
+        # "MuJoCo-based benchmarks": the name is MuJoCo ("the N-agent simulator": N is none).
+        if len(taken) == 1 and not _NUMBERLIKE.match(head):
             return end - length, end - len(affix) - 1
         return None
     return end - length, end
@@ -401,6 +410,8 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
                 continue
             if pos > 1 and text[pos - 1] == " ":
                 span = _name_before(text, pos - 1)
+                if span is not None and head == "games" and _plain_game_word(text[span[0] : span[1]]):
+                    span = None
                 if span is not None:
                     # "Arcade Learning Environment": a capitalised head is part of the name.
                     end = after if form[0].isupper() else span[1]
@@ -424,6 +435,13 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
                 found.extend(_list_items(text, pos + len(marker), type_))
             pos = text.find(marker, pos + len(marker))
     return found
+
+
+def _plain_game_word(name: str) -> bool:
+    """One plain capitalised word or a letter before "games" names a kind of game, not a testbed:
+    "Markov games", "Stackelberg games", "N-player games" (known ones such as Atari are in the
+    resources; "StarCraft" or "Atari 2600" still count)."""
+    return " " not in name and not _is_name_like(name) and (len(name) <= 2 or name[1:].islower())
 
 
 def _list_items(text: str, pos: int, type_: str) -> list[tuple[int, int, str]]:
@@ -545,7 +563,169 @@ def find_proposals(
                 if span and _looks_like_name(text[span[0] : span[1]]) and span[0] >= title_len:
                     found.append((span[0], span[1], _proposal_type(text, span, span[0])))
             pos = text.find(marker, pos + len(marker))
+    found.extend(find_title_chunk_proposals(text, title_len, found))
+    found.extend(find_lowercase_proposals(text, sentences, title_len, found))
+    found.extend(find_our_noun_names(text, title_len, found))
     return found
+
+
+_OUR_NOUN = re.compile(
+    r"\b[Oo]ur\s+(?:(?:new|novel|proposed|resulting|overall|final)\s+)?(?:method|approach|"
+    r"framework|algorithm|model|system|agent|technique|architecture|pipeline|solution|benchmark|"
+    r"dataset|environment|suite|simulator)s?,?\s+(?:(?:called|named|dubbed|termed)\s+)?"
+)
+
+
+def find_our_noun_names(
+    text: str, title_len: int = 0, found: Sequence[tuple[int, int, str]] = ()
+) -> list[tuple[int, int, str]]:
+    """Names the paper gives its own contribution: "Our method, Policy Adaptation via Language
+    Optimization (PALO), combines ...", "our framework called X".
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        found: Proposals found so far (overlapping ones are skipped).
+
+    Returns:
+        ``(start, end, type)`` of each name.
+    """
+    out: list[tuple[int, int, str]] = []
+    for match in _OUR_NOUN.finditer(text, title_len):
+        span = _name_at(text, match.end(), min(len(text), match.end() + 120))
+        if span is None or not _looks_like_name(text[span[0] : span[1]]):
+            continue
+        if any(s < span[1] and span[0] < e for s, e, _ in (*found, *out)):
+            continue
+        out.append((span[0], span[1], _proposal_type(text, span, match.start())))
+    return out
+
+
+_QUOTED = re.compile(r"(?:``|\"|\u201c)([^\"\u201d'`]{3,80}?)(?:''|\"|\u201d)")
+_CALLED_BEFORE = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+(?:the\s+|a\s+)?$")
+_LOWER_NAME = re.compile(r"[a-z][a-z\-]*(?:\s+[a-z][a-z\-]*){1,4}")
+_LOWER_STOP = frozenset(
+    "where which that to for with in and or is are as by of on from whose while when can using "
+    "via the a an this we it".split()
+)
+_OUR_SENTENCE = re.compile(r"\b(?:[Ww]e|[Oo]ur|[Tt]his (?:paper|work|study|article))\b")
+
+
+def find_lowercase_proposals(
+    text: str,
+    sentences: Sequence[tuple[int, int]],
+    title_len: int = 0,
+    found: Sequence[tuple[int, int, str]] = (),
+) -> list[tuple[int, int, str]]:
+    """Proposed names the capitalised-name rules miss: quoted and lower-case ones.
+
+    In a sentence whose subject is the paper ("we", "our", "this paper"): a quoted Title-Case
+    phrase (``Purely Periodic Policies''), and a quoted or plain lower-case phrase right after
+    "called/named/termed" ("called dynamic policy gradient, where ...").
+
+    Args:
+        text: Title + blank line + abstract.
+        sentences: Sentence offsets.
+        title_len: Length of the title.
+        found: Proposals found so far (overlapping ones are skipped).
+
+    Returns:
+        ``(start, end, type)`` of each name.
+    """
+    out: list[tuple[int, int, str]] = []
+
+    def add(start: int, end: int) -> None:
+        if any(s < end and start < e for s, e, _ in (*found, *out)):
+            return
+        k = _sentence_start(list(sentences), start)
+        if not _OUR_SENTENCE.search(text, k, start):
+            return
+        out.append((start, end, _proposal_type(text, (start, end), start)))
+
+    for match in _QUOTED.finditer(text, title_len):
+        phrase = match.group(1).strip()
+        words = phrase.split()
+        if not 2 <= len(words) <= 6 or phrase[-1:] in ".,;:":
+            continue
+        start = match.start(1) + match.group(1).find(phrase)
+        called = _CALLED_BEFORE.search(text, max(0, match.start() - 20), match.start())
+        if called or all(w[:1].isupper() or w in _MINOR_WORDS for w in words):
+            add(start, start + len(phrase))
+    for marker in (" called ", " named ", " termed ", " dubbed "):
+        pos = text.find(marker, title_len)
+        while pos >= 0:
+            start = pos + len(marker)
+            if text.startswith(("the ", "a "), start):
+                start = text.find(" ", start) + 1
+            match = _LOWER_NAME.match(text, start)
+            if match:
+                words = match.group().split()
+                while words and words[-1] in _LOWER_STOP:
+                    words.pop()
+                if len(words) >= 2 and not any(w in _LOWER_STOP for w in words):
+                    add(start, start + len(" ".join(words)))
+            pos = text.find(marker, start)
+    return out
+
+
+_MINOR_WORDS = frozenset("of for with via and the to in on from a an".split())
+
+
+def find_title_chunk_proposals(
+    text: str, title_len: int, found: Sequence[tuple[int, int, str]] = ()
+) -> list[tuple[int, int, str]]:
+    """Title chunks the abstract introduces: "we propose policy-guided diffusion" under the
+    title "Policy-Guided Diffusion".
+
+    Lower-case proposals escape the capitalised-name rules; a chunk of the title (2-6 words between
+    connectives) right after a proposal verb is the paper's contribution. Chunks that are generic
+    phrases, broad areas or known resource names are not new.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        found: Proposals found so far (overlapping chunks are skipped).
+
+    Returns:
+        ``(start, end, type)`` of the abstract occurrences.
+    """
+    if title_len <= 0:
+        return []
+    title = text[:title_len]
+    pieces = []
+    pos = 0
+    for match in _TITLE_SPLIT.finditer(title):
+        pieces.append(title[pos : match.start()].strip())
+        pos = match.end()
+    pieces.append(title[pos:].strip())
+    known = _known_forms()
+    pieces = [
+        p for p in pieces
+        if 2 <= len(p.split()) <= 6 and p.lower() not in known[0] and lookup_key(p) not in known[1]
+    ]
+    if not pieces:
+        return []
+    low = text.lower()
+    out: list[tuple[int, int, str]] = []
+    for verb_end in _verb_positions(text):
+        start = _DESCRIPTOR.match(text, verb_end).end()
+        for piece in pieces:
+            end = start + len(piece)
+            if not low.startswith(piece.lower(), start) or text[end : end + 1].isalnum():
+                continue
+            if any(s <= start < e for s, e, _ in (*found, *out)):
+                continue
+            out.append((start, end, _proposal_type(text, (start, end), verb_end)))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _known_forms() -> tuple[frozenset[str], frozenset[str]]:
+    """Generic + broad phrases, and lookup keys of every shipped resource name and alias."""
+    from kg.resources import broad_terms, generic_terms, load_resources
+
+    keys = frozenset(lookup_key(f) for e in load_resources() for f in (e.name, *e.aliases))
+    return generic_terms() | broad_terms(), keys
 
 
 _PREPOSITION = re.compile(r"\s(?:on|using|with|via|from|of|for|to|in|by|into|over|under)\s")
@@ -574,11 +754,23 @@ def _verb_positions(text: str) -> list[int]:
             while end < len(text) and text[end].isalpha():
                 end += 1
             if pos > 0 and text[pos - 1] == " " and text[pos + len(verb) : end] in _VERB_ENDINGS:
-                if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos):
+                if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos) or _coordinated_we(text, pos):
                     ends.append(end)
             pos = text.find(verb, end)
     ends.sort()
     return ends
+
+
+_AND_BEFORE = re.compile(r"\sand\s+(?:then\s+|further\s+|also\s+|instead\s+)?$")
+_WE = re.compile(r"\b[Ww]e\b")
+
+
+def _coordinated_we(text: str, pos: int) -> bool:
+    """A verb coordinated with an earlier "we" of its sentence: "we challenge ... and propose X"."""
+    if not _AND_BEFORE.search(text, max(0, pos - 20), pos):
+        return False
+    start = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), pos - 250, 0)
+    return _WE.search(text, start, pos) is not None
 
 
 def _looks_like_name(name: str) -> bool:
@@ -678,6 +870,9 @@ _TITLE_OPENERS = frozenset(
 )
 
 
+# "Task via/with/using Method": what follows these connectors is the means, not the problem (dev
+# gold: 2 of 52 such title chunks are tasks, 14 methods).
+_MEANS_CONNECTORS = frozenset("via using through by with leveraging based".split())
 _TITLE_OPENERS_TASK = frozenset("is are do does can when why how what up down out".split())
 
 
@@ -705,6 +900,8 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
         pos = match.end()
     pieces.append((pos, len(title), prev_connector))
     for start, end, connector in pieces:
+        if connector in _MEANS_CONNECTORS:
+            continue
         chunk = title[start:end]
         head = _TASK_STRIP_HEAD.match(chunk)
         if head:

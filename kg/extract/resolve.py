@@ -60,6 +60,9 @@ _MODEL_SUFFIX = re.compile(
 )
 """A model size or variant right after a model name: " 8B", "-2-7B", "-9b-it", "-Instruct"."""
 _MODEL_SIZE = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?[BM](?![A-Za-z])")
+_METHOD_HEAD_AFTER = re.compile(r"\s+(?:algorithm|method|framework|approach|architecture|technique)\b")
+"""A singular method head right after an abbreviation definition: "... learning (SMFRL) algorithm"
+names one algorithm ("(MAPF) algorithms" are algorithms for a problem)."""
 _PROBLEM_AFTER = re.compile(r"\s+problems?\b")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
 _METHODISH_TASK_FORMS = re.compile(
@@ -197,12 +200,31 @@ def resolve(
     """
     cands: list[Candidate] = []
     gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
+    lowered: str | None = None
     for s, e, t, c in gazetteer:
         if t == "method":
             # "Llama 3" + " 8B", "Gemma-2" + "-9b-it": a model name with its size or variant.
             suffix = _MODEL_SUFFIX.match(text, e)
             if suffix is not None:
                 e = suffix.end()
+            if s > title_len and text[s : s + 1].isupper():
+                left = _CAPITAL_MODIFIERS.search(text, max(title_len, s - 60), s)
+                start = left.start() if left is not None else s
+                for word in _WORD.finditer(text, start, s):
+                    if word.group() in _NOT_MODIFIER:
+                        # "The MTGAE", "Original GoogLeNet": the name starts after the word.
+                        start = word.end() + 1
+                if start < s and not _sentence_initial(text, start):
+                    cands.append(Candidate(start, e, t, "name", CONFIDENCE["name"]))
+            low_mod = _LOWER_MODIFIER.search(text, max(0, s - 25), s)
+            if (low_mod is not None and low_mod.group(1) not in _NOT_LOWER_MODIFIER
+                    and " " in text[s:e]):
+                # A compound the abstract repeats is a term ("stateful policy gradient" twice);
+                # a one-off adjective is description ("a stateful policy gradient").
+                if lowered is None:
+                    lowered = text.lower()
+                if lowered.count(lowered[low_mod.start(1) : e]) >= 2:
+                    cands.append(Candidate(low_mod.start(1), e, t, "name", CONFIDENCE["name"]))
         cands.append(Candidate(s, e, t, "gazetteer", CONFIDENCE["gazetteer"], c))
 
     def overlaps_proposal(s: int, e: int) -> tuple[int, int, str] | None:
@@ -232,6 +254,15 @@ def resolve(
             ctx = type_by_context(text, se + 1)
             if ctx != UNKNOWN:
                 type_ = ctx
+            elif (type_ == "task" and _METHOD_HEAD_AFTER.match(text, se + 1)
+                  and _METHODISH_TASK_FORMS.search(long)):
+                # "Stackelberg mean-field reinforcement learning (SMFRL) algorithm" names one
+                # algorithm; "a multi-agent motion planning (MAMP) algorithm" solves a task.
+                type_ = "method"
+            elif type_ == "benchmark" and _short_with_method_head(text, short):
+                # "Stackelberg Mean Field Game (SMFG)" ... "the SMFG method": a game-theoretic
+                # model, not a testbed.
+                type_ = "method"
             canonical = None
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
             # "our adaptive agent (AdA)": the paper's own, named contribution.
@@ -286,14 +317,76 @@ def resolve(
             blocked[s:e] = b"\x01" * (e - s)
         cands = [c for c in cands if blocked.find(1, c.start, c.end) < 0]
     kept = drop_overlaps(cands)
+    kept = retype_by_head_noun(text, kept)
     kept = _type_unknowns(text, sentences, kept)
-    kept = _drop_generic(text, kept, generic)
+    kept = _drop_generic(text, kept, generic, title_generic_tasks(text, title_len, kept, generic))
     kept = _retype_tasks(text, kept, proposed_forms)
+    kept = drop_spelled_out_proposals(text, title_len, kept, proposed_forms, abbreviations)
     if broad:
         early = _early_end(title_len, sentences, len(text))
         kept = drop_broad_tasks(text, title_len, kept, broad, parents or {}, early)
+    kept = drop_means_tasks(text, kept)
     kept = select_tasks(text, title_len, sentences, kept)
     return _mark_proposed(text, kept, proposed_forms)
+
+
+_CAPITAL_MODIFIERS = re.compile(
+    r"(?<![\w\-])((?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\s){1,3})$"
+)
+"""One to three capitalised words right before a known method in the abstract: "a Hessian-Aided
+Recursive Policy Gradient" names a variant of policy gradient."""
+_NOT_MODIFIER = frozenset(
+    """The A An Our We This These Its In On For With By Using Unlike Original Standard Classical
+    Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
+)
+_WORD = re.compile(r"\S+")
+_LOWER_MODIFIER = re.compile(r"(?<![\w\-])([a-z][a-z\-]{2,}) $")
+"""A lower-case word right before a multi-word known method; it joins the name when the text
+repeats the compound and it is not a function word, verb or generic adjective
+(:data:`_NOT_LOWER_MODIFIER`). On SciREX abstracts: "wide residual networks", "sinusoidal
+positional encoding", "distributed experience replay"."""
+_NOT_LOWER_MODIFIER = frozenset(
+    """the and for with using via our their its this that these those from into than then
+    standard vanilla classical conventional existing traditional popular typical original
+    deep modern recent novel new simple based proposed learned trained use uses used apply
+    applies applied train trains employ employs employed leverage leverages both each other
+    such many various several two three multiple single same different prior previous which
+    what whose where when while introduce introduces introduced propose proposes general generic
+    common add adds added combine combines combined adopt adopts adopted extend extends extended
+    improve improves improved""".split()
+)
+
+
+def _sentence_initial(text: str, pos: int) -> bool:
+    """Whether ``pos`` starts a sentence (where a capital says nothing)."""
+    before = text[max(0, pos - 3) : pos].rstrip(" ")
+    return before == "" or before.endswith((".", "!", "?", ":", "\n"))
+
+
+def _short_with_method_head(text: str, short: str) -> bool:
+    """Whether the text calls a short form a method somewhere ("the SMFG method")."""
+    return re.search(r"(?<![\w-])" + re.escape(short) + _METHOD_HEAD_AFTER.pattern, text) is not None
+
+
+def retype_by_head_noun(text: str, cands: list[Candidate]) -> list[Candidate]:
+    """A known method name the text calls a dataset or benchmark is one: "the GQA dataset"
+    (GQA is also Grouped-Query Attention). The explicit head noun beats the resource's type.
+
+    Args:
+        text: Title + blank line + abstract.
+        cands: Non-overlapping candidates.
+
+    Returns:
+        The candidates, such gazetteer methods retyped (without their method canonical name).
+    """
+    out = []
+    for cand in cands:
+        if cand.type == "method" and cand.rule == "gazetteer":
+            context = type_by_context(text, cand.end)
+            if context in ("dataset", "benchmark"):
+                cand = replace(cand, type=context, canonical=None)
+        out.append(cand)
+    return out
 
 
 def _key(text: str) -> str:
@@ -345,6 +438,42 @@ def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list
                 cand = replace(cand, type="method")
         out.append(cand)
     return out
+
+
+def drop_spelled_out_proposals(
+    text: str,
+    title_len: int,
+    cands: list[Candidate],
+    proposed: set[str],
+    abbreviations: Sequence[tuple[int, int, int, int]],
+) -> list[Candidate]:
+    """Drop title task chunks that spell out the paper's proposed name with its abbreviations
+    expanded: title "... for Temporally-Correlated Episodic Reinforcement Learning" and abstract
+    "we introduce ... Temporally-Correlated Episodic RL (TCE)" where "RL" is defined.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        cands: Non-overlapping candidates.
+        proposed: Lower-cased proposed forms.
+        abbreviations: ``(short_start, short_end, long_start, long_end)`` definitions.
+
+    Returns:
+        The candidates without such title task chunks.
+    """
+    if not proposed or not abbreviations:
+        return cands
+    long_of = {text[ss:se].lower(): text[ls:le].lower() for ss, se, ls, le in abbreviations}
+
+    def expand(form: str) -> str:
+        return " ".join(long_of.get(word, word) for word in form.split())
+
+    expanded = {_key(expand(form)) for form in proposed}
+    return [
+        c for c in cands
+        if not (c.type == "task" and c.end <= title_len and c.rule == "title_task"
+                and _key(text[c.start : c.end]) in expanded)
+    ]
 
 
 def drop_broad_tasks(
@@ -436,6 +565,37 @@ def _early_end(title_len: int, sentences: Sequence[tuple[int, int]], size: int) 
     """End offset of the second abstract sentence (the whole text when shorter)."""
     abstract_sents = [s for s in sentences if s[0] > title_len]
     return abstract_sents[1][1] if len(abstract_sents) > 1 else size
+
+
+_MEANS_BEFORE = re.compile(
+    r"\b(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
+    r"appl(?:y|ies|ying)|combin(?:e|es|ing)|based on|incorporat(?:e|es|ing)|utiliz(?:e|es|ing))\s+"
+    r"(?:(?:a|an|the|standard|existing|conventional|classical|recent|modern)\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
+    """Drop task phrases the paper only ever names as a means ("using multi-task learning",
+    "via uncertainty estimation"): a tool the paper uses is not the problem it addresses.
+
+    Args:
+        text: Title + blank line + abstract.
+        cands: Non-overlapping candidates.
+
+    Returns:
+        The candidates without the mentions of such task phrases.
+    """
+    means: dict[str, bool] = {}
+    for cand in cands:
+        if cand.type == "task":
+            key = _key(text[cand.start : cand.end])
+            before = text[max(0, cand.start - 40) : cand.start]
+            means[key] = means.get(key, True) and _MEANS_BEFORE.search(before) is not None
+    drop = {key for key, only_means in means.items() if only_means}
+    if not drop:
+        return cands
+    return [c for c in cands if c.type != "task" or _key(text[c.start : c.end]) not in drop]
 
 
 TASK_MIN_SCORE = 0.5
@@ -533,14 +693,52 @@ def _type_unknowns(
     return out
 
 
-def _drop_generic(text: str, cands: list[Candidate], generic: frozenset[str]) -> list[Candidate]:
+def title_generic_tasks(
+    text: str, title_len: int, cands: Sequence[Candidate], generic: frozenset[str]
+) -> set[tuple[int, int]]:
+    """Title task chunks of two or more words that are generic phrases but the only task the
+    title names ("On-Policy Model Errors in Reinforcement Learning"): the paper's central problem,
+    as a broad area is when nothing more specific is named.
+
+    Args:
+        text: Title + blank line + abstract.
+        title_len: Length of the title.
+        cands: Non-overlapping candidates.
+        generic: Lower-cased generic phrases.
+
+    Returns:
+        ``(start, end)`` of the title chunks to keep despite being generic.
+    """
+    title_tasks = [c for c in cands if c.type == "task" and c.end <= title_len]
+    chunks = [c for c in title_tasks if c.rule == "title_task"
+              and len(text[c.start : c.end].split()) >= 2
+              and _is_generic(text[c.start : c.end].lower(), generic)]
+    if len(chunks) != 1 or any(
+        c is not chunks[0] and not _is_generic(text[c.start : c.end].lower(), generic)
+        for c in title_tasks
+    ):
+        return set()
+    return {(chunks[0].start, chunks[0].end)}
+
+
+def _is_generic(low: str, generic: frozenset[str]) -> bool:
+    return low in generic or low.rstrip("s") in generic
+
+
+def _drop_generic(
+    text: str,
+    cands: list[Candidate],
+    generic: frozenset[str],
+    keep: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
+) -> list[Candidate]:
     if not generic:
         return cands
     kept = []
     for cand in cands:
         low = text[cand.start : cand.end].lower()
         if cand.rule != "abbreviation" and (low in generic or low.rstrip("s") in generic):
-            continue
+            if (cand.start, cand.end) not in keep:
+                continue
         kept.append(cand)
     return kept
 
