@@ -155,12 +155,16 @@ class SQLiteStore:
         self.conn.executemany(
             "INSERT OR REPLACE INTO papers(id, title, abstract, url, arxiv_id, authors, published,"
             " source, links, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [_paper_row(p) + (content_hash(p),) for p in papers],
+            (_paper_row(p) + (content_hash(p),) for p in papers),
         )
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO extractions(paper_id, data) VALUES (?, ?)",
-            [(e.paper_id, e.model_dump_json()) for e in extractions],
-        )
+        self.upsert_extraction_rows((e.paper_id, e.model_dump_json()) for e in extractions)
+
+    def upsert_extraction_rows(self, rows: Iterable[tuple[str, str]]) -> None:
+        """Insert or replace (paper id, Extraction JSON) rows (call inside :meth:`transaction`).
+
+        Rows are consumed as an iterator, so a large build never holds them all in memory.
+        """
+        self.conn.executemany("INSERT OR REPLACE INTO extractions(paper_id, data) VALUES (?, ?)", rows)
 
     def papers(self) -> list[Paper]:
         """Every stored paper, ordered by id."""
