@@ -352,10 +352,10 @@ def refresh_graph(
     progress("related index", 1, 1)
     del concepts
     shared_json = _json_list
-    for i, (pid, hits) in enumerate(related_index.all_neighbours(k=k), 1):
-        for hit in hits:
-            shared = [c.id for c in hit.shared_concepts] + [f"term:{t}" for t in hit.shared_terms]
-            edges.append((pid, hit.paper_id, "RELATED_TO", round(float(hit.score), 6),
+    for i, (pid, links) in enumerate(related_index.neighbour_links(k=k), 1):
+        for target, score, concept_ids, terms in links:
+            shared = [*concept_ids, *(f"term:{t}" for t in terms)]
+            edges.append((pid, target, "RELATED_TO", round(float(score), 6),
                           len(shared), None, shared_json(shared)))
         if len(edges) >= _WRITE_EVERY:
             conn.executemany(insert_edges, edges)

@@ -439,7 +439,7 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
 
 
 def _pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray,
-               block: int = 50_000) -> np.ndarray:
+               block: int = 10_000) -> np.ndarray:
     """Row-wise dot products a[rows_a[i]] . b[rows_b[i]] without forming a full product."""
     out = np.empty(len(rows_a), dtype=np.float64)
     for start in range(0, len(rows_a), block):
@@ -453,6 +453,22 @@ def _row_of(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
     """(column indices, values) of one CSR row without scipy's slow row indexing."""
     lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
     return matrix.indices[lo:hi], matrix.data[lo:hi]
+
+
+def _row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) of every stored entry of ``rows`` of a CSR matrix, vectorized.
+
+    ``owner[i]`` is the index into ``rows`` the entry belongs to; ``position[i]`` its offset in
+    the matrix's ``indices``/``data`` arrays (in row order, then stored order).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = indptr[rows].astype(np.int64)
+    lengths = indptr[rows + 1].astype(np.int64) - starts
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    offsets = np.zeros(len(rows), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    position = np.arange(len(owner), dtype=np.int64) - np.repeat(offsets - starts, lengths)
+    return owner, position
 
 
 def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
@@ -470,25 +486,43 @@ def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     return sp.csr_matrix((matrix.data[sel], matrix.indices[sel], indptr), shape=matrix.shape)
 
 
+def _top_k_mask(owner: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray:
+    """Entries to keep so that each row keeps its ``k`` largest values (ties: earlier entries).
+
+    ``owner`` (the row of each entry) must be ascending. Vectorized: the k-th largest value of
+    every row comes from one partition of a padded (rows x widest row) array.
+    """
+    counts = np.bincount(owner, minlength=n_rows)
+    widest = int(counts.max(initial=0))
+    if widest <= k:
+        return np.ones(len(owner), dtype=bool)
+    starts = np.zeros(n_rows, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    padded = np.full((n_rows, widest), -np.inf)
+    padded[owner, np.arange(len(owner)) - starts[owner]] = values
+    kth = -np.partition(-padded, k - 1, axis=1)[:, k - 1]
+    del padded
+    bound = kth[owner]
+    keep = values > bound
+    ties = np.flatnonzero(values == bound)
+    tie_owner = owner[ties]
+    tie_rank = np.arange(len(ties)) - np.searchsorted(tie_owner, tie_owner, side="left")
+    room = k - np.bincount(owner[keep], minlength=n_rows)
+    keep[ties] = tie_rank < room[tie_owner]
+    return keep
+
+
 def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     """Keep each row's ``keep`` largest entries (the most distinctive terms) for candidates."""
     matrix = matrix.tocsr()
     lengths = np.diff(matrix.indptr)
     if lengths.max(initial=0) <= keep:
         return matrix
-    data, indices, indptr = [], [], [0]
-    for i in range(matrix.shape[0]):
-        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
-        row, cols = matrix.data[lo:hi], matrix.indices[lo:hi]
-        if hi - lo > keep:
-            top = np.argpartition(-row, keep - 1)[:keep]
-            row, cols = row[top], cols[top]
-        data.append(row)
-        indices.append(cols)
-        indptr.append(indptr[-1] + len(row))
-    return sp.csr_matrix(
-        (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=matrix.shape
-    )
+    owner = np.repeat(np.arange(matrix.shape[0]), lengths)
+    mask = _top_k_mask(owner, matrix.data, matrix.shape[0], keep)
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[mask], minlength=matrix.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((matrix.data[mask], matrix.indices[mask], indptr), shape=matrix.shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -683,6 +717,7 @@ class RelatedIndex:
         self._feature_idf = _idf(cdf, n)
         self._c_raw = sp.csr_matrix(self.cf @ sp.diags(self._feature_idf)) if n else self.cf
         self._c = _l2_rows(self._c_raw) if n else self.cf
+        self._c.sort_indices()
         self._ct = self._c.T.tocsr()
         self._cache: dict[str, list[tuple[int, float]]] | None = None
         # Candidate postings: a common term's full posting list would make every query meet
@@ -987,7 +1022,7 @@ class RelatedIndex:
                 cols = cols[np.argpartition(-vals, cfg.pool - 1)[: cfg.pool]]
             qs.append(np.full(len(cols), r))
             ds.append(cols)
-        return np.concatenate(qs), np.concatenate(ds)
+        return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
         cfg = self.config
@@ -1014,31 +1049,50 @@ class RelatedIndex:
 
     def _scored_pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
         n = len(self.ids)
-        for start in range(0, n, self.config.chunk):
-            rows = np.arange(start, min(n, start + self.config.chunk))
+        # the candidate step's transient arrays grow with chunk x candidates: keep chunks small
+        step = max(1, min(self.config.chunk, 256))
+        for start in range(0, n, step):
+            rows = np.arange(start, min(n, start + step))
             q, d = self._candidates(rows)
             yield q, d, self._pair_components(q, d)
 
     def _fit_hubs(self) -> None:
-        """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists)."""
+        """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists).
+
+        The candidate lists (best ``pool`` per paper, exact components) are kept as flat arrays
+        grouped by query paper (``_pool_ptr``), not as one small array per paper.
+        """
         cfg = self.config
         n = len(self.ids)
         self.hub = np.zeros(n, dtype=np.float64)
-        pool: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         keep = max(cfg.pool, cfg.hub_k)
+        qs, ds, parts = [], [], []
         for q, d, comps in self._scored_pairs():
             total = sum(comps.values())
-            bounds = np.flatnonzero(np.diff(q)) + 1
-            for seg in np.split(np.arange(len(q)), bounds):
-                if not len(seg):
-                    continue
-                r = int(q[seg[0]])
-                scores = total[seg]
-                order = seg[np.argsort(-scores, kind="stable")][:keep]
-                top = total[order][: cfg.hub_k]
-                self.hub[r] = float(top.mean()) if len(top) else 0.0
-                pool[r] = (d[order], {name: v[order] for name, v in comps.items()})
-        self._pool = pool
+            # best first within each query; ties keep candidate order (a stable sort)
+            order = np.lexsort((np.arange(len(q)), -total, q))
+            q, d, total = q[order], d[order], total[order]
+            rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+            sel = rank < keep
+            qs.append(q[sel])
+            ds.append(d[sel])
+            parts.append({name: v[order][sel] for name, v in comps.items()})
+            top = rank < cfg.hub_k
+            tq, tt = q[top], total[top]
+            counts = np.bincount(tq, minlength=n)
+            full = counts == cfg.hub_k
+            in_full = full[tq]
+            if in_full.any():
+                # row-wise means of a (rows x hub_k) block equal each row's own mean
+                self.hub[np.flatnonzero(full)] = tt[in_full].reshape(-1, cfg.hub_k).mean(axis=1)
+            for r in np.flatnonzero((counts > 0) & ~full).tolist():
+                self.hub[r] = float(tt[tq == r].mean())
+        empty = np.zeros(0, dtype=np.int64)
+        pool_q = np.concatenate(qs) if qs else empty
+        self._pool_d = np.concatenate(ds) if ds else empty
+        names = list(parts[0]) if parts else []
+        self._pool_parts = {name: np.concatenate([p[name] for p in parts]) for name in names}
+        self._pool_ptr = np.searchsorted(pool_q, np.arange(n + 1), side="left")
 
     def all_neighbours(self, k: int = 10) -> Iterator[tuple[str, list[RelatedHit]]]:
         """Top-``k`` related papers of every paper, in corpus order.
@@ -1052,28 +1106,263 @@ class RelatedIndex:
         Yields:
             (paper id, hits best first).
         """
-        pool = getattr(self, "_pool", None)
-        if pool is None or len(pool) != len(self.ids):
+        for pid, js, parts, scores, concepts, terms in self._neighbour_chunks(k, True):
+            yield pid, [
+                RelatedHit.model_construct(
+                    paper_id=self.ids[j], score=float(sum(p.values())), components=p,
+                    shared_concepts=c, shared_terms=t,
+                )
+                for j, p, c, t in zip(js, parts, concepts, terms)
+            ]
+
+    def neighbour_links(self, k: int = 10) -> Iterator[
+            tuple[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]]]:
+        """:meth:`all_neighbours` without the records: what a RELATED_TO edge stores.
+
+        Args:
+            k: Papers per paper.
+
+        Yields:
+            (paper id, [(related paper id, score, shared concept ids, shared terms), ...]),
+            in corpus order, best first (the same hits, scores and reasons as ``all_neighbours``).
+        """
+        ids = self.ids
+        for pid, js, _, scores, concepts, terms in self._neighbour_chunks(k, False):
+            yield pid, [
+                (ids[j], score, tuple(c.id for c in cs), t)
+                for j, score, cs, t in zip(js, scores, concepts, terms)
+            ]
+
+    def _neighbour_chunks(self, k: int, components: bool) -> Iterator[tuple[
+            str, list[int], list[dict[str, float]], list[float],
+            list[tuple[SharedConcept, ...]], list[tuple[str, ...]]]]:
+        """Per paper: hit rows, components (when asked), scores and reasons, chunk by chunk."""
+        if getattr(self, "_pool_ptr", None) is None or len(self._pool_ptr) != len(self.ids) + 1:
             self._fit_hubs()
-            pool = self._pool
         alpha = self.config.hub_alpha
-        for r, pid in enumerate(self.ids):
-            cands, comps = pool.get(r, (np.zeros(0, dtype=np.int64), {}))
-            if not len(cands):
-                yield pid, []
-                continue
-            evidence = sum(comps.values())
+        n = len(self.ids)
+        step = max(1, self.config.chunk)
+        ptr = self._pool_ptr
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            lo, hi = int(ptr[start]), int(ptr[stop])
+            q = np.repeat(np.arange(start, stop), np.diff(ptr[start:stop + 1]))
+            d = self._pool_d[lo:hi]
+            comps = {name: v[lo:hi] for name, v in self._pool_parts.items()}
+            evidence = sum(comps.values()) if comps else np.zeros(0)
             keep = evidence > 0
-            cands, comps = cands[keep], {name: v[keep] for name, v in comps.items()}
-            parts = dict(comps)
+            q, d = q[keep], d[keep]
+            parts = {name: v[keep] for name, v in comps.items()}
             if alpha:
-                parts["hub"] = -alpha * self.hub[cands]
-            total = sum(parts.values())
-            order = np.lexsort((cands, -total))[:k]
-            names = list(parts)
-            values = np.stack([parts[name][order] for name in names], axis=1).tolist()
-            yield pid, self._hits(_row_of(self._x, r), r, cands[order].tolist(),
-                                  [dict(zip(names, v)) for v in values], None)
+                parts["hub"] = -alpha * self.hub[d]
+            total = sum(parts.values()) if parts else np.zeros(0)
+            order = np.lexsort((d, -total, q))
+            q, d, total = q[order], d[order], total[order]
+            rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+            sel = rank < k
+            q, d, total = q[sel], d[sel], total[sel]
+            concepts = self._shared_concepts_many(q, d)
+            terms = self._shared_terms_many(q, d)
+            js, scores = d.tolist(), total.tolist()
+            if components:
+                names = list(parts)
+                values = np.stack([parts[name][order][sel] for name in names], axis=1).tolist()
+                comp_dicts = [dict(zip(names, v)) for v in values]
+            bounds = np.searchsorted(q, np.arange(start, stop + 1), side="left").tolist()
+            for r in range(start, stop):
+                a, b = bounds[r - start], bounds[r - start + 1]
+                yield (self.ids[r], js[a:b], comp_dicts[a:b] if components else [],
+                       scores[a:b], concepts[a:b], terms[a:b])
+
+    def _bigram_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary ids of each bigram's two words (-1 for unigrams), built on first use."""
+        words = getattr(self, "_bigram_word_ids", None)
+        if words is None:
+            first = np.full(len(self.vocab), -1, dtype=np.int64)
+            second = np.full(len(self.vocab), -1, dtype=np.int64)
+            ids = self._vocab_ids
+            for t, term in enumerate(self.vocab):
+                if " " in term:
+                    a, _, b = term.partition(" ")
+                    first[t], second[t] = ids.get(a, -1), ids.get(b, -1)
+            words = self._bigram_word_ids = (first, second)
+        return words
+
+    def _shared_terms_many(self, q: np.ndarray, js: np.ndarray,
+                           n: int = 5) -> list[tuple[str, ...]]:
+        """:meth:`_shared_terms` for pairs (query row ``q[i]``, candidate ``js[i]``) at once.
+
+        A word is skipped when a bigram ranked before it in the same pair contains it: bigrams
+        are never skipped, so "covered" needs no sequential loop.
+        """
+        out: list[tuple[str, ...]] = [() for _ in range(len(js))]
+        if not len(js):
+            return out
+        x = self._x
+        n_terms = np.int64(max(1, x.shape[1]))
+        uq, q_of_pair = np.unique(q, return_inverse=True)
+        q_owner, q_flat = _row_entries(x.indptr, uq)
+        q_keys = q_owner * n_terms + x.indices[q_flat]  # sorted: rows ascending, indices sorted
+        q_vals = x.data[q_flat]
+        owner, flat = _row_entries(x.indptr, js)
+        d_idx = x.indices[flat]
+        keys = q_of_pair[owner] * n_terms + d_idx
+        pos = np.searchsorted(q_keys, keys)
+        pos[pos == len(q_keys)] = 0
+        hit = q_keys[pos] == keys
+        terms, owner = d_idx[hit], owner[hit]
+        contrib = x.data[flat[hit]] * q_vals[pos[hit]] * self._display_boost[terms]
+        limit = 3 * n
+        counts = np.bincount(owner, minlength=len(js))
+        widest = int(counts.max(initial=0))
+        if widest > limit:
+            # only each pair's `limit` strongest terms (ties included) need the full sort: find
+            # the limit-th largest contribution per pair in a padded (pairs x widest) array
+            starts = np.zeros(len(js), dtype=np.int64)
+            np.cumsum(counts[:-1], out=starts[1:])
+            padded = np.full((len(js), widest), -np.inf)
+            padded[owner, np.arange(len(owner)) - starts[owner]] = contrib
+            kth = -np.partition(-padded, limit - 1, axis=1)[:, limit - 1]
+            strong = contrib >= kth[owner]
+            terms, owner, contrib = terms[strong], owner[strong], contrib[strong]
+        order = np.lexsort((terms, -contrib, owner))
+        terms, owner = terms[order], owner[order]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+        keep = rank < limit
+        terms, owner, rank = terms[keep], owner[keep], rank[keep]
+        first, second = self._bigram_words()
+        big = first[terms] >= 0
+        b_owner = np.concatenate([owner[big], owner[big]])
+        b_word = np.concatenate([first[terms[big]], second[terms[big]]])
+        b_rank = np.concatenate([rank[big], rank[big]])
+        valid = b_word >= 0
+        b_keys = b_owner[valid] * n_terms + b_word[valid]
+        b_rank = b_rank[valid]
+        skip = np.zeros(len(terms), dtype=bool)
+        if len(b_keys):
+            b_order = np.lexsort((b_rank, b_keys))
+            b_keys, b_rank = b_keys[b_order], b_rank[b_order]
+            first_of = np.ones(len(b_keys), dtype=bool)
+            first_of[1:] = b_keys[1:] != b_keys[:-1]
+            b_keys, b_rank = b_keys[first_of], b_rank[first_of]  # earliest bigram per word
+            u_keys = owner * n_terms + terms
+            at = np.searchsorted(b_keys, u_keys)
+            at[at == len(b_keys)] = 0
+            skip = ~big & (b_keys[at] == u_keys) & (b_rank[at] < rank)
+        terms, owner = terms[~skip], owner[~skip]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+        chosen = rank < n
+        vocab = self.vocab
+        lists: list[list[str]] = [[] for _ in range(len(js))]
+        for t, o in zip(terms[chosen].tolist(), owner[chosen].tolist()):
+            lists[o].append(vocab[t])
+        for o, chosen_terms in enumerate(lists):
+            if chosen_terms:
+                out[o] = tuple(chosen_terms)
+        return out
+
+    def _entity_arrays(self) -> dict[str, Any]:
+        """Flat per-(entity, feature) arrays for :meth:`_shared_concepts_many` (first use)."""
+        arrays = getattr(self, "_entity_flat", None)
+        if arrays is not None:
+            return arrays
+        ef = self.entity_features
+        via_ids: dict[str, int] = {}
+        own = np.empty(len(ef.indices), dtype=np.int64)
+        for ent in range(ef.shape[0]):
+            lo, hi = ef.indptr[ent], ef.indptr[ent + 1]
+            vias = self.entity_vias[ent]
+            for i, f in zip(range(lo, hi), ef.indices[lo:hi].tolist()):
+                own[i] = via_ids.setdefault(vias.get(f, "same"), len(via_ids))
+        ent_ids = sorted({e[0] for e in self.entities})
+        id_rank = {e: i for i, e in enumerate(ent_ids)}
+        arrays = {
+            "via_ids": via_ids,
+            "w_idf": ef.data * self._feature_idf[ef.indices],
+            "own": own,
+            "id_rank": np.array([id_rank[e[0]] for e in self.entities], dtype=np.int64),
+        }
+        self._entity_flat = arrays
+        return arrays
+
+    def _via_flags(self, via_ids: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        names = list(via_ids)
+        same = np.array([v in ("same", "alias") for v in names], dtype=bool)
+        word = np.array([v.startswith("word") for v in names], dtype=bool)
+        return same, word, names
+
+    def _shared_concepts_many(self, q: np.ndarray,
+                              js: np.ndarray) -> list[tuple[SharedConcept, ...]]:
+        """:meth:`_shared_concepts` (all types) for pairs (query row, candidate) at once."""
+        out: list[tuple[SharedConcept, ...]] = [() for _ in range(len(js))]
+        if not len(js):
+            return out
+        arrays = self._entity_arrays()
+        via_ids: dict[str, int] = arrays["via_ids"]
+        uq, q_of_pair = np.unique(q, return_inverse=True)
+        qk, qv = [], []
+        n_feat = np.int64(max(1, len(self.features)))
+        for i, r in enumerate(uq.tolist()):
+            q_vias = self._query_vias(r)
+            if q_vias:
+                feats = np.fromiter(q_vias, dtype=np.int64, count=len(q_vias))
+                qk.append(i * n_feat + feats)
+                qv.append(np.fromiter((via_ids.setdefault(v, len(via_ids))
+                                       for v in q_vias.values()), dtype=np.int64,
+                                      count=len(q_vias)))
+        if not qk:
+            return out
+        q_keys, q_via = np.concatenate(qk), np.concatenate(qv)
+        order = np.argsort(q_keys, kind="stable")
+        q_keys, q_via = q_keys[order], q_via[order]
+        is_same, is_word, via_names = self._via_flags(via_ids)
+        pe, ef = self.paper_entities, self.entity_features
+        # every entity of every candidate: (pair, position in the candidate's row, entity)
+        e_pair, e_flat = _row_entries(pe.indptr, js)
+        ents = pe.indices[e_flat].astype(np.int64)
+        # every feature of those entities
+        f_owner, f_flat = _row_entries(ef.indptr, ents)
+        keys = q_of_pair[e_pair[f_owner]] * n_feat + ef.indices[f_flat]
+        pos = np.searchsorted(q_keys, keys)
+        pos[pos == len(q_keys)] = 0
+        hit = q_keys[pos] == keys
+        f_owner, f_flat, qvia = f_owner[hit], f_flat[hit], q_via[pos[hit]]
+        own = arrays["own"][f_flat]
+        via = np.where(is_same[own] & ~is_same[qvia], qvia, own)
+        strength = arrays["w_idf"][f_flat] * np.where(is_word[via], 0.2, 1.0)
+        # best feature per entity: the strongest, the first in feature order on ties
+        order = np.lexsort((f_flat, -strength, f_owner))
+        f_owner, via, strength = f_owner[order], via[order], strength[order]
+        lead = np.ones(len(f_owner), dtype=bool)
+        lead[1:] = f_owner[1:] != f_owner[:-1]
+        f_owner, via, strength = f_owner[lead], via[lead], strength[lead]
+        # one entry per concept id and pair: the strongest entity, the first on ties
+        pair = e_pair[f_owner]
+        rank = arrays["id_rank"][ents[f_owner]]
+        order = np.lexsort((f_owner, -strength, rank, pair))
+        f_owner, via, strength, pair, rank = (a[order] for a in (f_owner, via, strength, pair,
+                                                                 rank))
+        lead = np.ones(len(pair), dtype=bool)
+        lead[1:] = (pair[1:] != pair[:-1]) | (rank[1:] != rank[:-1])
+        f_owner, via, strength, pair, rank = (a[lead] for a in (f_owner, via, strength, pair,
+                                                                rank))
+        order = np.lexsort((rank, -strength, pair))
+        cache = self._shared_cache
+        lists: list[list[SharedConcept]] = [[] for _ in range(len(js))]
+        for p, ent, v in zip(pair[order].tolist(), ents[f_owner[order]].tolist(),
+                             via[order].tolist()):
+            name = via_names[v]
+            shared = cache.get((ent, name))
+            if shared is None:
+                ent_id, ent_type, ent_name = self.entities[ent]
+                shared = SharedConcept.model_construct(
+                    id=ent_id, type=EntityType(ent_type), name=ent_name, via=name)
+                cache[(ent, name)] = shared
+            lists[p].append(shared)
+        for p, shared_list in enumerate(lists):
+            if shared_list:
+                out[p] = tuple(shared_list)
+        return out
 
     # -- persistence ----------------------------------------------------------------------
 
