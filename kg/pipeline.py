@@ -138,13 +138,16 @@ def build(
     """
     from kg.readers import read_papers
 
+    progress("read", 0, 1)
     result = read_papers(list(paths), fmt=fmt, skip_invalid=skip_invalid)
     report = BuildReport(
         read=len(result.papers), skipped=[str(p) for p in result.skipped],
         warnings=[str(p) for p in result.warnings],
     )
     stored = store.content_hashes()
-    todo = [p for p in result.papers if stored.get(p.id) != content_hash(p)]
+    hashes = {p.id: content_hash(p) for p in result.papers}
+    todo = [p for p in result.papers if stored.get(p.id) != hashes[p.id]]
+    progress("read", 1, 1)
     report.added = sum(1 for p in todo if p.id not in stored)
     report.updated = len(todo) - report.added
     report.unchanged = len(result.papers) - len(todo)
@@ -159,7 +162,7 @@ def build(
         spool.seek(0)
         with store.transaction():
             progress("write papers", 0, len(todo))
-            store.upsert_papers(todo, ())
+            store.upsert_papers(todo, (), hashes)
             store.upsert_extraction_rows(_spooled(spool))
             progress("write papers", len(todo), len(todo))
             refresh_graph(store, resources=resources, k=k, progress=progress)
@@ -171,11 +174,11 @@ def _extract_iter(papers: Sequence[Paper], resources: Sequence[Path], workers: i
                   progress: Progress) -> Iterator[Extraction]:
     if not papers:
         return
+    total = len(papers)
+    progress("extract", 0, total)
     from kg.extract import get_extractor
 
     extractor = get_extractor(tuple(resources))
-    total = len(papers)
-    progress("extract", 0, total)
     for i, ext in enumerate(extractor.extract_many(papers, workers=workers), 1):
         yield ext
         if i % 64 == 0 or i == total:
@@ -352,6 +355,7 @@ def refresh_graph(
     progress("related index", 1, 1)
     del concepts
     shared_json = _json_list
+    progress("related", 0, total)
     for i, (pid, links) in enumerate(related_index.neighbour_links(k=k), 1):
         for target, score, concept_ids, terms in links:
             shared = [*concept_ids, *(f"term:{t}" for t in terms)]

@@ -43,6 +43,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from array import array
 import os
 import re
 from collections import Counter, defaultdict
@@ -615,9 +616,10 @@ class RelatedIndex:
         self, papers: Sequence[Paper], local: Sequence[Mapping[str, str]]
     ) -> tuple[sp.csr_matrix, list[str]]:
         vocab: dict[str, int] = {}
-        data: list[float] = []
-        indices: list[int] = []
-        indptr = [0]
+        # typed arrays, not lists: 8 bytes per entry instead of ~36 (100k papers: ~25M entries)
+        data = array("d")
+        indices = array("q")
+        indptr = array("q", [0])
         term_id = vocab.setdefault
         log = math.log
         for paper, defs in zip(papers, local):
@@ -625,9 +627,11 @@ class RelatedIndex:
             indices.extend(term_id(term, len(vocab)) for term in counts)
             data.extend(1.0 + log(c) for c in counts.values())
             indptr.append(len(indices))
+        index_type = np.int32 if len(vocab) < 2**31 and len(indices) < 2**31 else np.int64
         matrix = sp.csr_matrix(
-            (np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
-             np.array(indptr, dtype=np.int64)),
+            (np.frombuffer(data, dtype=np.float64),
+             np.frombuffer(indices, dtype=np.int64).astype(index_type),
+             np.frombuffer(indptr, dtype=np.int64).astype(index_type)),
             shape=(len(papers), len(vocab)),
         )
         matrix.sort_indices()
@@ -653,7 +657,8 @@ class RelatedIndex:
         entity_ids: dict[tuple[str, bool], int] = {}
         entity_rows: list[dict[int, float]] = []
         self.entities, self.entity_vias = [], []
-        pe_rows, pe_cols, cf_rows, cf_cols, cf_vals = [], [], [], [], []
+        pe_rows, pe_cols, cf_rows, cf_cols = array("q"), array("q"), array("q"), array("q")
+        cf_vals = array("d")
         for row, ents in enumerate(per_paper):
             best: dict[int, float] = {}
             for e in ents:

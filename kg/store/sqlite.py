@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -150,12 +150,17 @@ class SQLiteStore:
         """Paper id -> content hash of every stored paper."""
         return dict(self.conn.execute("SELECT id, content_hash FROM papers"))
 
-    def upsert_papers(self, papers: Sequence[Paper], extractions: Sequence[Extraction]) -> None:
-        """Insert or replace papers and their extractions (call inside :meth:`transaction`)."""
+    def upsert_papers(self, papers: Sequence[Paper], extractions: Sequence[Extraction],
+                      hashes: Mapping[str, str] | None = None) -> None:
+        """Insert or replace papers and their extractions (call inside :meth:`transaction`).
+
+        ``hashes``: content hashes the caller already computed (paper id -> hash).
+        """
+        known = hashes or {}
         self.conn.executemany(
             "INSERT OR REPLACE INTO papers(id, title, abstract, url, arxiv_id, authors, published,"
             " source, links, content_hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (_paper_row(p) + (content_hash(p),) for p in papers),
+            (_paper_row(p) + (known.get(p.id) or content_hash(p),) for p in papers),
         )
         self.upsert_extraction_rows((e.paper_id, e.model_dump_json()) for e in extractions)
 
