@@ -161,10 +161,13 @@ def build(
             spool.write(f"{len(ext.paper_id)}:{ext.paper_id}{ext.model_dump_json()}\n")
         spool.seek(0)
         with store.transaction():
-            progress("write papers", 0, len(todo))
+            n_todo = len(todo)
+            progress("write papers", 0, n_todo)
             store.upsert_papers(todo, (), hashes)
             store.upsert_extraction_rows(_spooled(spool))
-            progress("write papers", len(todo), len(todo))
+            progress("write papers", n_todo, n_todo)
+            # the records are in the store now; refresh_graph streams them back as it needs them
+            del result, todo, hashes, stored
             refresh_graph(store, resources=resources, k=k, progress=progress)
     report.counts = graph_counts(store)
     return report
@@ -253,9 +256,8 @@ def refresh_graph(
     The corpus is streamed from the store in two passes (abbreviations, then mentions); each
     paper's concept edges are written as soon as it is resolved, and only compact per-paper data
     (interned entity keys) stays in memory for the related-paper index. The result is the one
-    :func:`kg.graph.build_graph` gives on the records (``tests/test_pipeline`` checks it).
+    :func:`kg.graph.build_graph` gives on the records (``tests/test_scale`` checks it).
     """
-    from kg.related import RelatedIndex
     from kg.resources import load_resources
 
     conn = store.conn
@@ -266,6 +268,15 @@ def refresh_graph(
         (pair for (data,) in conn.execute("SELECT data FROM extractions")
          for pair in _abbreviation_pairs(data)),
     )
+    with store.bulk_load():
+        _refresh_rows(store, index, k, total, progress)
+
+
+def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
+                  progress: Progress) -> None:
+    from kg.related import RelatedIndex
+
+    conn = store.conn
     conn.execute("DELETE FROM edges")
     conn.execute("DELETE FROM entities")
     grouper = ConceptGrouper(index)
@@ -353,7 +364,7 @@ def refresh_graph(
     progress("related index", 0, 1)
     related_index = RelatedIndex.fit(papers, concepts)
     progress("related index", 1, 1)
-    del concepts
+    del concepts, papers  # the index keeps what it needs (ids, titles, matrices)
     shared_json = _json_list
     progress("related", 0, total)
     for i, (pid, links) in enumerate(related_index.neighbour_links(k=k), 1):
