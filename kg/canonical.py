@@ -25,14 +25,12 @@ from pathlib import Path
 from kg.models import (
     EntityType,
     Extraction,
-    Link,
     LinkKind,
     Mention,
     MentionRef,
     Paper,
     PaperConcepts,
     PaperEntity,
-    entity_id,
     slug,
 )
 

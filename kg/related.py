@@ -43,9 +43,10 @@ from __future__ import annotations
 import io
 import json
 import math
-from array import array
 import os
 import re
+import zipfile
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -1388,21 +1389,27 @@ class RelatedIndex:
             "entities": self.entities,
             "entity_vias": [{str(k): v for k, v in d.items()} for d in self.entity_vias],
         }
-        arrays: dict[str, np.ndarray] = {
-            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-            "feature_type": self.feature_type,
-            "hub": self.hub,
-        }
-        for name in ("tf", "cf", "paper_entities", "entity_features"):
-            m = getattr(self, name).tocsr()
-            arrays[f"{name}_data"] = m.data.astype(np.float32)
-            arrays[f"{name}_indices"] = m.indices.astype(np.int32)
-            arrays[f"{name}_indptr"] = m.indptr.astype(np.int64)
-            arrays[f"{name}_shape"] = np.array(m.shape, dtype=np.int64)
-        if self.embeddings is not None:
-            arrays["embeddings"] = self.embeddings.astype(np.float16)
+        def arrays() -> Iterator[tuple[str, Callable[[], np.ndarray]]]:
+            # made one at a time while writing: a 100k-paper index would otherwise hold a
+            # converted copy of every matrix at once
+            yield "meta", lambda: np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+            yield "feature_type", lambda: self.feature_type
+            yield "hub", lambda: self.hub
+            for name in ("tf", "cf", "paper_entities", "entity_features"):
+                m = getattr(self, name).tocsr()
+                yield f"{name}_data", lambda m=m: m.data.astype(np.float32)
+                yield f"{name}_indices", lambda m=m: m.indices.astype(np.int32)
+                yield f"{name}_indptr", lambda m=m: m.indptr.astype(np.int64)
+                yield f"{name}_shape", lambda m=m: np.array(m.shape, dtype=np.int64)
+            if self.embeddings is not None:
+                yield "embeddings", lambda: self.embeddings.astype(np.float16)
+
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        # the layout of np.savez (a stored zip of .npy files), written array by array
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, make in arrays():
+                with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, np.asanyarray(make()), allow_pickle=False)
         return buf.getvalue()
 
     @classmethod
