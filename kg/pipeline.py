@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from kg.canonical import AliasIndex, ConceptGrouper, LinkParts, MentionParts, canonicalize, normalize
+from kg.canonical import (
+    AliasIndex,
+    ConceptGrouper,
+    LinkParts,
+    MentionParts,
+    canonicalize,
+    normalize,
+)
 from kg.errors import InputError, KGError
 from kg.graph import concept_relation
 from kg.models import (
