@@ -1141,10 +1141,7 @@ class RelatedIndex:
         """
         ids = self.ids
         for pid, js, _, scores, concepts, terms in self._neighbour_chunks(k, False):
-            yield pid, [
-                (ids[j], score, tuple(c.id for c in cs), t)
-                for j, score, cs, t in zip(js, scores, concepts, terms)
-            ]
+            yield pid, [(ids[j], score, cs, t) for j, score, cs, t in zip(js, scores, concepts, terms)]
 
     def _neighbour_chunks(self, k: int, components: bool) -> Iterator[tuple[
             str, list[int], list[dict[str, float]], list[float],
@@ -1174,7 +1171,7 @@ class RelatedIndex:
             rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
             sel = rank < k
             q, d, total = q[sel], d[sel], total[sel]
-            concepts = self._shared_concepts_many(q, d)
+            concepts = self._shared_concepts_many(q, d, records=components)
             terms = self._shared_terms_many(q, d)
             js, scores = d.tolist(), total.tolist()
             if components:
@@ -1280,6 +1277,13 @@ class RelatedIndex:
             vias = self.entity_vias[ent]
             for i, f in zip(range(lo, hi), ef.indices[lo:hi].tolist()):
                 own[i] = via_ids.setdefault(vias.get(f, "same"), len(via_ids))
+        # each entity's vias in their dict order (what _query_vias walks), as a CSR layout
+        via_ptr = np.zeros(len(self.entity_vias) + 1, dtype=np.int64)
+        via_feat, via_code = array("q"), array("q")
+        for ent, vias in enumerate(self.entity_vias):
+            via_feat.extend(vias)
+            via_code.extend(via_ids.setdefault(v, len(via_ids)) for v in vias.values())
+            via_ptr[ent + 1] = len(via_feat)
         ent_ids = sorted({e[0] for e in self.entities})
         id_rank = {e: i for i, e in enumerate(ent_ids)}
         arrays = {
@@ -1287,6 +1291,11 @@ class RelatedIndex:
             "w_idf": ef.data * self._feature_idf[ef.indices],
             "own": own,
             "id_rank": np.array([id_rank[e[0]] for e in self.entities], dtype=np.int64),
+            "via_ptr": via_ptr,
+            "via_feat": np.frombuffer(via_feat, dtype=np.int64) if len(via_feat) else
+            np.zeros(0, dtype=np.int64),
+            "via_code": np.frombuffer(via_code, dtype=np.int64) if len(via_code) else
+            np.zeros(0, dtype=np.int64),
         }
         self._entity_flat = arrays
         return arrays
@@ -1297,31 +1306,46 @@ class RelatedIndex:
         word = np.array([v.startswith("word") for v in names], dtype=bool)
         return same, word, names
 
-    def _shared_concepts_many(self, q: np.ndarray,
-                              js: np.ndarray) -> list[tuple[SharedConcept, ...]]:
-        """:meth:`_shared_concepts` (all types) for pairs (query row, candidate) at once."""
-        out: list[tuple[SharedConcept, ...]] = [() for _ in range(len(js))]
+    def _query_via_keys(self, uq: np.ndarray, n_feat: np.int64,
+                        is_same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_query_vias` of many stored papers: sorted keys (query * n_feat + feature), vias.
+
+        The via of a feature is the first broader/word via among the query's entities, else the
+        last "same"/"alias" one (the order in which ``_query_vias`` overwrites).
+        """
+        arrays = self._entity_arrays()
+        pe = self.paper_entities
+        e_owner, e_flat = _row_entries(pe.indptr, uq)
+        f_owner, f_flat = _row_entries(arrays["via_ptr"], pe.indices[e_flat].astype(np.int64))
+        q_local = e_owner[f_owner]
+        keys = q_local * n_feat + arrays["via_feat"][f_flat]
+        codes = arrays["via_code"][f_flat]
+        position = np.arange(len(keys), dtype=np.int64)
+        # lowest wins: first non-same via, else (above every non-same) the last same via
+        priority = np.where(is_same[codes], 2 * len(keys) - position, position)
+        order = np.lexsort((priority, keys))
+        keys, codes = keys[order], codes[order]
+        lead = np.ones(len(keys), dtype=bool)
+        lead[1:] = keys[1:] != keys[:-1]
+        return keys[lead], codes[lead]
+
+    def _shared_concepts_many(self, q: np.ndarray, js: np.ndarray,
+                              records: bool = True) -> list[tuple[Any, ...]]:
+        """:meth:`_shared_concepts` (all types) for pairs (query row, candidate) at once.
+
+        With ``records=False`` only the shared concept ids are listed (what an edge stores).
+        """
+        out: list[tuple[Any, ...]] = [() for _ in range(len(js))]
         if not len(js):
             return out
         arrays = self._entity_arrays()
         via_ids: dict[str, int] = arrays["via_ids"]
-        uq, q_of_pair = np.unique(q, return_inverse=True)
-        qk, qv = [], []
-        n_feat = np.int64(max(1, len(self.features)))
-        for i, r in enumerate(uq.tolist()):
-            q_vias = self._query_vias(r)
-            if q_vias:
-                feats = np.fromiter(q_vias, dtype=np.int64, count=len(q_vias))
-                qk.append(i * n_feat + feats)
-                qv.append(np.fromiter((via_ids.setdefault(v, len(via_ids))
-                                       for v in q_vias.values()), dtype=np.int64,
-                                      count=len(q_vias)))
-        if not qk:
-            return out
-        q_keys, q_via = np.concatenate(qk), np.concatenate(qv)
-        order = np.argsort(q_keys, kind="stable")
-        q_keys, q_via = q_keys[order], q_via[order]
         is_same, is_word, via_names = self._via_flags(via_ids)
+        n_feat = np.int64(max(1, len(self.features)))
+        uq, q_of_pair = np.unique(q, return_inverse=True)
+        q_keys, q_via = self._query_via_keys(uq, n_feat, is_same)
+        if not len(q_keys):
+            return out
         pe, ef = self.paper_entities, self.entity_features
         # every entity of every candidate: (pair, position in the candidate's row, entity)
         e_pair, e_flat = _row_entries(pe.indptr, js)
@@ -1353,10 +1377,15 @@ class RelatedIndex:
         f_owner, via, strength, pair, rank = (a[lead] for a in (f_owner, via, strength, pair,
                                                                 rank))
         order = np.lexsort((rank, -strength, pair))
+        pair, chosen, via = pair[order], ents[f_owner[order]], via[order]
+        bounds = np.searchsorted(pair, np.arange(len(js) + 1), side="left").tolist()
+        if not records:
+            entities = self.entities
+            names = [entities[e][0] for e in chosen.tolist()]
+            return [tuple(names[bounds[p]:bounds[p + 1]]) for p in range(len(js))]
         cache = self._shared_cache
-        lists: list[list[SharedConcept]] = [[] for _ in range(len(js))]
-        for p, ent, v in zip(pair[order].tolist(), ents[f_owner[order]].tolist(),
-                             via[order].tolist()):
+        shared_list: list[SharedConcept] = []
+        for ent, v in zip(chosen.tolist(), via.tolist()):
             name = via_names[v]
             shared = cache.get((ent, name))
             if shared is None:
@@ -1364,11 +1393,8 @@ class RelatedIndex:
                 shared = SharedConcept.model_construct(
                     id=ent_id, type=EntityType(ent_type), name=ent_name, via=name)
                 cache[(ent, name)] = shared
-            lists[p].append(shared)
-        for p, shared_list in enumerate(lists):
-            if shared_list:
-                out[p] = tuple(shared_list)
-        return out
+            shared_list.append(shared)
+        return [tuple(shared_list[bounds[p]:bounds[p + 1]]) for p in range(len(js))]
 
     # -- persistence ----------------------------------------------------------------------
 
