@@ -474,18 +474,30 @@ def _row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Keep each row's ``keep`` largest entries, vectorized (ties: the lower column wins)."""
+    """Keep each row's ``keep`` largest entries (ties: the lower column wins).
+
+    Only rows longer than ``keep`` are touched, one partition each: a sort of all entries
+    would hold several copies of a 100k-paper term matrix at once.
+    """
     matrix = matrix.tocsr()
+    matrix.sort_indices()
     lengths = np.diff(matrix.indptr)
     if lengths.max(initial=0) <= keep:
         return matrix
+    mask = np.ones(len(matrix.data), dtype=bool)
+    indptr, data = matrix.indptr, matrix.data
+    for r in np.flatnonzero(lengths > keep).tolist():
+        lo, hi = int(indptr[r]), int(indptr[r + 1])
+        vals = data[lo:hi]
+        kth = np.partition(vals, len(vals) - keep)[len(vals) - keep]  # the keep-th largest
+        row = vals > kth
+        ties = np.flatnonzero(vals == kth)[: keep - int(row.sum())]
+        row[ties] = True
+        mask[lo:hi] = row
     rows = np.repeat(np.arange(matrix.shape[0]), lengths)
-    order = np.lexsort((-matrix.data, rows))
-    rank = np.arange(len(order)) - matrix.indptr[rows[order]]
-    sel = np.sort(order[rank < keep])
-    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows[sel], minlength=matrix.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((matrix.data[sel], matrix.indices[sel], indptr), shape=matrix.shape)
+    new_ptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[mask], minlength=matrix.shape[0]), out=new_ptr[1:])
+    return sp.csr_matrix((data[mask], matrix.indices[mask], new_ptr), shape=matrix.shape)
 
 
 def _top_k_mask(owner: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray:
