@@ -165,7 +165,8 @@ def build(
     # papers they take gigabytes), then written with the graph in ONE transaction.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         for ext in _extract_iter(todo, resources, workers, progress):
-            spool.write(f"{len(ext.paper_id)}:{ext.paper_id}{ext.model_dump_json()}\n")
+            # one line per paper: JSON never holds a raw newline (the id is JSON-encoded too)
+            spool.write(f"{json.dumps(ext.paper_id)}\t{ext.model_dump_json()}\n")
         spool.seek(0)
         with store.transaction():
             n_todo = len(todo)
@@ -197,9 +198,8 @@ def _extract_iter(papers: Sequence[Paper], resources: Sequence[Path], workers: i
 
 def _spooled(spool: IO[str]) -> Iterator[tuple[str, str]]:
     for line in spool:
-        size, rest = line.split(":", 1)
-        n = int(size)
-        yield rest[:n], rest[n:].rstrip("\n")
+        paper_id, end = _JSON.raw_decode(line)
+        yield paper_id, line[end + 1:].rstrip("\n")
 
 
 _ENTITY_TYPES = {t.value: t for t in EntityType}
