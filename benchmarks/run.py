@@ -225,16 +225,24 @@ def child_build(corpus_path: str, db: str, workers: int) -> int:
     spans: dict[str, list[float]] = {}
     order: list[str] = []
 
+    import resource
+
     def progress(stage: str, done: int, total: int) -> None:
         now = [time.perf_counter() - wall0, time.process_time() - cpu0]
         if stage not in spans:
             spans[stage] = now + now
             order.append(stage)
+            # the process's peak RSS so far, when each stage starts (stderr: not parsed)
+            print(f"peak RSS at start of {stage}: "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
+                  file=sys.stderr, flush=True)
         spans[stage][2:] = now
 
     with SQLiteStore(db) as store:
         pipeline.build([corpus_path], store, workers=workers, progress=progress)
     end = [time.perf_counter() - wall0, time.process_time() - cpu0]
+    print(f"peak RSS at the end: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
+          " MB", file=sys.stderr, flush=True)
     for stage in order:
         w0, c0, w1, c1 = spans[stage]
         print(f"{STAGE_PREFIX}{stage.replace(' ', '_')} {w0:.3f} {w1:.3f} {c0:.3f} {c1:.3f}")
