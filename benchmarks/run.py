@@ -206,6 +206,60 @@ def kg_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "kg.cli", *args]
 
 
+STAGE_PREFIX = "STAGE "
+
+
+def child_build(corpus_path: str, db: str, workers: int) -> int:
+    """``kg build`` in this process (what the CLI's build does), logging each stage's span.
+
+    Stages are the ones the library reports through its progress callback (read, extract,
+    write papers, canonicalize, related index, related, write index); for each, the wall and
+    CPU time from the build's start at its first and last report are printed on stdout as
+    ``STAGE name wall0 wall1 cpu0 cpu1``, then the whole build as ``total``. Time between two
+    stages (imports, opening the store) belongs to none of them.
+    """
+    from kg import pipeline
+    from kg.store.sqlite import SQLiteStore
+
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    spans: dict[str, list[float]] = {}
+    order: list[str] = []
+
+    import resource
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = [time.perf_counter() - wall0, time.process_time() - cpu0]
+        if stage not in spans:
+            spans[stage] = now + now
+            order.append(stage)
+            # the process's peak RSS so far, when each stage starts (stderr: not parsed)
+            print(f"peak RSS at start of {stage}: "
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
+                  file=sys.stderr, flush=True)
+        spans[stage][2:] = now
+
+    with SQLiteStore(db) as store:
+        pipeline.build([corpus_path], store, workers=workers, progress=progress)
+    end = [time.perf_counter() - wall0, time.process_time() - cpu0]
+    print(f"peak RSS at the end: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
+          " MB", file=sys.stderr, flush=True)
+    for stage in order:
+        w0, c0, w1, c1 = spans[stage]
+        print(f"{STAGE_PREFIX}{stage.replace(' ', '_')} {w0:.3f} {w1:.3f} {c0:.3f} {c1:.3f}")
+    print(f"{STAGE_PREFIX}total 0 {end[0]:.3f} 0 {end[1]:.3f}")
+    return 0
+
+
+def stage_times(log_path: Path) -> list[tuple[str, float, float]]:
+    """(stage, wall seconds, CPU seconds of the main process) from a child build's log."""
+    out = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith(STAGE_PREFIX):
+            name, w0, w1, c0, c1 = line[len(STAGE_PREFIX):].split()
+            out.append((name.replace("_", " "), float(w1) - float(w0), float(c1) - float(c0)))
+    return out
+
+
 # -- extraction ----------------------------------------------------------------------------------
 def _rate(n: int, fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     """Items per second of wall time and of this process's CPU time (medians of ``repeat`` runs).
@@ -315,6 +369,7 @@ class SizeResult:
     export_mb: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     neo4j: str = ""
+    stages: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
@@ -326,13 +381,17 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     log(f"kg build {size} papers (--workers {args.build_workers})")
     res.build = run_measured(
-        kg_cmd("build", str(path), "--store", str(db), "--quiet", "--backend", "sqlite",
-               "--workers", str(args.build_workers)),
+        [sys.executable, str(Path(__file__).resolve()), "--child-build", str(path), str(db),
+         str(args.build_workers)],
         f"build-{size}",
     )
     if not res.build.ok:
         log(f"kg build {size}: {res.build.failure()}")
         return res
+    res.stages = stage_times(res.build.log)
+    log(f"kg build {size}: {res.build.wall:.1f} s wall, {res.build.cpu:.1f} s CPU, "
+        f"{max(res.build.maxrss_mb, res.build.tree_peak_mb):,.0f} MB; stages: "
+        + ", ".join(f"{n} {w:.1f}/{c:.1f}" for n, w, c in res.stages))
     import sqlite3
 
     conn = sqlite3.connect(db)
@@ -344,6 +403,9 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
     conn.close()
     log(f"kg related: {args.queries} queries on the {size} store")
     res.related = bench_related(db, args.queries, args.seed)
+    if args.skip_export:
+        res.neo4j = bench_neo4j(db, size)
+        return res
     log("kg related: one cold CLI call")
     res.cold = run_measured(
         kg_cmd("related", str(res.related["cold_id"]), "--store", str(db), "--json"),
@@ -467,6 +529,21 @@ def table(ext: dict[str, float] | None, sizes: list[SizeResult], nproc: int) -> 
             growth("kg export graphml time", lo.export.wall, hi.export.wall)
     lines = ["| figure | value | target | met |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {_check(d)} |" for a, b, c, d in rows]
+    staged = [s for s in sizes if s.stages]
+    if staged:
+        names: list[str] = []
+        for s in staged:
+            names += [n for n, _, _ in s.stages if n not in names]
+        lines += ["", "`kg build` stages, wall / CPU seconds of the main process (extraction "
+                  "workers' CPU is not in the main process's figure):", "",
+                  "| stage | " + " | ".join(_k(s.size) for s in staged) + " |",
+                  "|---|" + "---|" * len(staged)]
+        for name in names:
+            cells = []
+            for s in staged:
+                found = [(w, c) for n, w, c in s.stages if n == name]
+                cells.append(f"{found[0][0]:.1f} / {found[0][1]:.1f}" if found else "")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if sizes and any(s.counts for s in sizes):
         lines.append("")
         lines.append("Stores built: " + "; ".join(
@@ -517,7 +594,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed runs per extraction figure; the median is reported")
     parser.add_argument("--queries", type=int, default=1000, help="kg related queries per store")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
-    parser.add_argument("--skip-extraction", action="store_true")
+    parser.add_argument("--skip-extraction", action="store_true",
+                        help="skip the in-process extraction figures (builds still extract)")
+    parser.add_argument("--skip-export", action="store_true",
+                        help="skip the cold `kg related` call and `kg export graphml`")
+    parser.add_argument("--child-build", nargs=3, metavar=("CORPUS", "DB", "WORKERS"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the GraphML exports")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="instead of the benchmark: profile `kg build` of N papers")
@@ -525,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="results file (default benchmarks/results.md; "
                         "benchmarks/out/results.md with --quick)")
     args = parser.parse_args(argv)
+    if args.child_build:
+        corpus_path, db, workers = args.child_build
+        return child_build(corpus_path, db, int(workers))
     if args.profile:
         profile(args.profile, args)
         return 0

@@ -19,19 +19,18 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from kg.models import (
     EntityType,
     Extraction,
-    Link,
     LinkKind,
     Mention,
     MentionRef,
     Paper,
     PaperConcepts,
     PaperEntity,
-    entity_id,
     slug,
 )
 
@@ -56,6 +55,7 @@ def _singular(word: str) -> str:
     return word[:-1]
 
 
+@lru_cache(maxsize=500_000)
 def normalize(text: str) -> str:
     """Matching key of a name: case, hyphens, quotes, British spelling and plural folded.
 
@@ -78,6 +78,7 @@ def normalize(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=200_000)
 def is_acronym(text: str) -> bool:
     """True for short forms such as PPO, DPPO, LLMs, pi0, GPT-4 (mostly upper case or digits)."""
     core = text.rstrip("s") if len(text) > 2 else text
@@ -108,6 +109,23 @@ class AliasIndex:
         Returns:
             The index.
         """
+        return cls.from_abbreviations(
+            resources, ((a.short, a.long) for ext in extractions for a in ext.abbreviations)
+        )
+
+    @classmethod
+    def from_abbreviations(
+        cls, resources: Iterable[object] = (), abbreviations: Iterable[tuple[str, str]] = ()
+    ) -> AliasIndex:
+        """Build the index from (short, long) pairs instead of whole extractions (streaming).
+
+        Args:
+            resources: ``kg.resources.ResourceEntry`` records (name, type, aliases).
+            abbreviations: Every abbreviation every paper defines, as (short, long).
+
+        Returns:
+            The same index :meth:`build` returns for extractions with these abbreviations.
+        """
         index = cls()
         for entry in resources:
             type_ = EntityType(entry.type)  # type: ignore[attr-defined]
@@ -116,9 +134,8 @@ class AliasIndex:
             for alias in entry.aliases:  # type: ignore[attr-defined]
                 index.names.setdefault((type_, normalize(alias)), name)
         votes: dict[str, Counter[str]] = defaultdict(Counter)
-        for ext in extractions:
-            for abbr in ext.abbreviations:
-                votes[normalize(abbr.short)][abbr.long] += 1
+        for short, long_form in abbreviations:
+            votes[normalize(short)][long_form] += 1
         for short, counter in votes.items():
             # most frequent long form; ties broken alphabetically so the result is deterministic
             index.corpus_abbrev[short] = min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
@@ -134,21 +151,26 @@ class AliasIndex:
         Order: the gazetteer's own canonical name; the paper's definition of an acronym; the
         resources; the definition most papers of the corpus give; the text as written.
         """
-        if mention.canonical:
-            return mention.canonical, True
-        key = normalize(mention.text)
+        return self.resolve_text(mention.type, mention.text, mention.canonical, local_abbrev)
+
+    def resolve_text(self, type_: EntityType, text: str, canonical: str | None,
+                     local_abbrev: dict[str, str]) -> tuple[str, bool]:
+        """:meth:`resolve` on a mention's parts (for callers that hold no ``Mention`` record)."""
+        if canonical:
+            return canonical, True
+        key = normalize(text)
         long_form = local_abbrev.get(key)
         if long_form is not None:
-            known = self.lookup(mention.type, long_form)
+            known = self.lookup(type_, long_form)
             return (known, True) if known else (long_form, False)
-        known = self.names.get((mention.type, key))
+        known = self.names.get((type_, key))
         if known:
             return known, True
-        if is_acronym(mention.text) and key in self.corpus_abbrev:
+        if is_acronym(text) and key in self.corpus_abbrev:
             long_form = self.corpus_abbrev[key]
-            known = self.lookup(mention.type, long_form)
+            known = self.lookup(type_, long_form)
             return (known, True) if known else (long_form, False)
-        return mention.text, False
+        return text, False
 
 
 _REPO_PREFIX = {
@@ -171,21 +193,92 @@ def repo_id(url: str) -> str | None:
     return f"repo:{_REPO_PREFIX[match.group(1).lower()]}:{path.lower()}" if path else None
 
 
-def _local_abbreviations(extraction: Extraction) -> dict[str, str]:
-    return {normalize(a.short): a.long for a in extraction.abbreviations}
-
-
-def _mention_ref(m: Mention | Link) -> MentionRef:
-    sentence = getattr(m, "sentence", "")
-    return MentionRef(field=m.field, start=m.start, end=m.end, text=m.text, sentence=sentence)
+# A mention as plain parts: (text, type, field, start, end, sentence, proposed, confidence,
+# canonical), and a link as (url, kind, field, start, end, text). The streaming build reads them
+# straight from the stored JSON; canonicalize() takes them from the records.
+MentionParts = tuple[str, EntityType, str, int, int, str, bool, float, "str | None"]
+LinkParts = tuple[str, LinkKind, str, int, int, str]
 
 
 @dataclass
 class _Group:
     type: EntityType
-    mentions: list[Mention | Link] = field(default_factory=list)
+    # (field, start, end, text, sentence) of every mention or link behind the entity
+    mentions: list[tuple[str, int, int, str, str]] = field(default_factory=list)
     proposed: bool = False
     confidence: float = 0.0
+
+
+@lru_cache(maxsize=500_000)
+def _concept_id(type_: EntityType, name: str) -> str | None:
+    """``entity_id`` of a resolved name, or None when its key has no slug (nothing to name)."""
+    key = slug(normalize(name))
+    return f"{type_.value}:{key}" if key else None
+
+
+class ConceptGrouper:
+    """Groups each paper's mentions into entities and counts surface forms across the corpus.
+
+    ``canonicalize`` is built on it; a streaming caller feeds papers one at a time with
+    :meth:`add`, keeps what it needs of each paper's groups, and asks for the corpus-wide display
+    names (:meth:`display_names`) once every paper has been added.
+    """
+
+    def __init__(self, index: AliasIndex) -> None:
+        self.index = index
+        self.surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+        self.curated: dict[str, str] = {}
+
+    def add(self, mentions: Iterable[MentionParts], abbreviations: Iterable[tuple[str, str]],
+            links: Iterable[LinkParts]) -> dict[str, _Group]:
+        """Entity id -> group for one paper (in first-mention order)."""
+        local = {normalize(short): long_form for short, long_form in abbreviations}
+        resolve = self.index.resolve_text
+        surfaces, curated = self.surfaces, self.curated
+        groups: dict[str, _Group] = {}
+        for text, type_, field_, start, end, sentence, proposed, confidence, canonical in mentions:
+            name, from_resource = resolve(type_, text, canonical, local)
+            eid = _concept_id(type_, name)
+            if eid is None:
+                continue
+            if from_resource:
+                curated.setdefault(eid, name)
+            surfaces[eid][name] += 1
+            group = groups.get(eid)
+            if group is None:
+                group = groups[eid] = _Group(type=type_)
+            group.mentions.append((field_, start, end, text, sentence))
+            group.proposed = group.proposed or proposed
+            group.confidence = max(group.confidence, confidence)
+        for url, kind, field_, start, end, text in links:
+            rid = repo_id(url) if kind in _REPO_KINDS else None
+            if rid is None:
+                continue
+            surfaces[rid][url] += 1
+            group = groups.get(rid)
+            if group is None:
+                group = groups[rid] = _Group(type=EntityType.REPO, confidence=1.0)
+            group.mentions.append((field_, start, end, text, ""))
+        return groups
+
+    def display_names(self) -> dict[str, str]:
+        """Entity id -> display name: the curated name, else the most frequent surface form."""
+        curated = self.curated
+        return {
+            eid: curated.get(eid) or min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            for eid, c in self.surfaces.items()
+        }
+
+
+def mention_parts(extraction: Extraction) -> list[MentionParts]:
+    """The extraction's mentions as :data:`MentionParts`."""
+    return [(m.text, m.type, m.field, m.start, m.end, m.sentence, m.proposed, m.confidence,
+             m.canonical) for m in extraction.mentions]
+
+
+def link_parts(extraction: Extraction) -> list[LinkParts]:
+    """The extraction's links as :data:`LinkParts`."""
+    return [(ln.url, ln.kind, ln.field, ln.start, ln.end, ln.text) for ln in extraction.links]
 
 
 def canonicalize(
@@ -211,49 +304,27 @@ def canonicalize(
         index = AliasIndex.build(load_resources(tuple(resources)), extractions)
     by_id = {e.paper_id: e for e in extractions}
     per_paper: list[tuple[Paper, dict[str, _Group], tuple[str, ...]]] = []
-    surfaces: dict[str, Counter[str]] = defaultdict(Counter)
-    curated: dict[str, str] = {}
+    grouper = ConceptGrouper(index)
     for paper in papers:
         ext = by_id.get(paper.id, Extraction(paper_id=paper.id))
-        local = _local_abbreviations(ext)
-        groups: dict[str, _Group] = {}
-        for m in ext.mentions:
-            name, from_resource = index.resolve(m, local)
-            eid = entity_id(m.type, normalize(name))
-            if not slug(normalize(name)):
-                continue
-            if from_resource:
-                curated.setdefault(eid, name)
-            surfaces[eid][name] += 1
-            group = groups.setdefault(eid, _Group(type=m.type))
-            group.mentions.append(m)
-            group.proposed = group.proposed or m.proposed
-            group.confidence = max(group.confidence, m.confidence)
-        for link in ext.links:
-            rid = repo_id(link.url) if link.kind in _REPO_KINDS else None
-            if rid is None:
-                continue
-            surfaces[rid][link.url] += 1
-            group = groups.setdefault(rid, _Group(type=EntityType.REPO, confidence=1.0))
-            group.mentions.append(link)
+        groups = grouper.add(mention_parts(ext), ((a.short, a.long) for a in ext.abbreviations),
+                             link_parts(ext))
         per_paper.append((paper, groups, tuple(sorted({ln.url for ln in ext.links}))))
 
-    display = {
-        eid: curated.get(eid) or min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        for eid, c in surfaces.items()
-    }
+    display = grouper.display_names()
     out = []
     for paper, groups, links in per_paper:
         entities = []
         for eid, g in groups.items():
             name = display[eid]
-            aliases = sorted({m.text for m in g.mentions} - {name})
+            aliases = sorted({m[3] for m in g.mentions} - {name})
             entities.append(
                 PaperEntity(
                     id=eid, type=g.type, name=name, aliases=tuple(aliases), proposed=g.proposed,
                     confidence=round(g.confidence, 4),
                     mentions=tuple(
-                        _mention_ref(m) for m in sorted(g.mentions, key=lambda m: (m.field, m.start))
+                        MentionRef(field=f, start=st, end=en, text=t, sentence=sen)
+                        for f, st, en, t, sen in sorted(g.mentions, key=lambda m: (m[0], m[1]))
                     ),
                 )
             )
@@ -261,4 +332,3 @@ def canonicalize(
         out.append(PaperConcepts(id=paper.id, title=paper.title, entities=tuple(entities),
                                  links=links))
     return out
-

@@ -12,15 +12,32 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
-from kg.canonical import AliasIndex, canonicalize, normalize
+from kg.canonical import (
+    AliasIndex,
+    ConceptGrouper,
+    LinkParts,
+    MentionParts,
+    canonicalize,
+    normalize,
+)
 from kg.errors import InputError, KGError
-from kg.graph import build_graph
-from kg.models import EntityType, Extraction, Paper, PaperConcepts, Relation, RelationType
+from kg.graph import concept_relation
+from kg.models import (
+    EntityType,
+    Extraction,
+    LinkKind,
+    Paper,
+    PaperConcepts,
+    PaperEntity,
+    Relation,
+    RelationType,
+)
 from kg.store.sqlite import SQLiteStore, content_hash
 
 if TYPE_CHECKING:
@@ -128,25 +145,108 @@ def build(
     """
     from kg.readers import read_papers
 
+    progress("read", 0, 1)
     result = read_papers(list(paths), fmt=fmt, skip_invalid=skip_invalid)
     report = BuildReport(
         read=len(result.papers), skipped=[str(p) for p in result.skipped],
         warnings=[str(p) for p in result.warnings],
     )
     stored = store.content_hashes()
-    todo = [p for p in result.papers if stored.get(p.id) != content_hash(p)]
+    hashes = {p.id: content_hash(p) for p in result.papers}
+    todo = [p for p in result.papers if stored.get(p.id) != hashes[p.id]]
+    progress("read", 1, 1)
     report.added = sum(1 for p in todo if p.id not in stored)
     report.updated = len(todo) - report.added
     report.unchanged = len(result.papers) - len(todo)
-    extractions = extract_papers(todo, resources, workers, progress)
     if not todo and store.get_meta(RELATED_INDEX_KEY) is not None:
         report.counts = graph_counts(store)
         return report
-    with store.transaction():
-        store.upsert_papers(todo, extractions)
-        refresh_graph(store, resources=resources, k=k, progress=progress)
+    # Extractions are spooled to a temporary file as they come (not held as records: at 100k
+    # papers they take gigabytes), then written with the graph in ONE transaction.
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for ext in _extract_iter(todo, resources, workers, progress):
+            # one line per paper: JSON never holds a raw newline (the id is JSON-encoded too)
+            spool.write(f"{json.dumps(ext.paper_id)}\t{ext.model_dump_json()}\n")
+        spool.seek(0)
+        with store.transaction():
+            n_todo = len(todo)
+            progress("write papers", 0, n_todo)
+            store.upsert_papers(todo, (), hashes)
+            store.upsert_extraction_rows(_spooled(spool))
+            progress("write papers", n_todo, n_todo)
+            # the records are in the store now; refresh_graph streams them back as it needs them
+            del result, todo, hashes, stored
+            refresh_graph(store, resources=resources, k=k, progress=progress)
     report.counts = graph_counts(store)
     return report
+
+
+def _extract_iter(papers: Sequence[Paper], resources: Sequence[Path], workers: int,
+                  progress: Progress) -> Iterator[Extraction]:
+    if not papers:
+        return
+    total = len(papers)
+    progress("extract", 0, total)
+    from kg.extract import get_extractor
+
+    extractor = get_extractor(tuple(resources))
+    for i, ext in enumerate(extractor.extract_many(papers, workers=workers), 1):
+        yield ext
+        if i % 64 == 0 or i == total:
+            progress("extract", i, total)
+
+
+def _spooled(spool: IO[str]) -> Iterator[tuple[str, str]]:
+    for line in spool:
+        paper_id, end = _JSON.raw_decode(line)
+        yield paper_id, line[end + 1:].rstrip("\n")
+
+
+_ENTITY_TYPES = {t.value: t for t in EntityType}
+_LINK_KINDS = {k.value: k for k in LinkKind}
+_ABBREV_KEY = '"abbreviations":['
+_JSON = json.JSONDecoder()
+
+
+def _abbreviation_pairs(data: str) -> list[tuple[str, str]]:
+    """(short, long) of a stored Extraction JSON, parsing only its abbreviations array."""
+    at = data.find(_ABBREV_KEY)
+    # pydantic writes keys in field order without spaces; anything else: parse it all
+    items = (_JSON.raw_decode(data, at + len(_ABBREV_KEY) - 1)[0] if at >= 0
+             else json.loads(data).get("abbreviations", ()))
+    return [(a["short"], a["long"]) for a in items]
+
+
+def _extraction_parts(data: str | None) -> tuple[list[MentionParts], list[tuple[str, str]],
+                                                 list[LinkParts]]:
+    """Mentions, abbreviations and links of a stored Extraction JSON, as plain tuples.
+
+    The stored JSON was written from a validated ``Extraction``, so it is read back without a
+    second validation (the defaults below are the model's).
+    """
+    if not data:
+        return [], [], []
+    raw = json.loads(data)
+    types, kinds = _ENTITY_TYPES, _LINK_KINDS
+    mentions = [
+        (m["text"], types[m["type"]], m["field"], m["start"], m["end"], m.get("sentence", ""),
+         m.get("proposed", False), m.get("confidence", 1.0), m.get("canonical"))
+        for m in raw.get("mentions", ())
+    ]
+    abbreviations = [(a["short"], a["long"]) for a in raw.get("abbreviations", ())]
+    links = [
+        (ln["url"], kinds[ln["kind"]], ln.get("field", "abstract"), ln["start"], ln["end"],
+         ln["text"])
+        for ln in raw.get("links", ())
+    ]
+    return mentions, abbreviations, links
+
+
+def _json_list(values: Iterable[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+_WRITE_EVERY = 20_000
 
 
 def refresh_graph(
@@ -159,27 +259,136 @@ def refresh_graph(
 
     Canonicalization runs over the whole corpus each time, so an acronym defined by a paper added
     later merges with earlier mentions: the result does not depend on the order of builds.
+
+    The corpus is streamed from the store in two passes (abbreviations, then mentions); each
+    paper's concept edges are written as soon as it is resolved, and only compact per-paper data
+    (interned entity keys) stays in memory for the related-paper index. The result is the one
+    :func:`kg.graph.build_graph` gives on the records (``tests/test_scale`` checks it).
     """
-    from kg.related import RelatedIndex
     from kg.resources import load_resources
 
-    papers = store.papers()
-    extractions = list(store.extractions().values())
-    progress("canonicalize", 0, 1)
-    index = AliasIndex.build(load_resources(tuple(resources)), extractions)
-    concepts = canonicalize(papers, extractions, index=index)
-    progress("canonicalize", 1, 1)
-    related_index = RelatedIndex.fit(papers, {pc.id: pc.entities for pc in concepts})
-    related: dict[str, list[Relation]] = {}
-    total = len(papers)
-    for i, (pid, hits) in enumerate(related_index.all_neighbours(k=k), 1):
-        related[pid] = [related_relation(pid, hit) for hit in hits]
-        if i % 256 == 0 or i == total:
+    conn = store.conn
+    total = store.paper_count()
+    progress("canonicalize", 0, total)
+    index = AliasIndex.from_abbreviations(
+        load_resources(tuple(resources)),
+        (pair for (data,) in conn.execute("SELECT data FROM extractions")
+         for pair in _abbreviation_pairs(data)),
+    )
+    with store.bulk_load():
+        _refresh_rows(store, index, k, total, progress)
+
+
+def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
+                  progress: Progress) -> None:
+    from kg.related import RelatedIndex
+
+    conn = store.conn
+    conn.execute("DELETE FROM edges")
+    conn.execute("DELETE FROM entities")
+    grouper = ConceptGrouper(index)
+    papers: list[Paper] = []
+    # per paper: indices into `keys` (entity id, type, proposed, mention texts), interned
+    key_ids: dict[tuple[str, EntityType, bool, frozenset[str]], int] = {}
+    paper_keys: list[tuple[int, ...]] = []
+    entity_texts: dict[str, set[str]] = {}
+    entity_types: dict[str, EntityType] = {}
+    link_updates: list[tuple[str, str]] = []
+    edges: list[tuple[Any, ...]] = []
+    insert_edges = (
+        "INSERT OR REPLACE INTO edges(source, target, type, weight, count, evidence, shared)"
+        " VALUES (?,?,?,?,?,?,?)"
+    )
+    # streamed: SQLite lets this connection write other tables while the cursor is open
+    rows = conn.execute(
+        "SELECT p.id, p.title, p.abstract, p.url, p.arxiv_id, p.authors, p.published, p.source,"
+        " p.links, e.data FROM papers p LEFT JOIN extractions e ON e.paper_id = p.id ORDER BY p.id"
+    )
+    for i, (pid, title, abstract, url, arxiv_id, authors, published, source, links,
+            data) in enumerate(rows, 1):
+        mentions, abbreviations, link_parts = _extraction_parts(data)
+        groups = grouper.add(mentions, abbreviations, link_parts)
+        new_links = tuple(sorted({ln[0] for ln in link_parts}))
+        links_json = _json_list(new_links)
+        if links_json != links:
+            link_updates.append((links_json, pid))
+        papers.append(Paper.model_construct(
+            id=pid, title=title, abstract=abstract, url=url, arxiv_id=arxiv_id,
+            authors=tuple(json.loads(authors)), published=published, source=source,
+            links=new_links))
+        keys = []
+        for eid, g in groups.items():
+            texts = frozenset(m[3] for m in g.mentions)
+            key = (eid, g.type, g.proposed, texts)
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(key_ids)
+            keys.append(kid)
+            known = entity_texts.get(eid)
+            if known is None:
+                entity_texts[eid] = set(texts)
+                entity_types[eid] = g.type
+            else:
+                known.update(texts)
+            first = min(g.mentions, key=lambda m: (m[0], m[1]))  # first of the sorted mentions
+            edges.append((pid, eid, concept_relation(g.type, g.proposed).value,
+                          round(round(g.confidence, 4), 4), max(1, len(g.mentions)),
+                          first[4] or None, "[]"))
+        paper_keys.append(tuple(keys))
+        if len(edges) >= _WRITE_EVERY:
+            conn.executemany(insert_edges, edges)
+            edges.clear()
+        if i % 1024 == 0 or i == total:
+            progress("canonicalize", i, total)
+    del rows
+    conn.executemany(insert_edges, edges)
+    edges.clear()
+    conn.executemany("UPDATE papers SET links = ? WHERE id = ?", link_updates)
+    display = grouper.display_names()
+    conn.executemany(
+        "INSERT OR REPLACE INTO entities(id, type, name, aliases) VALUES (?,?,?,?)",
+        [(eid, entity_types[eid].value, display[eid],
+          _json_list(sorted(texts - {display[eid]})))
+         for eid, texts in sorted(entity_texts.items())],
+    )
+    del entity_texts
+    progress("canonicalize", total, total)
+
+    # One PaperEntity per distinct key (canonicalize() makes one per paper and entity); what the
+    # related index reads of it: id, type, name, aliases, proposed.
+    interned = []
+    for eid, type_, proposed, texts in key_ids:
+        name = display[eid]
+        interned.append(PaperEntity.model_construct(
+            id=eid, type=type_, name=name, aliases=tuple(sorted(texts - {name})),
+            proposed=proposed))
+    del key_ids
+    concepts = {
+        p.id: tuple(sorted((interned[kid] for kid in kids), key=lambda e: (e.type.value, e.id)))
+        for p, kids in zip(papers, paper_keys)
+    }
+    del paper_keys
+    progress("related index", 0, 1)
+    related_index = RelatedIndex.fit(papers, concepts)
+    progress("related index", 1, 1)
+    del concepts, papers  # the index keeps what it needs (ids, titles, matrices)
+    shared_json = _json_list
+    progress("related", 0, total)
+    for i, (pid, links) in enumerate(related_index.neighbour_links(k=k), 1):
+        for target, score, concept_ids, terms in links:
+            shared = [*concept_ids, *(f"term:{t}" for t in terms)]
+            edges.append((pid, target, "RELATED_TO", round(float(score), 6),
+                          len(shared), None, shared_json(shared)))
+        if len(edges) >= _WRITE_EVERY:
+            conn.executemany(insert_edges, edges)
+            edges.clear()
+        if i % 1024 == 0 or i == total:
             progress("related", i, total)
-    batch = build_graph(papers, concepts, related)
-    store.replace_graph(batch)
+    conn.executemany(insert_edges, edges)
+    progress("write index", 0, 1)
     store.set_meta(RELATED_INDEX_KEY, related_index.to_bytes())
     store.set_meta(ABBREVIATIONS_KEY, json.dumps(index.corpus_abbrev, sort_keys=True))
+    progress("write index", 1, 1)
 
 
 def related_relation(source: str, hit: RelatedHit) -> Relation:

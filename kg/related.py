@@ -52,11 +52,13 @@ import json
 import math
 import os
 import re
-from pathlib import Path
+import zipfile
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -480,7 +482,7 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
 
 
 def _pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray,
-               block: int = 50_000) -> np.ndarray:
+               block: int = 10_000) -> np.ndarray:
     """Row-wise dot products a[rows_a[i]] . b[rows_b[i]] without forming a full product."""
     out = np.empty(len(rows_a), dtype=np.float64)
     for start in range(0, len(rows_a), block):
@@ -502,19 +504,73 @@ def _row_of(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
     return matrix.indices[lo:hi], matrix.data[lo:hi]
 
 
+def _row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) of every stored entry of ``rows`` of a CSR matrix, vectorized.
+
+    ``owner[i]`` is the index into ``rows`` the entry belongs to; ``position[i]`` its offset in
+    the matrix's ``indices``/``data`` arrays (in row order, then stored order).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = indptr[rows].astype(np.int64)
+    lengths = indptr[rows + 1].astype(np.int64) - starts
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    offsets = np.zeros(len(rows), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    position = np.arange(len(owner), dtype=np.int64) - np.repeat(offsets - starts, lengths)
+    return owner, position
+
+
 def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Keep each row's ``keep`` largest entries, vectorized (ties: the lower column wins)."""
+    """Keep each row's ``keep`` largest entries (ties: the lower column wins).
+
+    Only rows longer than ``keep`` are touched, one partition each: a sort of all entries
+    would hold several copies of a 100k-paper term matrix at once.
+    """
     matrix = matrix.tocsr()
+    matrix.sort_indices()
     lengths = np.diff(matrix.indptr)
     if lengths.max(initial=0) <= keep:
         return matrix
+    mask = np.ones(len(matrix.data), dtype=bool)
+    indptr, data = matrix.indptr, matrix.data
+    for r in np.flatnonzero(lengths > keep).tolist():
+        lo, hi = int(indptr[r]), int(indptr[r + 1])
+        vals = data[lo:hi]
+        kth = np.partition(vals, len(vals) - keep)[len(vals) - keep]  # the keep-th largest
+        row = vals > kth
+        ties = np.flatnonzero(vals == kth)[: keep - int(row.sum())]
+        row[ties] = True
+        mask[lo:hi] = row
     rows = np.repeat(np.arange(matrix.shape[0]), lengths)
-    order = np.lexsort((-matrix.data, rows))
-    rank = np.arange(len(order)) - matrix.indptr[rows[order]]
-    sel = np.sort(order[rank < keep])
-    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows[sel], minlength=matrix.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((matrix.data[sel], matrix.indices[sel], indptr), shape=matrix.shape)
+    new_ptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[mask], minlength=matrix.shape[0]), out=new_ptr[1:])
+    return sp.csr_matrix((data[mask], matrix.indices[mask], new_ptr), shape=matrix.shape)
+
+
+def _top_k_mask(owner: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray:
+    """Entries to keep so that each row keeps its ``k`` largest values (ties: earlier entries).
+
+    ``owner`` (the row of each entry) must be ascending. Vectorized: the k-th largest value of
+    every row comes from one partition of a padded (rows x widest row) array.
+    """
+    counts = np.bincount(owner, minlength=n_rows)
+    widest = int(counts.max(initial=0))
+    if widest <= k:
+        return np.ones(len(owner), dtype=bool)
+    starts = np.zeros(n_rows, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    padded = np.full((n_rows, widest), -np.inf)
+    padded[owner, np.arange(len(owner)) - starts[owner]] = values
+    kth = -np.partition(-padded, k - 1, axis=1)[:, k - 1]
+    del padded
+    bound = kth[owner]
+    keep = values > bound
+    ties = np.flatnonzero(values == bound)
+    tie_owner = owner[ties]
+    tie_rank = np.arange(len(ties)) - np.searchsorted(tie_owner, tie_owner, side="left")
+    room = k - np.bincount(owner[keep], minlength=n_rows)
+    keep[ties] = tie_rank < room[tie_owner]
+    return keep
 
 
 def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
@@ -523,19 +579,11 @@ def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     lengths = np.diff(matrix.indptr)
     if lengths.max(initial=0) <= keep:
         return matrix
-    data, indices, indptr = [], [], [0]
-    for i in range(matrix.shape[0]):
-        lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
-        row, cols = matrix.data[lo:hi], matrix.indices[lo:hi]
-        if hi - lo > keep:
-            top = np.argpartition(-row, keep - 1)[:keep]
-            row, cols = row[top], cols[top]
-        data.append(row)
-        indices.append(cols)
-        indptr.append(indptr[-1] + len(row))
-    return sp.csr_matrix(
-        (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=matrix.shape
-    )
+    owner = np.repeat(np.arange(matrix.shape[0]), lengths)
+    mask = _top_k_mask(owner, matrix.data, matrix.shape[0], keep)
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[mask], minlength=matrix.shape[0]), out=indptr[1:])
+    return sp.csr_matrix((matrix.data[mask], matrix.indices[mask], indptr), shape=matrix.shape)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -627,20 +675,30 @@ class RelatedIndex:
     def _term_matrix(
         self, papers: Sequence[Paper], local: Sequence[Mapping[str, str]]
     ) -> tuple[sp.csr_matrix, list[str]]:
-        vocab: dict[str, int] = {}
-        data: list[float] = []
-        indices: list[int] = []
-        indptr = [0]
-        term_id = vocab.setdefault
-        log = math.log
+        # a new term gets the next id; map() over it runs without a Python-level loop per term
+        vocab: defaultdict[str, int] = defaultdict()
+        vocab.default_factory = vocab.__len__
+        term_id = vocab.__getitem__
+        # typed arrays, not lists: 8 bytes per entry instead of ~36 (100k papers: ~25M entries)
+        raw = array("q")
+        indices = array("q")
+        indptr = array("q", [0])
         for paper, defs in zip(papers, local):
             counts = Counter(self._doc_terms(paper.title, paper.abstract, defs))
-            indices.extend(term_id(term, len(vocab)) for term in counts)
-            data.extend(1.0 + log(c) for c in counts.values())
+            indices.extend(map(term_id, counts))
+            raw.extend(counts.values())
             indptr.append(len(indices))
+        counts_arr = np.frombuffer(raw, dtype=np.int64) if len(raw) else np.zeros(0, np.int64)
+        # sublinear tf 1 + log(c) from math.log per distinct count (numpy's log may differ in
+        # the last bit)
+        table = np.array([0.0] + [1.0 + math.log(c) for c in range(1, int(counts_arr.max(
+            initial=0)) + 1)])
+        data = table[counts_arr]
+        index_type = np.int32 if len(vocab) < 2**31 and len(indices) < 2**31 else np.int64
         matrix = sp.csr_matrix(
-            (np.array(data, dtype=np.float64), np.array(indices, dtype=np.int64),
-             np.array(indptr, dtype=np.int64)),
+            (data,
+             np.frombuffer(indices, dtype=np.int64).astype(index_type),
+             np.frombuffer(indptr, dtype=np.int64).astype(index_type)),
             shape=(len(papers), len(vocab)),
         )
         matrix.sort_indices()
@@ -666,7 +724,8 @@ class RelatedIndex:
         entity_ids: dict[tuple[str, bool], int] = {}
         entity_rows: list[dict[int, float]] = []
         self.entities, self.entity_vias = [], []
-        pe_rows, pe_cols, cf_rows, cf_cols, cf_vals = [], [], [], [], []
+        pe_rows, pe_cols, cf_rows, cf_cols = array("q"), array("q"), array("q"), array("q")
+        cf_vals = array("d")
         for row, ents in enumerate(per_paper):
             best: dict[int, float] = {}
             for e in ents:
@@ -731,6 +790,7 @@ class RelatedIndex:
         self._feature_idf = _idf(cdf, n)
         self._c_raw = sp.csr_matrix(self.cf @ sp.diags(self._feature_idf)) if n else self.cf
         self._c = _l2_rows(self._c_raw) if n else self.cf
+        self._c.sort_indices()
         self._ct = self._c.T.tocsr()
         self._cache: dict[str, list[tuple[int, float]]] | None = None
         # Candidate postings: a common term's full posting list would make every query meet
@@ -1082,7 +1142,7 @@ class RelatedIndex:
                 cols = cols[np.argpartition(-vals, cfg.pool - 1)[: cfg.pool]]
             qs.append(np.full(len(cols), r))
             ds.append(cols)
-        return np.concatenate(qs), np.concatenate(ds)
+        return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
         cfg = self.config
@@ -1115,31 +1175,50 @@ class RelatedIndex:
 
     def _scored_pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
         n = len(self.ids)
-        for start in range(0, n, self.config.chunk):
-            rows = np.arange(start, min(n, start + self.config.chunk))
+        # the candidate step's transient arrays grow with chunk x candidates: keep chunks small
+        step = max(1, min(self.config.chunk, 256))
+        for start in range(0, n, step):
+            rows = np.arange(start, min(n, start + step))
             q, d = self._candidates(rows)
             yield q, d, self._pair_components(q, d)
 
     def _fit_hubs(self) -> None:
-        """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists)."""
+        """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists).
+
+        The candidate lists (best ``pool`` per paper, exact components) are kept as flat arrays
+        grouped by query paper (``_pool_ptr``), not as one small array per paper.
+        """
         cfg = self.config
         n = len(self.ids)
         self.hub = np.zeros(n, dtype=np.float64)
-        pool: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
         keep = max(cfg.pool, cfg.hub_k)
+        qs, ds, parts = [], [], []
         for q, d, comps in self._scored_pairs():
             total = sum(comps.values())
-            bounds = np.flatnonzero(np.diff(q)) + 1
-            for seg in np.split(np.arange(len(q)), bounds):
-                if not len(seg):
-                    continue
-                r = int(q[seg[0]])
-                scores = total[seg]
-                order = seg[np.argsort(-scores, kind="stable")][:keep]
-                top = total[order][: cfg.hub_k]
-                self.hub[r] = float(top.mean()) if len(top) else 0.0
-                pool[r] = (d[order], {name: v[order] for name, v in comps.items()})
-        self._pool = pool
+            # best first within each query; ties keep candidate order (a stable sort)
+            order = np.lexsort((np.arange(len(q)), -total, q))
+            q, d, total = q[order], d[order], total[order]
+            rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+            sel = rank < keep
+            qs.append(q[sel])
+            ds.append(d[sel])
+            parts.append({name: v[order][sel] for name, v in comps.items()})
+            top = rank < cfg.hub_k
+            tq, tt = q[top], total[top]
+            counts = np.bincount(tq, minlength=n)
+            full = counts == cfg.hub_k
+            in_full = full[tq]
+            if in_full.any():
+                # row-wise means of a (rows x hub_k) block equal each row's own mean
+                self.hub[np.flatnonzero(full)] = tt[in_full].reshape(-1, cfg.hub_k).mean(axis=1)
+            for r in np.flatnonzero((counts > 0) & ~full).tolist():
+                self.hub[r] = float(tt[tq == r].mean())
+        empty = np.zeros(0, dtype=np.int64)
+        pool_q = np.concatenate(qs) if qs else empty
+        self._pool_d = np.concatenate(ds) if ds else empty
+        names = list(parts[0]) if parts else []
+        self._pool_parts = {name: np.concatenate([p[name] for p in parts]) for name in names}
+        self._pool_ptr = np.searchsorted(pool_q, np.arange(n + 1), side="left")
 
     def all_neighbours(self, k: int = 10) -> Iterator[tuple[str, list[RelatedHit]]]:
         """Top-``k`` related papers of every paper, in corpus order.
@@ -1153,27 +1232,282 @@ class RelatedIndex:
         Yields:
             (paper id, hits best first).
         """
-        pool = getattr(self, "_pool", None)
-        if pool is None or len(pool) != len(self.ids):
+        for pid, js, parts, scores, concepts, terms in self._neighbour_chunks(k, True):
+            yield pid, [
+                RelatedHit.model_construct(
+                    paper_id=self.ids[j], score=float(sum(p.values())), components=p,
+                    shared_concepts=c, shared_terms=t,
+                )
+                for j, p, c, t in zip(js, parts, concepts, terms)
+            ]
+
+    def neighbour_links(self, k: int = 10) -> Iterator[
+            tuple[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]]]:
+        """:meth:`all_neighbours` without the records: what a RELATED_TO edge stores.
+
+        Args:
+            k: Papers per paper.
+
+        Yields:
+            (paper id, [(related paper id, score, shared concept ids, shared terms), ...]),
+            in corpus order, best first (the same hits, scores and reasons as ``all_neighbours``).
+        """
+        ids = self.ids
+        for pid, js, _, scores, concepts, terms in self._neighbour_chunks(k, False):
+            yield pid, [(ids[j], score, cs, t) for j, score, cs, t in zip(js, scores, concepts, terms)]
+
+    def _neighbour_chunks(self, k: int, components: bool) -> Iterator[tuple[
+            str, list[int], list[dict[str, float]], list[float],
+            list[tuple[SharedConcept, ...]], list[tuple[str, ...]]]]:
+        """Per paper: hit rows, components (when asked), scores and reasons, chunk by chunk."""
+        if getattr(self, "_pool_ptr", None) is None or len(self._pool_ptr) != len(self.ids) + 1:
             self._fit_hubs()
-            pool = self._pool
         alpha = self.config.hub_alpha
-        for r, pid in enumerate(self.ids):
-            cands, comps = pool.get(r, (np.zeros(0, dtype=np.int64), {}))
-            if not len(cands):
-                yield pid, []
-                continue
-            keep = _evidence(comps) > 0
-            cands, comps = cands[keep], {name: v[keep] for name, v in comps.items()}
-            parts = dict(comps)
+        n = len(self.ids)
+        step = max(1, self.config.chunk)
+        ptr = self._pool_ptr
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            lo, hi = int(ptr[start]), int(ptr[stop])
+            q = np.repeat(np.arange(start, stop), np.diff(ptr[start:stop + 1]))
+            d = self._pool_d[lo:hi]
+            comps = {name: v[lo:hi] for name, v in self._pool_parts.items()}
+            evidence = _evidence(comps) if comps else np.zeros(0)
+            keep = evidence > 0
+            q, d = q[keep], d[keep]
+            parts = {name: v[keep] for name, v in comps.items()}
             if alpha:
-                parts["hub"] = -alpha * self.hub[cands]
-            total = sum(parts.values())
-            order = np.lexsort((cands, -total))[:k]
-            names = list(parts)
-            values = np.stack([parts[name][order] for name in names], axis=1).tolist()
-            yield pid, self._hits(_row_of(self._x, r), r, cands[order].tolist(),
-                                  [dict(zip(names, v)) for v in values], None)
+                parts["hub"] = -alpha * self.hub[d]
+            total = sum(parts.values()) if parts else np.zeros(0)
+            order = np.lexsort((d, -total, q))
+            q, d, total = q[order], d[order], total[order]
+            rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+            sel = rank < k
+            q, d, total = q[sel], d[sel], total[sel]
+            concepts = self._shared_concepts_many(q, d, records=components)
+            terms = self._shared_terms_many(q, d)
+            js, scores = d.tolist(), total.tolist()
+            if components:
+                names = list(parts)
+                values = np.stack([parts[name][order][sel] for name in names], axis=1).tolist()
+                comp_dicts = [dict(zip(names, v)) for v in values]
+            bounds = np.searchsorted(q, np.arange(start, stop + 1), side="left").tolist()
+            for r in range(start, stop):
+                a, b = bounds[r - start], bounds[r - start + 1]
+                yield (self.ids[r], js[a:b], comp_dicts[a:b] if components else [],
+                       scores[a:b], concepts[a:b], terms[a:b])
+
+    def _bigram_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary ids of each bigram's two words (-1 for unigrams), built on first use."""
+        words = getattr(self, "_bigram_word_ids", None)
+        if words is None:
+            first = np.full(len(self.vocab), -1, dtype=np.int64)
+            second = np.full(len(self.vocab), -1, dtype=np.int64)
+            ids = self._vocab_ids
+            for t, term in enumerate(self.vocab):
+                if " " in term:
+                    a, _, b = term.partition(" ")
+                    first[t], second[t] = ids.get(a, -1), ids.get(b, -1)
+            words = self._bigram_word_ids = (first, second)
+        return words
+
+    def _shared_terms_many(self, q: np.ndarray, js: np.ndarray,
+                           n: int = 5) -> list[tuple[str, ...]]:
+        """:meth:`_shared_terms` for pairs (query row ``q[i]``, candidate ``js[i]``) at once.
+
+        A word is skipped when a bigram ranked before it in the same pair contains it: bigrams
+        are never skipped, so "covered" needs no sequential loop.
+        """
+        out: list[tuple[str, ...]] = [() for _ in range(len(js))]
+        if not len(js):
+            return out
+        x = self._x
+        n_terms = np.int64(max(1, x.shape[1]))
+        # shared terms of every pair at once: scipy merges the sorted rows in C (q * d == d * q)
+        shared = x[q].multiply(x[js]).tocsr()
+        owner = np.repeat(np.arange(len(js), dtype=np.int64), np.diff(shared.indptr))
+        terms = shared.indices.astype(np.int64)
+        contrib = shared.data * self._display_boost[terms]
+        limit = 3 * n
+        counts = np.bincount(owner, minlength=len(js))
+        widest = int(counts.max(initial=0))
+        if widest > limit:
+            # only each pair's `limit` strongest terms (ties included) need the full sort: find
+            # the limit-th largest contribution per pair in a padded (pairs x widest) array
+            starts = np.zeros(len(js), dtype=np.int64)
+            np.cumsum(counts[:-1], out=starts[1:])
+            padded = np.full((len(js), widest), -np.inf)
+            padded[owner, np.arange(len(owner)) - starts[owner]] = contrib
+            kth = -np.partition(-padded, limit - 1, axis=1)[:, limit - 1]
+            strong = contrib >= kth[owner]
+            terms, owner, contrib = terms[strong], owner[strong], contrib[strong]
+        order = np.lexsort((terms, -contrib, owner))
+        terms, owner = terms[order], owner[order]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+        keep = rank < limit
+        terms, owner, rank = terms[keep], owner[keep], rank[keep]
+        first, second = self._bigram_words()
+        big = first[terms] >= 0
+        b_owner = np.concatenate([owner[big], owner[big]])
+        b_word = np.concatenate([first[terms[big]], second[terms[big]]])
+        b_rank = np.concatenate([rank[big], rank[big]])
+        valid = b_word >= 0
+        b_keys = b_owner[valid] * n_terms + b_word[valid]
+        b_rank = b_rank[valid]
+        skip = np.zeros(len(terms), dtype=bool)
+        if len(b_keys):
+            b_order = np.lexsort((b_rank, b_keys))
+            b_keys, b_rank = b_keys[b_order], b_rank[b_order]
+            first_of = np.ones(len(b_keys), dtype=bool)
+            first_of[1:] = b_keys[1:] != b_keys[:-1]
+            b_keys, b_rank = b_keys[first_of], b_rank[first_of]  # earliest bigram per word
+            u_keys = owner * n_terms + terms
+            at = np.searchsorted(b_keys, u_keys)
+            at[at == len(b_keys)] = 0
+            skip = ~big & (b_keys[at] == u_keys) & (b_rank[at] < rank)
+        terms, owner = terms[~skip], owner[~skip]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+        chosen = rank < n
+        vocab = self.vocab
+        lists: list[list[str]] = [[] for _ in range(len(js))]
+        for t, o in zip(terms[chosen].tolist(), owner[chosen].tolist()):
+            lists[o].append(vocab[t])
+        for o, chosen_terms in enumerate(lists):
+            if chosen_terms:
+                out[o] = tuple(chosen_terms)
+        return out
+
+    def _entity_arrays(self) -> dict[str, Any]:
+        """Flat per-(entity, feature) arrays for :meth:`_shared_concepts_many` (first use)."""
+        arrays = getattr(self, "_entity_flat", None)
+        if arrays is not None:
+            return arrays
+        ef = self.entity_features
+        via_ids: dict[str, int] = {}
+        own = np.empty(len(ef.indices), dtype=np.int64)
+        for ent in range(ef.shape[0]):
+            lo, hi = ef.indptr[ent], ef.indptr[ent + 1]
+            vias = self.entity_vias[ent]
+            for i, f in zip(range(lo, hi), ef.indices[lo:hi].tolist()):
+                own[i] = via_ids.setdefault(vias.get(f, "same"), len(via_ids))
+        # each entity's vias in their dict order (what _query_vias walks), as a CSR layout
+        via_ptr = np.zeros(len(self.entity_vias) + 1, dtype=np.int64)
+        via_feat, via_code = array("q"), array("q")
+        for ent, vias in enumerate(self.entity_vias):
+            via_feat.extend(vias)
+            via_code.extend(via_ids.setdefault(v, len(via_ids)) for v in vias.values())
+            via_ptr[ent + 1] = len(via_feat)
+        ent_ids = sorted({e[0] for e in self.entities})
+        id_rank = {e: i for i, e in enumerate(ent_ids)}
+        arrays = {
+            "via_ids": via_ids,
+            "w_idf": ef.data * self._feature_idf[ef.indices],
+            "own": own,
+            "id_rank": np.array([id_rank[e[0]] for e in self.entities], dtype=np.int64),
+            "via_ptr": via_ptr,
+            "via_feat": np.frombuffer(via_feat, dtype=np.int64) if len(via_feat) else
+            np.zeros(0, dtype=np.int64),
+            "via_code": np.frombuffer(via_code, dtype=np.int64) if len(via_code) else
+            np.zeros(0, dtype=np.int64),
+        }
+        self._entity_flat = arrays
+        return arrays
+
+    def _via_flags(self, via_ids: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        names = list(via_ids)
+        same = np.array([v in ("same", "alias") for v in names], dtype=bool)
+        word = np.array([v.startswith("word") for v in names], dtype=bool)
+        return same, word, names
+
+    def _query_via_keys(self, uq: np.ndarray, n_feat: np.int64,
+                        is_same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_query_vias` of many stored papers: sorted keys (query * n_feat + feature), vias.
+
+        The via of a feature is the first broader/word via among the query's entities, else the
+        last "same"/"alias" one (the order in which ``_query_vias`` overwrites).
+        """
+        arrays = self._entity_arrays()
+        pe = self.paper_entities
+        e_owner, e_flat = _row_entries(pe.indptr, uq)
+        f_owner, f_flat = _row_entries(arrays["via_ptr"], pe.indices[e_flat].astype(np.int64))
+        q_local = e_owner[f_owner]
+        keys = q_local * n_feat + arrays["via_feat"][f_flat]
+        codes = arrays["via_code"][f_flat]
+        position = np.arange(len(keys), dtype=np.int64)
+        # lowest wins: first non-same via, else (above every non-same) the last same via
+        priority = np.where(is_same[codes], 2 * len(keys) - position, position)
+        order = np.lexsort((priority, keys))
+        keys, codes = keys[order], codes[order]
+        lead = np.ones(len(keys), dtype=bool)
+        lead[1:] = keys[1:] != keys[:-1]
+        return keys[lead], codes[lead]
+
+    def _shared_concepts_many(self, q: np.ndarray, js: np.ndarray,
+                              records: bool = True) -> list[tuple[Any, ...]]:
+        """:meth:`_shared_concepts` (all types) for pairs (query row, candidate) at once.
+
+        With ``records=False`` only the shared concept ids are listed (what an edge stores).
+        """
+        out: list[tuple[Any, ...]] = [() for _ in range(len(js))]
+        if not len(js):
+            return out
+        arrays = self._entity_arrays()
+        via_ids: dict[str, int] = arrays["via_ids"]
+        is_same, is_word, via_names = self._via_flags(via_ids)
+        n_feat = np.int64(max(1, len(self.features)))
+        uq, q_of_pair = np.unique(q, return_inverse=True)
+        q_keys, q_via = self._query_via_keys(uq, n_feat, is_same)
+        if not len(q_keys):
+            return out
+        pe, ef = self.paper_entities, self.entity_features
+        # every entity of every candidate: (pair, position in the candidate's row, entity)
+        e_pair, e_flat = _row_entries(pe.indptr, js)
+        ents = pe.indices[e_flat].astype(np.int64)
+        # every feature of those entities
+        f_owner, f_flat = _row_entries(ef.indptr, ents)
+        keys = q_of_pair[e_pair[f_owner]] * n_feat + ef.indices[f_flat]
+        pos = np.searchsorted(q_keys, keys)
+        pos[pos == len(q_keys)] = 0
+        hit = q_keys[pos] == keys
+        f_owner, f_flat, qvia = f_owner[hit], f_flat[hit], q_via[pos[hit]]
+        own = arrays["own"][f_flat]
+        via = np.where(is_same[own] & ~is_same[qvia], qvia, own)
+        strength = arrays["w_idf"][f_flat] * np.where(is_word[via], 0.2, 1.0)
+        # best feature per entity: the strongest, the first in feature order on ties
+        order = np.lexsort((f_flat, -strength, f_owner))
+        f_owner, via, strength = f_owner[order], via[order], strength[order]
+        lead = np.ones(len(f_owner), dtype=bool)
+        lead[1:] = f_owner[1:] != f_owner[:-1]
+        f_owner, via, strength = f_owner[lead], via[lead], strength[lead]
+        # one entry per concept id and pair: the strongest entity, the first on ties
+        pair = e_pair[f_owner]
+        rank = arrays["id_rank"][ents[f_owner]]
+        order = np.lexsort((f_owner, -strength, rank, pair))
+        f_owner, via, strength, pair, rank = (a[order] for a in (f_owner, via, strength, pair,
+                                                                 rank))
+        lead = np.ones(len(pair), dtype=bool)
+        lead[1:] = (pair[1:] != pair[:-1]) | (rank[1:] != rank[:-1])
+        f_owner, via, strength, pair, rank = (a[lead] for a in (f_owner, via, strength, pair,
+                                                                rank))
+        order = np.lexsort((rank, -strength, pair))
+        pair, chosen, via = pair[order], ents[f_owner[order]], via[order]
+        bounds = np.searchsorted(pair, np.arange(len(js) + 1), side="left").tolist()
+        if not records:
+            entities = self.entities
+            names = [entities[e][0] for e in chosen.tolist()]
+            return [tuple(names[bounds[p]:bounds[p + 1]]) for p in range(len(js))]
+        cache = self._shared_cache
+        shared_list: list[SharedConcept] = []
+        for ent, v in zip(chosen.tolist(), via.tolist()):
+            name = via_names[v]
+            shared = cache.get((ent, name))
+            if shared is None:
+                ent_id, ent_type, ent_name = self.entities[ent]
+                shared = SharedConcept.model_construct(
+                    id=ent_id, type=EntityType(ent_type), name=ent_name, via=name)
+                cache[(ent, name)] = shared
+            shared_list.append(shared)
+        return [tuple(shared_list[bounds[p]:bounds[p + 1]]) for p in range(len(js))]
 
     # -- persistence ----------------------------------------------------------------------
 
@@ -1194,21 +1528,27 @@ class RelatedIndex:
             "entities": self.entities,
             "entity_vias": [{str(k): v for k, v in d.items()} for d in self.entity_vias],
         }
-        arrays: dict[str, np.ndarray] = {
-            "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-            "feature_type": self.feature_type,
-            "hub": self.hub,
-        }
-        for name in ("tf", "cf", "paper_entities", "entity_features"):
-            m = getattr(self, name).tocsr()
-            arrays[f"{name}_data"] = m.data.astype(np.float32)
-            arrays[f"{name}_indices"] = m.indices.astype(np.int32)
-            arrays[f"{name}_indptr"] = m.indptr.astype(np.int64)
-            arrays[f"{name}_shape"] = np.array(m.shape, dtype=np.int64)
-        if self.embeddings is not None:
-            arrays["embeddings"] = self.embeddings.astype(np.float16)
+        def arrays() -> Iterator[tuple[str, Callable[[], np.ndarray]]]:
+            # made one at a time while writing: a 100k-paper index would otherwise hold a
+            # converted copy of every matrix at once
+            yield "meta", lambda: np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+            yield "feature_type", lambda: self.feature_type
+            yield "hub", lambda: self.hub
+            for name in ("tf", "cf", "paper_entities", "entity_features"):
+                m = getattr(self, name).tocsr()
+                yield f"{name}_data", lambda m=m: m.data.astype(np.float32)
+                yield f"{name}_indices", lambda m=m: m.indices.astype(np.int32)
+                yield f"{name}_indptr", lambda m=m: m.indptr.astype(np.int64)
+                yield f"{name}_shape", lambda m=m: np.array(m.shape, dtype=np.int64)
+            if self.embeddings is not None:
+                yield "embeddings", lambda: self.embeddings.astype(np.float16)
+
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        # the layout of np.savez (a stored zip of .npy files), written array by array
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for name, make in arrays():
+                with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, np.asanyarray(make()), allow_pickle=False)
         return buf.getvalue()
 
     @classmethod
