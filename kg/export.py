@@ -344,6 +344,7 @@ def graphml_graph(batch: GraphBatch) -> nx.MultiDiGraph:
 # A list of strings exactly as json.dumps(..., ensure_ascii=False) writes it when no element
 # needs an escape: such stored text is already what networkx would get, no need to re-encode.
 PLAIN_JSON_LIST = re.compile(r'\["[^"\\\x00-\x1f]*"(?:, "[^"\\\x00-\x1f]*")*\]')
+PLAIN_JSON_ITEM = re.compile(r'"[^"\\\x00-\x1f]*"')
 
 
 def _list_text(value: Any) -> str | None:
@@ -687,7 +688,8 @@ def _json_list(value: Any) -> str:
         return "[]"
     if type(value) is str and PLAIN_JSON_LIST.fullmatch(value):
         # Elements need no escape (so hold no '"'): re-indent the stored text as it is.
-        return "[\n    " + value[1:-1].replace('", "', '",\n    "') + "\n   ]"
+        # (split on the quoted elements, not on '", "': the element ", " itself spells that)
+        return "[\n    " + ",\n    ".join(PLAIN_JSON_ITEM.findall(value)) + "\n   ]"
     listed = items(value)
     if not listed:
         return "[]"

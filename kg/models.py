@@ -19,7 +19,7 @@ import unicodedata
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class EntityType(str, Enum):
@@ -181,6 +181,12 @@ class Relation(_Record):
     shared: tuple[str, ...] = Field(
         default=(), description="RELATED_TO: shared concept ids and terms that explain the score."
     )
+
+    @field_validator("weight")
+    @classmethod
+    def _positive_zero(cls, value: float) -> float:
+        # SQLite stores -0.0 as 0.0: one spelling, so exports from memory and from the store agree.
+        return value + 0.0
 
 
 class GraphBatch(_Record):

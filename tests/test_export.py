@@ -248,3 +248,25 @@ def test_export_graphml_removes_forbidden_characters_from_ids(tmp_path) -> None:
     assert sorted(got.nodes) == ["method:m", "paper:ab"]
     assert list(got.edges(keys=True)) == [("paper:ab", "method:m", "USES")]
     assert got.nodes["paper:ab"]["id"] == "paper:ab"
+
+
+@pytest.mark.parametrize("batch", [
+    # found by hypothesis: SQLite stores -0.0 as 0.0, the in-memory writers kept "-0.0"
+    GraphBatch(papers=(Paper(id="paper:0"),), relations=(
+        Relation(source="paper:0", target="paper:0", type=RelationType.RELATED_TO, weight=-0.0),)),
+    # found by hypothesis: the list element ", " spells the separator '", "' of a stored list
+    GraphBatch(papers=(Paper(id="paper:1", links=(", ",), authors=("Doe, J.", ", ", "")),)),
+], ids=["negative-zero", "comma-element"])
+def test_export_streamed_from_store_equals_in_memory_writers(batch: GraphBatch) -> None:
+    with SQLiteStore(":memory:") as store:
+        store.write_batch(batch)
+        graphml, doc = io.BytesIO(), io.BytesIO()
+        write_graphml(store, graphml)
+        write_json(store, doc)
+    legacy = io.BytesIO()
+    nx.write_graphml_xml(graphml_graph(batch), legacy, encoding="utf-8", prettyprint=True,
+                         named_key_ids=False)
+    assert graphml.getvalue() == legacy.getvalue()
+    assert doc.getvalue() == (json.dumps(sort_batch(batch).model_dump(mode="json"),
+                                         ensure_ascii=False, sort_keys=True, indent=1)
+                              + "\n").encode("utf-8")
