@@ -174,20 +174,38 @@ def _tree(root: int) -> list[int]:
     return out
 
 
+# The kernel's ru_maxrss of a process counts its life before exec too: a child forked from this
+# (large) benchmark process would report at least our own RSS. So a small launcher is started
+# first; it forks the measured command from its own small image, waits for it and writes the
+# command's true ru_maxrss (and its children's, the largest) to a file.
+_LAUNCHER = """\
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_measured(cmd: Sequence[str], name: str, env: dict[str, str] | None = None) -> Measured:
     """Run ``cmd``; wall time, kernel peak RSS (``wait4``) and a sampled peak of the process tree."""
     OUT.mkdir(parents=True, exist_ok=True)
     log_path = OUT / f"{name}.log"
+    rss_path = OUT / f"{name}.maxrss"
     peak = [0]
     done = threading.Event()
     with log_path.open("wb") as fh:
         start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=fh, stderr=subprocess.STDOUT, cwd=REPO,
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(rss_path), *cmd],
+                                stdout=fh, stderr=subprocess.STDOUT, cwd=REPO,
                                 env={**os.environ, **(env or {})})
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], sum(_rss_kb(p) for p in _tree(proc.pid)))
+                # the launcher itself (the tree's root) is not part of the measured command
+                peak[0] = max(peak[0], sum(_rss_kb(p) for p in _tree(proc.pid)[1:]))
                 done.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -197,8 +215,13 @@ def run_measured(cmd: Sequence[str], name: str, env: dict[str, str] | None = Non
         done.set()
         sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(wall=wall, cpu=usage.ru_utime + usage.ru_stime, maxrss_mb=usage.ru_maxrss / 1024, tree_peak_mb=peak[0] / 1024,
-                    returncode=proc.returncode, log=log_path)
+    try:
+        maxrss_kb = int(rss_path.read_text())
+    except (OSError, ValueError):
+        maxrss_kb = 0
+    rss_path.unlink(missing_ok=True)
+    return Measured(wall=wall, cpu=usage.ru_utime + usage.ru_stime, maxrss_mb=maxrss_kb / 1024,
+                    tree_peak_mb=peak[0] / 1024, returncode=proc.returncode, log=log_path)
 
 
 def kg_cmd(*args: str) -> list[str]:
