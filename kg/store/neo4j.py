@@ -76,6 +76,16 @@ _ENV = {"uri": "NEO4J_URI", "username": "NEO4J_USERNAME", "password": "NEO4J_PAS
 
 
 # -- statements ----------------------------------------------------------------------------------
+def _check_label(label: str) -> None:
+    """Labels in statements come only from kg's enums, never from user strings.
+
+    Raises:
+        ValueError: When ``label`` is not one of :data:`NODE_LABELS`.
+    """
+    if label not in NODE_LABELS:
+        raise ValueError(f"not a kg node label: {label!r}")
+
+
 def node_statement(label: str) -> str:
     """The MERGE statement for nodes of ``label`` (rows are ``model_dump`` maps with ``id``).
 
@@ -88,8 +98,7 @@ def node_statement(label: str) -> str:
     Raises:
         ValueError: When ``label`` is not one of kg's labels (labels are never user strings).
     """
-    if label not in NODE_LABELS:
-        raise ValueError(f"not a kg node label: {label!r}")
+    _check_label(label)
     return f"UNWIND $rows AS row\nMERGE (n:{label} {{id: row.id}})\nSET n += row"
 
 
@@ -110,8 +119,7 @@ def relation_statement(type_: RelationType, target_label: str) -> str:
         ValueError: When ``target_label`` is not one of kg's labels.
     """
     type_ = RelationType(type_)
-    if target_label not in NODE_LABELS:
-        raise ValueError(f"not a kg node label: {target_label!r}")
+    _check_label(target_label)
     return (
         "UNWIND $rows AS row\n"
         f"MATCH (s:{PAPER_LABEL} {{id: row.source}})\n"
@@ -143,8 +151,7 @@ def node_ids_statement(label: str) -> str:
     Raises:
         ValueError: When ``label`` is not one of kg's labels.
     """
-    if label not in NODE_LABELS:
-        raise ValueError(f"not a kg node label: {label!r}")
+    _check_label(label)
     return f"MATCH (n:{label}) RETURN n.id AS id"
 
 
@@ -154,8 +161,7 @@ def delete_nodes_statement(label: str) -> str:
     Raises:
         ValueError: When ``label`` is not one of kg's labels.
     """
-    if label not in NODE_LABELS:
-        raise ValueError(f"not a kg node label: {label!r}")
+    _check_label(label)
     return (
         "UNWIND $ids AS id\n"
         f"MATCH (n:{label} {{id: id}})\n"
@@ -170,8 +176,7 @@ def relation_ids_statement(type_: RelationType, target_label: str) -> str:
         ValueError: When ``target_label`` is not one of kg's labels.
     """
     type_ = RelationType(type_)
-    if target_label not in NODE_LABELS:
-        raise ValueError(f"not a kg node label: {target_label!r}")
+    _check_label(target_label)
     return (
         f"MATCH (s:{PAPER_LABEL})-[:{type_.value}]->(t:{target_label})\n"
         "RETURN s.id AS source, t.id AS target"
@@ -185,8 +190,7 @@ def delete_relations_statement(type_: RelationType, target_label: str) -> str:
         ValueError: When ``target_label`` is not one of kg's labels.
     """
     type_ = RelationType(type_)
-    if target_label not in NODE_LABELS:
-        raise ValueError(f"not a kg node label: {target_label!r}")
+    _check_label(target_label)
     return (
         "UNWIND $rows AS row\n"
         f"MATCH (s:{PAPER_LABEL} {{id: row.source}})-[r:{type_.value}]->"
