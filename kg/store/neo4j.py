@@ -303,7 +303,7 @@ def plan_batch(batch: GraphBatch) -> list[tuple[str, str, list[dict[str, Any]]]]
     return steps
 
 
-def _chunks(rows: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def _chunks(rows: Sequence[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(rows), size):
         yield list(rows[start:start + size])
 
@@ -623,40 +623,38 @@ class Neo4jStore:
         Raises:
             StoreError: On an unreachable server or a failed statement.
         """
-        keep_nodes: dict[str, set[str]] = {label: set() for label in NODE_LABELS}
-        keep_nodes[PAPER_LABEL].update(p.id for p in batch.papers)
+        # What stays, as the row tuples the read statements return: (id,) or (source, target).
+        keep_nodes: dict[str, set[tuple[str, ...]]] = {label: set() for label in NODE_LABELS}
+        keep_nodes[PAPER_LABEL].update((p.id,) for p in batch.papers)
         for entity in batch.entities:
-            keep_nodes[entity.type.label].add(entity.id)
+            keep_nodes[entity.type.label].add((entity.id,))
         types = {e.id: e.type for e in batch.entities}
         pairs = _relation_endpoints()
-        keep_rels: dict[tuple[RelationType, str], set[tuple[str, str]]] = {p: set() for p in pairs}
+        keep_rels: dict[tuple[RelationType, str], set[tuple[str, ...]]] = {p: set() for p in pairs}
         for relation in batch.relations:
             key = (relation.type, _node_label(relation.target, types))
             keep_rels.setdefault(key, set()).add((relation.source, relation.target))
+        # (read statement, what stays, delete statement, stale keys -> its parameters). Nodes
+        # first: DETACH DELETE takes their relationships along, so the relationship passes only
+        # meet links between nodes that stay.
+        passes = [
+            (node_ids_statement(label), keep_nodes[label], delete_nodes_statement(label),
+             lambda keys: {"ids": [k[0] for k in keys]})
+            for label in NODE_LABELS
+        ] + [
+            (relation_ids_statement(*pair), keep_rels[pair], delete_relations_statement(*pair),
+             lambda keys: {"rows": [{"source": s, "target": t} for s, t in keys]})
+            for pair in pairs
+        ]
         deleted: Counter[str] = Counter()
-        total = len(NODE_LABELS) + len(pairs)
         with self._errors("pruning the graph"), self._session() as session:
-            # Nodes first: DETACH DELETE takes their relationships along, so the relationship
-            # pass below only meets links between nodes that stay.
-            for done, label in enumerate(NODE_LABELS, 1):
-                _, rows = session.execute_read(_read_rows, node_ids_statement(label), {})
-                stale = sorted({row[0] for row in rows} - keep_nodes[label])
-                for start in range(0, len(stale), self.batch_size):
-                    ids = stale[start:start + self.batch_size]
-                    deleted.update(session.execute_write(
-                        _delete_rows, delete_nodes_statement(label), {"ids": ids}))
+            for done, (read, keep, delete, params) in enumerate(passes, 1):
+                _, rows = session.execute_read(_read_rows, read, {})
+                stale = sorted({tuple(row) for row in rows} - keep)
+                for chunk in _chunks(stale, self.batch_size):
+                    deleted.update(session.execute_write(_delete_rows, delete, params(chunk)))
                 if progress is not None:
-                    progress("neo4j prune", done, total)
-            for done, pair in enumerate(pairs, len(NODE_LABELS) + 1):
-                _, rows = session.execute_read(_read_rows, relation_ids_statement(*pair), {})
-                gone = sorted({(s, t) for s, t in rows} - keep_rels[pair])
-                for start in range(0, len(gone), self.batch_size):
-                    chunk = [{"source": s, "target": t}
-                             for s, t in gone[start:start + self.batch_size]]
-                    deleted.update(session.execute_write(
-                        _delete_rows, delete_relations_statement(*pair), {"rows": chunk}))
-                if progress is not None:
-                    progress("neo4j prune", done, total)
+                    progress("neo4j prune", done, len(passes))
         return {"nodes_deleted": deleted["nodes_deleted"],
                 "relationships_deleted": deleted["relationships_deleted"]}
 
