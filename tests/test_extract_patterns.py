@@ -329,6 +329,16 @@ def test_resolve_abbreviation_before_a_singular_method_head_is_a_method(
     assert (short, expected) in found
 
 
+def _method_texts(title: str, abstract: str, known_method: str) -> set[str]:
+    """Method mention texts of one paper, extracted with a gazetteer of one known method."""
+    from kg.extract import Extractor
+    from kg.models import Paper
+
+    paper = Paper(id="paper:m", title=title, abstract=abstract)
+    ex = Extractor([GazetteerEntry(known_method, "method")])
+    return {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+
+
 @pytest.mark.parametrize(
     ("abstract", "expected"),
     [
@@ -341,12 +351,7 @@ def test_resolve_abbreviation_before_a_singular_method_head_is_a_method(
 def test_resolve_capitalised_modifiers_extend_a_known_method_in_the_abstract(
     abstract: str, expected: str
 ) -> None:
-    from kg.extract import Extractor
-    from kg.models import Paper
-
-    paper = Paper(id="paper:c", title="Policy Gradient Variants", abstract=abstract)
-    ex = Extractor([GazetteerEntry("Policy Gradient", "method")])
-    methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+    methods = _method_texts("Policy Gradient Variants", abstract, "Policy Gradient")
     assert expected in methods
     assert not any(len(m) > len(expected) and m.endswith("Policy Gradient") for m in methods)
 
@@ -387,11 +392,6 @@ def test_patterns_typed_head_letter_before_an_affix_is_no_name() -> None:
 def test_resolve_repeated_lowercase_modifier_extends_a_known_method(
     abstract: str, expected: str
 ) -> None:
-    from kg.extract import Extractor
-    from kg.models import Paper
-
-    paper = Paper(id="paper:l", title="Gradients", abstract=abstract)
-    ex = Extractor([GazetteerEntry("policy gradient", "method")])
-    methods = {m.text for m in ex.extract(paper).mentions if m.type.value == "method"}
+    methods = _method_texts("Gradients", abstract, "policy gradient")
     assert expected in methods
     assert not any(len(m) > len(expected) for m in methods)
