@@ -310,3 +310,15 @@ def test_extract_unknown_acronym_of_a_problem_is_a_task() -> None:
     )
     found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
     assert ("FJSP", "task") in found and ("PPO", "method") in found
+
+
+def test_extract_defined_acronym_followed_by_problem_is_a_task() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(
+        id="paper:d", title="Power systems",
+        abstract="We apply PPO to the Long-Term Hydrothermal Dispatch (LTHD) problem. "
+                 "On LTHD our policy is better.",
+    )
+    found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
+    assert ("Long-Term Hydrothermal Dispatch", "task") in found
+    assert ("LTHD", "task") in found and ("PPO", "method") in found

@@ -254,6 +254,9 @@ def resolve(
             ctx = type_by_context(text, se + 1)
             if ctx != UNKNOWN:
                 type_ = ctx
+            elif _PROBLEM_AFTER.match(text, se + 1):
+                # "the Long-Term Hydrothermal Dispatch (LTHD) problem": the paper names a problem.
+                type_ = "task"
             elif (type_ == "task" and _METHOD_HEAD_AFTER.match(text, se + 1)
                   and _METHODISH_TASK_FORMS.search(long)):
                 # "Stackelberg mean-field reinforcement learning (SMFRL) algorithm" names one
