@@ -130,7 +130,12 @@ TASK_HEADS = frozenset(
     verification optimisation optimization overoptimization prediction modeling modelling
     understanding captioning driving rl marl rlhf games game tennis behaviors behaviours
     recourse extrapolation composition steering safety personalization explanation explanations
-    mining matching search""".split()
+    mining matching search extraction identification reconstruction resolution parsing assessment
+    completion denoising tagging restoration separation comprehension diagnosis registration
+    inpainting annotation enhancement deblurring labeling labelling anticipation spotting trading
+    attribution checking monitoring categorization synchronization interpretation disambiguation
+    transcription visualization linking anonymization colorization quantification repair counting
+    grounding dispatch""".split()
 )
 _TASK_STRIP_TAIL = re.compile(r"(?:\s+(?:tasks?|problems?|settings?|domains?|scenarios?|applications?))+$", re.IGNORECASE)
 _TASK_STRIP_HEAD = re.compile(
