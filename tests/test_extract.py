@@ -322,3 +322,18 @@ def test_extract_defined_acronym_followed_by_problem_is_a_task() -> None:
     found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
     assert ("Long-Term Hydrothermal Dispatch", "task") in found
     assert ("LTHD", "task") in found and ("PPO", "method") in found
+
+
+def test_extract_known_task_keeps_the_words_that_narrow_it() -> None:
+    ex = Extractor([GazetteerEntry("image registration", "task"),
+                    GazetteerEntry("pose estimation", "task")])
+    paper = Paper(
+        id="paper:n", title="Registration",
+        abstract="We study non-rigid image registration. Unlike several pose estimation methods, "
+                 "our approach is simple.",
+    )
+    found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
+    assert ("non-rigid image registration", "task") in found
+    # a generic adjective does not narrow the task
+    assert ("pose estimation", "task") in found
+    assert not any(text.startswith("several") for text, _ in found)

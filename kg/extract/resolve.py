@@ -225,6 +225,10 @@ def resolve(
                     lowered = text.lower()
                 if lowered.count(lowered[low_mod.start(1) : e]) >= 2:
                     cands.append(Candidate(low_mod.start(1), e, t, "name", CONFIDENCE["name"]))
+        if t == "task":
+            start = _task_modifiers_start(text, title_len, s)
+            if start < s:
+                cands.append(Candidate(start, e, t, "name", CONFIDENCE["name"]))
         cands.append(Candidate(s, e, t, "gazetteer", CONFIDENCE["gazetteer"], c))
 
     def overlaps_proposal(s: int, e: int) -> tuple[int, int, str] | None:
@@ -343,6 +347,22 @@ _NOT_MODIFIER = frozenset(
     Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
 )
 _WORD = re.compile(r"\S+")
+_TASK_MODIFIER = re.compile(
+    r"(?<![\w\-/])((?:[A-Za-z0-9]+-)+[A-Za-z0-9]+|[A-Za-z]*\d[A-Za-z0-9/]*|"
+    r"[a-z]{3,}(?:al|ic|ive|ous|ar|ary)) $"
+)
+"""A word that narrows a known task right before it: a hyphenated compound ("non-rigid image
+registration", "speech-based depression detection"), a word with a digit ("3D shape
+reconstruction") or a lower-case adjective ("monocular depth estimation")."""
+_NOT_TASK_MODIFIER = frozenset(
+    """several general real real-world large-scale small-scale state-of-the-art end-to-end different
+    potential important relevant efficient recent current conventional traditional typical several
+    natural fundamental critical crucial practical principal particular central essential
+    significant difficult popular similar various certain usual actual initial special social
+    multi-task optimal suboptimal sub-optimal near-optimal basic additional original final numerous
+    previous effective extensive comprehensive expensive massive impressive off-the-shelf
+    high-level low-level fine-grained well-known so-called""".split()
+)
 _LOWER_MODIFIER = re.compile(r"(?<![\w\-])([a-z][a-z\-]{2,}) $")
 """A lower-case word right before a multi-word known method; it joins the name when the text
 repeats the compound and it is not a function word, verb or generic adjective
@@ -358,6 +378,21 @@ _NOT_LOWER_MODIFIER = frozenset(
     common add adds added combine combines combined adopt adopts adopted extend extends extended
     improve improves improved""".split()
 )
+
+
+def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
+    """Start of a known task (at ``s``) with up to two narrowing words before it (see
+    :data:`_TASK_MODIFIER`); ``s`` when there are none."""
+    start = s
+    for _ in range(2):
+        word = _TASK_MODIFIER.search(text, max(0, start - 40), start)
+        if word is None or (start > title_len >= word.start()):
+            break
+        token = word.group(1)
+        if token.lower() in _NOT_TASK_MODIFIER or token.lower() in _NOT_LOWER_MODIFIER:
+            break
+        start = word.start(1)
+    return start
 
 
 def _sentence_initial(text: str, pos: int) -> bool:
