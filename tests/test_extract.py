@@ -337,3 +337,12 @@ def test_extract_known_task_keeps_the_words_that_narrow_it() -> None:
     # a generic adjective does not narrow the task
     assert ("pose estimation", "task") in found
     assert not any(text.startswith("several") for text, _ in found)
+
+
+def test_extract_title_name_drops_its_article() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(id="paper:t", title="The RL Planner: Economic Policy Design with PPO",
+                  abstract="We train the RL Planner with PPO in a simulated economy.")
+    found = {(m.text, m.proposed) for m in ex.extract(paper).mentions}
+    assert ("RL Planner", True) in found
+    assert not any(text.startswith("The ") for text, _ in found)

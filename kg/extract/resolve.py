@@ -287,6 +287,9 @@ def resolve(
         cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
 
     for s, e, label in proposals:
+        article = _ARTICLE.match(text, s, e)
+        if article is not None and article.end() < e:
+            s = article.end()  # "The AI Economist: ..." names the AI Economist
         type_ = label
         if type_ == UNKNOWN:
             inner = [c for c in cands if c.start >= s and c.end <= e and c.type != "task"]
@@ -347,6 +350,7 @@ _NOT_MODIFIER = frozenset(
     Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
 )
 _WORD = re.compile(r"\S+")
+_ARTICLE = re.compile(r"(?:The|An?) (?=[A-Z0-9])")
 _TASK_MODIFIER = re.compile(
     r"(?<![\w\-/])((?:[A-Za-z0-9]+-)+[A-Za-z0-9]+|[A-Za-z]*\d[A-Za-z0-9/]*|"
     r"[a-z]{3,}(?:al|ic|ive|ous|ar|ary)) $"
