@@ -346,3 +346,12 @@ def test_extract_title_name_drops_its_article() -> None:
     found = {(m.text, m.proposed) for m in ex.extract(paper).mentions}
     assert ("RL Planner", True) in found
     assert not any(text.startswith("The ") for text, _ in found)
+
+
+def test_extract_hyphenated_variant_of_a_known_benchmark_is_a_benchmark() -> None:
+    ex = Extractor([GazetteerEntry("LIBERO", "benchmark"), GazetteerEntry("PPO", "method")])
+    paper = Paper(id="paper:v", title="Policies",
+                  abstract="PPO reaches 0.95 on LIBERO-90 and 0.7 on XYZ-90.")
+    found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
+    assert ("LIBERO-90", "benchmark") in found
+    assert ("XYZ-90", "method") in found  # unknown prefix: the default type stays

@@ -114,6 +114,7 @@ class Extractor:
         self.generic = frozenset(g.lower() for g in generic)
         self.broad = frozenset(b.lower() for b in broad)
         self.task_parents = _task_ancestors(entries)
+        self.collection_types = _collection_types(entries)
         self.nlp = build_pipeline(entries, self.generic)
 
     def extract(self, paper: Paper) -> Extraction:
@@ -270,6 +271,7 @@ class Extractor:
             [(start, end) for start, end, _, _ in doc.user_data.get("kg_links", [])],
             self.broad,
             self.task_parents,
+            self.collection_types,
         )
         sent_starts = [s for s, _ in sentences]
         sentence_texts: dict[int, str] = {}
@@ -320,6 +322,18 @@ def _record(row: _Row) -> Extraction:
     if not _FAST_EXTRACTION:
         return Extraction.model_construct(**values)
     return _construct(Extraction, values)  # type: ignore[return-value]
+
+
+def _collection_types(entries: Sequence[object]) -> dict[str, str]:
+    """Lower-cased name and aliases of every known dataset and benchmark -> its type."""
+    out: dict[str, str] = {}
+    for entry in entries:
+        type_ = getattr(entry, "type", None)
+        value = str(getattr(type_, "value", type_))
+        if value in ("dataset", "benchmark"):
+            for form in (getattr(entry, "name", ""), *(getattr(entry, "aliases", ()) or ())):
+                out.setdefault(str(form).lower(), value)
+    return out
 
 
 def _task_ancestors(entries: Sequence[object]) -> dict[str, frozenset[str]]:

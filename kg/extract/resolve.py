@@ -175,6 +175,7 @@ def resolve(
     links: Sequence[tuple[int, int]] = (),
     broad: frozenset[str] = frozenset(),
     parents: Mapping[str, frozenset[str]] | None = None,
+    collections: Mapping[str, str] | None = None,
 ) -> list[Candidate]:
     """Turn the raw rule outputs of one text into final, non-overlapping candidates.
 
@@ -194,6 +195,9 @@ def resolve(
             :func:`drop_broad_tasks`).
         parents: Lower-cased canonical task name -> lower-cased canonical names of its broader
             tasks (all ancestors).
+        collections: Lower-cased names of known datasets and benchmarks -> type; an unknown
+            name that extends one with a hyphenated suffix ("LIBERO-90") is a split or variant
+            of it and gets its type.
 
     Returns:
         Candidates in text order, without overlaps, each with a final type.
@@ -313,6 +317,8 @@ def resolve(
         if info is not None:
             cands.append(Candidate(s, e, info[0], "abbreviation", CONFIDENCE["abbreviation"], info[1]))
         else:
+            if label == UNKNOWN and collections and "-" in token:
+                label = _collection_variant(token, collections) or label
             if label != "method" and _MODEL_SIZE.search(token):
                 # "Qwen2.5-7B-Instruct": a parameter count names a model.
                 label = "method"
@@ -382,6 +388,17 @@ _NOT_LOWER_MODIFIER = frozenset(
     common add adds added combine combines combined adopt adopts adopted extend extends extended
     improve improves improved""".split()
 )
+
+
+def _collection_variant(token: str, collections: Mapping[str, str]) -> str | None:
+    """Type of the known dataset or benchmark that ``token`` extends ("LIBERO-90" -> LIBERO's)."""
+    head = token
+    while "-" in head:
+        head = head.rsplit("-", 1)[0]
+        found = collections.get(head.lower())
+        if found is not None:
+            return found
+    return None
 
 
 def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
