@@ -355,3 +355,13 @@ def test_extract_hyphenated_variant_of_a_known_benchmark_is_a_benchmark() -> Non
     found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
     assert ("LIBERO-90", "benchmark") in found
     assert ("XYZ-90", "method") in found  # unknown prefix: the default type stays
+
+
+def test_extract_defined_metric_is_no_concept() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(id="paper:m", title="Speech",
+                  abstract="We predict the Speech Intelligibility Index (SII) with PPO. "
+                           "SII correlates with listening tests.")
+    texts = {m.text for m in ex.extract(paper).mentions}
+    assert "PPO" in texts
+    assert not texts & {"SII", "Speech Intelligibility Index"}

@@ -252,6 +252,11 @@ def resolve(
             continue
         known = gaz_at.get((ls, le)) or gaz_at.get((ss, se))
         proposal = overlaps_proposal(ls, le) or overlaps_proposal(ss, se)
+        if not known and _METRIC_HEAD.search(long):
+            # "Expected Conditional Risk Measures (ECRMs)", "Speech Intelligibility Index (SII)":
+            # a metric, which is no concept type of the guidelines.
+            generic_shorts.add(short)
+            continue
         if known:
             type_, canonical = known
         elif proposal is not None:
@@ -356,6 +361,10 @@ _NOT_MODIFIER = frozenset(
     Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
 )
 _WORD = re.compile(r"\S+")
+_METRIC_HEAD = re.compile(
+    r"\b(?:measures?|metrics?|index|indices|coefficients?|ratios?|divergences?|distances?)$",
+    re.IGNORECASE,
+)
 _ARTICLE = re.compile(r"(?:The|An?) (?=[A-Z0-9])")
 _TASK_MODIFIER = re.compile(
     r"(?<![\w\-/])((?:[A-Za-z0-9]+-)+[A-Za-z0-9]+|[A-Za-z]*\d[A-Za-z0-9/]*|"
