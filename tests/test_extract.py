@@ -365,3 +365,11 @@ def test_extract_defined_metric_is_no_concept() -> None:
     texts = {m.text for m in ex.extract(paper).mentions}
     assert "PPO" in texts
     assert not texts & {"SII", "Speech Intelligibility Index"}
+
+
+def test_extract_unknown_name_before_tasks_is_a_benchmark() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(id="paper:k", title="Agents",
+                  abstract="PPO solves most WebShopX tasks but fails on the remaining ones.")
+    found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
+    assert ("WebShopX", "benchmark") in found and ("PPO", "method") in found

@@ -361,6 +361,7 @@ _NOT_MODIFIER = frozenset(
     Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
 )
 _WORD = re.compile(r"\S+")
+_TASKS_AFTER = re.compile(r"\s+tasks\b")
 _METRIC_HEAD = re.compile(
     r"\b(?:measures?|metrics?|index|indices|coefficients?|ratios?|divergences?|distances?)$",
     re.IGNORECASE,
@@ -755,6 +756,9 @@ def _type_unknowns(
         sent = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
         before = text[max(0, cand.start - 40) : cand.start]
         if _ON_BEFORE.search(before) and _EVAL_CONTEXT.search(sent) and "benchmark" in sent.lower():
+            out[i] = replace(cand, type="benchmark")
+        elif _TASKS_AFTER.match(text, cand.end):
+            # "AntropicHH tasks", "ALFWorld tasks": the tasks of a named suite
             out[i] = replace(cand, type="benchmark")
         else:
             out[i] = replace(cand, type="method")
