@@ -373,3 +373,12 @@ def test_extract_unknown_name_before_tasks_is_a_benchmark() -> None:
                   abstract="PPO solves most WebShopX tasks but fails on the remaining ones.")
     found = {(m.text, m.type.value) for m in ex.extract(paper).mentions}
     assert ("WebShopX", "benchmark") in found and ("PPO", "method") in found
+
+
+def test_extract_name_introduced_as_a_measure_is_no_concept() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(id="paper:q", title="Exploration",
+                  abstract="The first empirical measure SACo counts state-action pairs. "
+                           "PPO raises SACo on every task.")
+    texts = {m.text for m in ex.extract(paper).mentions}
+    assert "PPO" in texts and "SACo" not in texts

@@ -312,6 +312,11 @@ def resolve(
         text[s:e] for s, e, label in names
         if label in (UNKNOWN, "method") and text[s:e].isupper() and _PROBLEM_AFTER.match(text, e)
     }
+    # "the empirical measure SACo": a metric's name, wherever it occurs
+    metrics = {
+        text[s:e] for s, e, label in names
+        if label == UNKNOWN and _METRIC_BEFORE.search(text, max(0, s - 20), s)
+    }
     for s, e, label in names:
         token = text[s:e]
         if token in problems and token not in short_info:
@@ -322,6 +327,8 @@ def resolve(
         if info is not None:
             cands.append(Candidate(s, e, info[0], "abbreviation", CONFIDENCE["abbreviation"], info[1]))
         else:
+            if label == UNKNOWN and token in metrics:
+                continue
             if label == UNKNOWN and collections and "-" in token:
                 label = _collection_variant(token, collections) or label
             if label != "method" and _MODEL_SIZE.search(token):
@@ -361,6 +368,7 @@ _NOT_MODIFIER = frozenset(
     Traditional Conventional Existing Modern Recent Popular Novel New Simple Typical""".split()
 )
 _WORD = re.compile(r"\S+")
+_METRIC_BEFORE = re.compile(r"\b(?:measures?|metrics?)\s+$", re.IGNORECASE)
 _TASKS_AFTER = re.compile(r"\s+tasks\b")
 _METRIC_HEAD = re.compile(
     r"\b(?:measures?|metrics?|index|indices|coefficients?|ratios?|divergences?|distances?)$",
