@@ -382,3 +382,13 @@ def test_extract_name_introduced_as_a_measure_is_no_concept() -> None:
                            "PPO raises SACo on every task.")
     texts = {m.text for m in ex.extract(paper).mentions}
     assert "PPO" in texts and "SACo" not in texts
+
+
+def test_extract_abbreviation_after_we_propose_is_a_proposed_method() -> None:
+    ex = Extractor([GazetteerEntry("PPO", "method")])
+    paper = Paper(id="paper:w", title="Returns",
+                  abstract="We propose the dichotomy of control (DoC), a framework that "
+                           "separates actions from chance. DoC beats PPO.")
+    found = {(m.text, m.type.value, m.proposed) for m in ex.extract(paper).mentions}
+    assert ("dichotomy of control", "method", True) in found
+    assert ("DoC", "method", True) in found

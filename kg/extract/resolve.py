@@ -52,6 +52,9 @@ _EVAL_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _ON_BEFORE = re.compile(r"\b(?:on|in|across|over|using)\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$")
+_WE_PROPOSE_BEFORE = re.compile(
+    r"\b[Ww]e\s+(?:propose|introduce|present)\s+(?:(?:a|an|the)\s+)?(?:(?:new|novel)\s+)?$"
+)
 _OUR_BEFORE = re.compile(r"\b[Oo]ur\s+(?:new\s+|novel\s+|proposed\s+)?$")
 _VARIANT = r"(?:-(?:[Ii]nstruct|INSTRUCT|[Cc]hat|it|IT|[Bb]ase|hf|HF|v\d+(?:\.\d+)*))"
 _MODEL_SUFFIX = re.compile(
@@ -280,6 +283,10 @@ def resolve(
                 # model, not a testbed.
                 type_ = "method"
             canonical = None
+        if (proposal is None and not known
+                and _WE_PROPOSE_BEFORE.search(text, max(0, ls - 50), ls)):
+            # "we propose the dichotomy of control (DoC)": the paper's own, named contribution
+            proposal = (ls, le, type_)
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
             # "our adaptive agent (AdA)": the paper's own, named contribution.
             proposal = (ls, le, type_)
