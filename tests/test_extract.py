@@ -370,3 +370,9 @@ def test_extract_abbreviation_after_we_propose_is_a_proposed_method() -> None:
     found = _mentions("We propose the dichotomy of control (DoC), a framework that separates "
                       "actions from chance. DoC beats PPO.")
     assert {("dichotomy of control", "method", True), ("DoC", "method", True)} <= found
+
+
+def test_extract_known_model_keeps_its_product_tier() -> None:
+    found = _mentions("We prompt the Gemini Pro model and GPT-4 Turbo, then fine-tune with PPO.",
+                      ("Gemini", "method"), ("GPT-4", "method"))
+    assert {("Gemini Pro", "method", False), ("GPT-4 Turbo", "method", False)} <= found

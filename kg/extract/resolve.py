@@ -56,12 +56,14 @@ _WE_PROPOSE_BEFORE = re.compile(
     r"\b[Ww]e\s+(?:propose|introduce|present)\s+(?:(?:a|an|the)\s+)?(?:(?:new|novel)\s+)?$"
 )
 _OUR_BEFORE = re.compile(r"\b[Oo]ur\s+(?:new\s+|novel\s+|proposed\s+)?$")
-_VARIANT = r"(?:-(?:[Ii]nstruct|INSTRUCT|[Cc]hat|it|IT|[Bb]ase|hf|HF|v\d+(?:\.\d+)*))"
+_VARIANT = (r"(?:-(?:[Ii]nstruct|INSTRUCT|[Cc]hat|it|IT|[Bb]ase|hf|HF|v\d+(?:\.\d+)*)"
+            r"|[ -](?:Pro|Ultra|Flash|Nano|Opus|Sonnet|Haiku|[Tt]urbo|[Mm]ini))")
 _MODEL_SUFFIX = re.compile(
     r"(?:[ -]?v?\d+(?:\.\d+)*)?[ -]\d+(?:\.\d+)?[BbMm]" + _VARIANT + r"*(?![\w.-]?\w)"
     r"|" + _VARIANT + r"+(?![\w.-]?\w)"
 )
-"""A model size or variant right after a model name: " 8B", "-2-7B", "-9b-it", "-Instruct"."""
+"""A model size or variant right after a model name: " 8B", "-2-7B", "-9b-it", "-Instruct", " Pro"
+(a product tier: "Gemini Pro", "GPT-4 Turbo", "Claude 3 Opus")."""
 _MODEL_SIZE = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?[BM](?![A-Za-z])")
 _METHOD_HEAD_AFTER = re.compile(r"\s+(?:algorithm|method|framework|approach|architecture|technique)\b")
 """A singular method head right after an abbreviation definition: "... learning (SMFRL) algorithm"
