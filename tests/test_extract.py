@@ -376,3 +376,10 @@ def test_extract_known_model_keeps_its_product_tier() -> None:
     found = _mentions("We prompt the Gemini Pro model and GPT-4 Turbo, then fine-tune with PPO.",
                       ("Gemini", "method"), ("GPT-4", "method"))
     assert {("Gemini Pro", "method", False), ("GPT-4 Turbo", "method", False)} <= found
+
+
+def test_extract_known_name_inside_a_hyphenated_word_is_not_matched() -> None:
+    found = _mentions("We compare semi-online Direct Preference Optimization with PPO.",
+                      ("online Direct Preference Optimization", "method"))
+    assert not any(text.startswith("online") for text, _, _ in found)
+    assert ("PPO", "method", False) in found

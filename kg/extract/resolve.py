@@ -211,6 +211,8 @@ def resolve(
     gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
     lowered: str | None = None
     for s, e, t, c in gazetteer:
+        if s > 1 and text[s - 1] == "-" and text[s - 2].isalpha():
+            continue  # a match inside a word: "semi-online Direct Preference Optimization"
         if t == "method":
             # "Llama 3" + " 8B", "Gemma-2" + "-9b-it": a model name with its size or variant.
             suffix = _MODEL_SUFFIX.match(text, e)
