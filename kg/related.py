@@ -937,8 +937,9 @@ class RelatedIndex:
     def _feedback_pool_raw(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """:meth:`_feedback_raw` of all-neighbours pairs, read from the candidate pools when there.
 
-        Most pairs of a query's best papers are in each other's pools (10k generated corpus:
-        76%); on the large-corpus path the pool holds exactly what :meth:`_feedback_raw` computes.
+        Most pairs of a query's best papers are in one another's pools (10k generated corpus:
+        76% in the feedback paper's pool); on the large-corpus path the pool holds exactly what
+        :meth:`_feedback_raw` computes.
         """
         n = len(self.ids)
         if n <= max(self.config.exact_below, self.config.pool):
@@ -950,13 +951,19 @@ class RelatedIndex:
             order = np.argsort(flat, kind="stable")
             raw = sum(self._pool_parts.values()) if self._pool_parts else np.zeros(len(flat))
             keys = self._feedback_keys = (flat[order], raw[order])
-        want = a.astype(np.int64) * n + b
-        pos = np.searchsorted(keys[0], want)
-        pos[pos == len(keys[0])] = 0
-        found = keys[0][pos] == want
-        out = np.where(found, keys[1][pos], 0.0)
-        if not found.all():
-            out[~found] = self._feedback_raw(a[~found], b[~found], self._c)
+        out = np.zeros(len(a))
+        missing = np.ones(len(a), dtype=bool)
+        # a pair's raw score is symmetric to the bit (same products, same order), so the
+        # candidate's pool holding the feedback paper serves as well
+        for first, second in ((a, b), (b, a)):
+            want = first.astype(np.int64) * n + second
+            pos = np.searchsorted(keys[0], want)
+            pos[pos == len(keys[0])] = 0
+            found = missing & (keys[0][pos] == want)
+            out[found] = keys[1][pos[found]]
+            missing &= ~found
+        if missing.any():
+            out[missing] = self._feedback_raw(a[missing], b[missing], self._c)
         return out
 
     def _feedback_block(self, q: np.ndarray, d: np.ndarray, total: np.ndarray,
