@@ -304,4 +304,7 @@ def _components(index: object) -> list[str]:
         names.append("embedding")
     if getattr(index.config, "hub_alpha", 0):  # type: ignore[attr-defined]
         names.append("hub")
+    feedback_on = getattr(index, "_feedback_on", None)
+    if feedback_on is not None and feedback_on():
+        names.append("feedback")
     return names

@@ -22,7 +22,8 @@ from kg.related import (
 
 RECALL = 0.9
 
-PLAIN = RelatedConfig(title_weight=1, w_concepts=0.0, hub_alpha=0.0, w_semantic=0.0)
+PLAIN = RelatedConfig(title_weight=1, w_concepts=0.0, hub_alpha=0.0, w_semantic=0.0,
+                      feedback_beta=0.0)
 """Lexical cosine only: rankings that can be computed by hand."""
 
 
@@ -197,7 +198,8 @@ def test_related_every_hit_has_reasons_and_components_sum_to_score() -> None:
             listed += 1
             assert hit.paper_id not in (pid, "paper:e")  # nothing in common: never listed
             assert hit.shared_terms or hit.shared_concepts
-            assert set(hit.components) == {"lexical", "concepts", "semantic", "hub"}
+            assert set(hit.components) == {"lexical", "concepts", "semantic", "hub",
+                                           "feedback"}
             assert hit.score == pytest.approx(sum(hit.components.values()))
     assert listed >= 8
     assert index.neighbours("paper:e") == []
@@ -254,7 +256,7 @@ def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> N
     # exact_below=0 forces the large-corpus path: sparse products in chunks, pair rescoring
     # (no semantic component: its vectors are not in the candidate postings, see the next test)
     cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0,
-                        w_semantic=0.0)
+                        w_semantic=0.0, feedback_beta=0.0)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     ids = [p.id for p in papers]
     row = {pid: i for i, pid in enumerate(ids)}
@@ -278,7 +280,8 @@ def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> N
 
 def test_related_semantic_component_rescored_exactly_on_chunked_path() -> None:
     papers, concepts = _random_corpus(120, seed=7)
-    cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0)
+    cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0,
+                        feedback_beta=0.0)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     assert index._sem is not None
     row = {p.id: i for i, p in enumerate(papers)}
@@ -408,7 +411,7 @@ def test_related_semantic_left_out_when_transformer_embeddings_are_on() -> None:
 
     index = RelatedIndex.fit(papers, {}, embedder=encode)
     assert set(index.neighbours("paper:a", k=1)[0].components) == {
-        "lexical", "concepts", "embedding", "hub"}
+        "lexical", "concepts", "embedding", "hub", "feedback"}
 
 
 def test_related_shipped_static_vectors_are_small_and_finite(tmp_path) -> None:
@@ -421,3 +424,122 @@ def test_related_shipped_static_vectors_are_small_and_finite(tmp_path) -> None:
     assert np.isfinite(static.vectors).all()
     assert {"policy", "robot", "diffusion", "locomotion"} <= set(static.words)
     assert load_static_vectors(str(tmp_path / "missing.npz")) is None
+
+
+# -- pseudo-relevance feedback --------------------------------------------------------------
+
+FEEDBACK = replace(PLAIN, feedback_beta=0.5, feedback_m=3, feedback_depth=20)
+"""Lexical cosine plus feedback: the feedback can be computed from plain cosines."""
+
+
+def _feedback_corpus() -> list[Paper]:
+    return [
+        _paper("q", "diffusion policy robot manipulation"),
+        _paper("a", "diffusion policy robot manipulation grasping"),
+        _paper("b", "diffusion policy robot manipulation pushing"),
+        _paper("c", "diffusion policy robot manipulation insertion"),
+        # x and y each share one word with q, x with fewer other words (a higher cosine); y is
+        # about what q's best neighbours are about, x is not
+        _paper("x", "robot vacuum cleaner"),
+        _paper("y", "manipulation grasping pushing insertion tactile"),
+        # shares nothing with q, though it is close to q's neighbours: no reason to list it
+        _paper("z", "grasping pushing insertion"),
+    ]
+
+
+def test_related_feedback_lifts_the_candidate_close_to_the_querys_best_papers() -> None:
+    papers = _feedback_corpus()
+    plain = RelatedIndex.fit(papers, {}, config=PLAIN, embeddings=False)
+    order = [h.paper_id for h in plain.neighbours("paper:q", k=10)]
+    assert order[:3] == ["paper:a", "paper:b", "paper:c"]
+    assert order[3:] == ["paper:x", "paper:y"]
+    index = RelatedIndex.fit(papers, {}, config=FEEDBACK, embeddings=False)
+    hits = index.neighbours("paper:q", k=10)
+    assert [h.paper_id for h in hits][3:] == ["paper:y", "paper:x"]
+    assert "paper:z" not in {h.paper_id for h in hits}
+
+
+def test_related_feedback_is_beta_times_mean_score_to_the_other_feedback_papers() -> None:
+    papers = _feedback_corpus()
+    plain = RelatedIndex.fit(papers, {}, config=PLAIN, embeddings=False)
+
+    def cos(a: str, b: str) -> float:
+        hits = {h.paper_id: h.score for h in plain.neighbours(f"paper:{a}", k=10)}
+        return hits.get(f"paper:{b}", 0.0)
+
+    index = RelatedIndex.fit(papers, {}, config=FEEDBACK, embeddings=False)
+    hits = {h.paper_id: h for h in index.neighbours("paper:q", k=10)}
+    for cand, voters in (("y", "abc"), ("x", "abc"), ("a", "bc"), ("b", "ac")):
+        want = 0.5 * sum(cos(v, cand) for v in voters) / len(voters)
+        hit = hits[f"paper:{cand}"]
+        assert hit.components["feedback"] == pytest.approx(want, abs=1e-9)
+        assert hit.components["lexical"] == pytest.approx(cos("q", cand), abs=1e-9)
+        assert hit.score == pytest.approx(sum(hit.components.values()))
+    # `ranking` (the evaluation's path) gives the same order and scores
+    assert index.ranking("paper:q") == [(h.paper_id, h.score) for h in hits.values()]
+
+
+def test_related_feedback_reorders_only_the_first_depth_candidates() -> None:
+    papers = _feedback_corpus()
+    index = RelatedIndex.fit(papers, {}, config=replace(FEEDBACK, feedback_depth=4),
+                             embeddings=False)
+    hits = index.neighbours("paper:q", k=10)
+    # y (fifth in the first pass) is beyond the depth: no feedback, it stays behind x
+    assert [h.paper_id for h in hits] == ["paper:a", "paper:b", "paper:c", "paper:x", "paper:y"]
+    assert hits[4].components["feedback"] == 0.0
+    assert hits[3].components["feedback"] > 0.0
+
+
+def _brute_feedback(raw: np.ndarray, r: int, cfg: RelatedConfig, k: int) -> list[tuple[int, float]]:
+    """Rocchio feedback by hand from a dense raw-score matrix: (row, score) of the k best."""
+    first = raw[r].copy()
+    first[r] = -np.inf
+    top = np.lexsort((np.arange(len(first)), -first))[: cfg.feedback_depth]
+    top = [int(j) for j in top if first[j] > 0]
+    voters = top[: cfg.feedback_m]
+    new = {}
+    for j in top:
+        others = [raw[v, j] for v in voters if v != j]
+        new[j] = first[j] + cfg.feedback_beta * max(0.0, float(np.mean(others)))
+    return [(j, new[j]) for j in sorted(new, key=lambda j: (-new[j], j))[:k]]
+
+
+def test_related_feedback_all_neighbours_equals_brute_force_and_single_queries() -> None:
+    papers, concepts = _random_corpus(120, seed=7)
+    cfg = RelatedConfig(exact_below=0, pool=30, chunk=16, prune_features=10_000, hub_alpha=0.0,
+                        w_semantic=0.0, feedback_beta=0.3, feedback_m=3, feedback_depth=10)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    raw = ((index._x @ index._x.T).toarray() * cfg.w_lexical
+           + (index._c @ index._c.T).toarray() * cfg.w_concepts)
+    row = {p.id: i for i, p in enumerate(papers)}
+    changed = 0
+    for pid, hits in index.all_neighbours(k=5):
+        want = _brute_feedback(raw, row[pid], cfg, 5)
+        assert [h.paper_id for h in hits] == [papers[j].id for j, _ in want]
+        assert [h.score for h in hits] == pytest.approx([v for _, v in want], abs=1e-9)
+        single = index.neighbours(pid, k=5)
+        assert [h.paper_id for h in single] == [h.paper_id for h in hits]
+        assert [h.score for h in single] == pytest.approx([h.score for h in hits], abs=1e-12)
+        plain = np.lexsort((np.arange(len(papers)), -np.where(np.arange(len(papers)) == row[pid],
+                                                             -np.inf, raw[row[pid]])))[:5]
+        changed += [j for j, _ in want] != plain.tolist()
+    assert changed > 0  # the feedback did reorder some lists
+
+
+def test_related_feedback_with_types_uses_only_those_concepts() -> None:
+    papers, concepts = _random_corpus(60, seed=2)
+    rng = random.Random(2)
+    for pid in concepts:
+        concepts[pid] = concepts[pid] + [_task(t) for t in rng.sample(
+            ["offline RL", "robot manipulation", "text generation", "navigation"], 1)]
+    cfg = RelatedConfig(hub_alpha=0.0, w_semantic=0.0, w_concepts=1.0, feedback_beta=0.5,
+                        feedback_m=3, feedback_depth=10)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    c_task = index._typed({EntityType.TASK})[0]
+    raw = ((index._x @ index._x.T).toarray() * cfg.w_lexical
+           + (c_task @ c_task.T).toarray() * cfg.w_concepts)
+    for r in (0, 7, 33):
+        hits = index.neighbours(papers[r].id, k=5, types={EntityType.TASK})
+        want = _brute_feedback(raw, r, cfg, 5)
+        assert [h.paper_id for h in hits] == [papers[j].id for j, _ in want]
+        assert [h.score for h in hits] == pytest.approx([v for _, v in want], abs=1e-9)
