@@ -22,13 +22,13 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kg.extract.sentences import doc_text
+from kg.extract.sentences import doc_text, pipe_in_batches
 from kg.resources import lookup_key
 
 UNKNOWN = "unknown"
@@ -120,6 +120,39 @@ _TITLE_SPLIT = re.compile(
     r"based|leveraging|while|where|meets|enables?|can|do|does|all|you|need)\s+",
     re.IGNORECASE,
 )
+
+
+# Cached for the last titles: find_title_tasks and find_title_chunk_proposals split the same title.
+@lru_cache(maxsize=4)
+def _title_splits(title: str) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, lower-cased connector)`` of every :data:`_TITLE_SPLIT` match in ``title``.
+
+    Each split starts with a space or one of ``:?!,;``: the pattern is only tried there, and, for
+    an ASCII title, case-sensitively on the lower-cased title (same offsets, same matches), which
+    is three times faster than letting the case-insensitive pattern scan every position.
+    """
+    if not title.isascii():
+        return tuple(
+            (m.start(), m.end(), m.group().strip().lower()) for m in _TITLE_SPLIT.finditer(title)
+        )
+    low = title.lower()
+    out = []
+    end = 0
+    for candidate in _TITLE_SPLIT_START.finditer(low):
+        pos = candidate.start()
+        if pos < end:
+            continue
+        match = _TITLE_SPLIT_LOWER.match(low, pos)
+        if match is not None:
+            out.append((pos, match.end(), match.group().strip()))
+            end = match.end()
+    return tuple(out)
+
+
+_TITLE_SPLIT_LOWER = re.compile(_TITLE_SPLIT.pattern)
+_TITLE_SPLIT_START = re.compile(r"[\s:?!,;]")
+
+
 TASK_HEADS = frozenset(
     """learning control manipulation planning reasoning generation alignment evaluation estimation
     detection recognition classification segmentation translation summarization answering navigation
@@ -145,6 +178,43 @@ _NOT_TASK_WORDS = frozenset(
     "algorithm algorithms study survey case guide perspective roadmap power value efficacy "
     "laws law towards toward".split()
 )
+
+
+def finditer_at(
+    pattern: re.Pattern[str], text: str, literals: tuple[str, ...], start: int = 0
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, start)`` for a pattern whose every match begins with one of
+    ``literals``: the same matches, tried only where a literal occurs.
+
+    A pattern that opens with ``\\b`` or a character class is tried by the regex engine at every
+    position of the text; a ``str.find`` per literal skips to the few places worth trying (the
+    text before ``start`` still counts for ``\\b`` and look-behinds, as in ``finditer``).
+
+    Args:
+        pattern: A compiled pattern that never matches the empty string.
+        text: The text.
+        literals: Strings every match starts with.
+        start: Where the search starts.
+
+    Yields:
+        Non-overlapping matches, left to right.
+    """
+    positions = []
+    for literal in literals:
+        pos = text.find(literal, start)
+        while pos >= 0:
+            positions.append(pos)
+            pos = text.find(literal, pos + 1)
+    if len(literals) > 1:
+        positions.sort()
+    end = start
+    for pos in positions:
+        if pos < end:
+            continue
+        match = pattern.match(text, pos)
+        if match is not None:
+            yield match
+            end = match.end()
 
 
 _CAP_START = re.compile(r"[A-Z0-9][\w.+\-]*")
@@ -591,7 +661,7 @@ def find_our_noun_names(
         ``(start, end, type)`` of each name.
     """
     out: list[tuple[int, int, str]] = []
-    for match in _OUR_NOUN.finditer(text, title_len):
+    for match in finditer_at(_OUR_NOUN, text, ("our", "Our"), title_len):
         span = _name_at(text, match.end(), min(len(text), match.end() + 120))
         if span is None or not _looks_like_name(text[span[0] : span[1]]):
             continue
@@ -694,9 +764,9 @@ def find_title_chunk_proposals(
     title = text[:title_len]
     pieces = []
     pos = 0
-    for match in _TITLE_SPLIT.finditer(title):
-        pieces.append(title[pos : match.start()].strip())
-        pos = match.end()
+    for split_start, split_end, _ in _title_splits(title):
+        pieces.append(title[pos:split_start].strip())
+        pos = split_end
     pieces.append(title[pos:].strip())
     known = _known_forms()
     pieces = [
@@ -744,7 +814,10 @@ def _sentence_start(sentences: list[tuple[int, int]], pos: int) -> int:
     return start
 
 
-def _verb_positions(text: str) -> list[int]:
+# Cached for the last texts: find_proposals and find_title_chunk_proposals both ask for the
+# same text.
+@lru_cache(maxsize=4)
+def _verb_positions(text: str) -> tuple[int, ...]:
     """End offsets of proposal verbs that have "we" / "this paper" as subject."""
     ends = []
     for verb in _VERBS:
@@ -758,7 +831,7 @@ def _verb_positions(text: str) -> list[int]:
                     ends.append(end)
             pos = text.find(verb, end)
     ends.sort()
-    return ends
+    return tuple(ends)
 
 
 _AND_BEFORE = re.compile(r"\sand\s+(?:then\s+|further\s+|also\s+|instead\s+)?$")
@@ -894,10 +967,10 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
     prev_connector = ""
     pos = 0
     pieces = []
-    for match in _TITLE_SPLIT.finditer(title):
-        pieces.append((pos, match.start(), prev_connector))
-        prev_connector = match.group().strip().lower()
-        pos = match.end()
+    for split_start, split_end, connector in _title_splits(title):
+        pieces.append((pos, split_start, prev_connector))
+        prev_connector = connector
+        pos = split_end
     pieces.append((pos, len(title), prev_connector))
     for start, end, connector in pieces:
         if connector in _MEANS_CONNECTORS:
@@ -959,6 +1032,9 @@ class PatternMatcher:
         }
         return doc
 
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
+        return pipe_in_batches(self, docs, batch_size)
 
 TITLE_SEPARATOR = "\n\n"
 
