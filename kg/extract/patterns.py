@@ -557,6 +557,8 @@ _VERBS = ("propose", "introduce", "present", "develop", "design", "devise", "for
           "contribute", "release", "build", "construct", "curate", "create", "call", "name", "term",
           "dub", "offer")
 _VERB_ENDINGS = frozenset({"", "s", "d", "ed", "es"})
+# No verb is a prefix of another, so at most one matches after a given space.
+_VERB_AFTER_SPACE = re.compile(" (?:" + "|".join(map(re.escape, _VERBS)) + ")")
 _SUBJECT_BEFORE = re.compile(
     r"(?:\b[Ww]e|\b[Tt]his (?:paper|work|study|article|letter|report)|\b[Oo]ur (?:paper|work)|"
     r"\b[Hh]ere)(?:,?\s+[\w\-]+){0,3}?,?\s+$"
@@ -818,19 +820,21 @@ def _sentence_start(sentences: list[tuple[int, int]], pos: int) -> int:
 # same text.
 @lru_cache(maxsize=4)
 def _verb_positions(text: str) -> tuple[int, ...]:
-    """End offsets of proposal verbs that have "we" / "this paper" as subject."""
+    """End offsets of proposal verbs that have "we" / "this paper" as subject.
+
+    A verb counts only after a space, so one scan for " <verb>" finds them all (a regex with a
+    literal first character: half the time of a ``str.find`` loop per verb).
+    """
     ends = []
-    for verb in _VERBS:
-        pos = text.find(verb)
-        while pos >= 0:
-            end = pos + len(verb)
-            while end < len(text) and text[end].isalpha():
-                end += 1
-            if pos > 0 and text[pos - 1] == " " and text[pos + len(verb) : end] in _VERB_ENDINGS:
-                if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos) or _coordinated_we(text, pos):
-                    ends.append(end)
-            pos = text.find(verb, end)
-    ends.sort()
+    size = len(text)
+    for match in _VERB_AFTER_SPACE.finditer(text):
+        pos = match.start() + 1
+        verb_end = end = match.end()
+        while end < size and text[end].isalpha():
+            end += 1
+        if text[verb_end:end] in _VERB_ENDINGS:
+            if _SUBJECT_BEFORE.search(text, max(0, pos - 45), pos) or _coordinated_we(text, pos):
+                ends.append(end)
     return tuple(ends)
 
 
