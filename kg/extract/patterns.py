@@ -461,7 +461,7 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
     """
     found: list[tuple[int, int, str]] = []
     title_len = title_length(text)
-    title_case = title_len > 0 and _is_title_case(text[:title_len])
+    title_case: bool | None = None  # asked only for a capitalised head in the title
     low = text.lower()
     for head in _HEAD_WORDS:
         pos = low.find(head)
@@ -473,7 +473,10 @@ def find_typed_heads(text: str) -> list[tuple[int, int, str]]:
             after = pos + len(form)
             if text[after : after + 1] == "s":
                 after += 1
-            if text[after : after + 1].isalpha() or (form[0].isupper() and title_case and pos < title_len):
+            capital_in_title = form[0].isupper() and pos < title_len
+            if capital_in_title and title_case is None:
+                title_case = _is_title_case(text[:title_len])
+            if text[after : after + 1].isalpha() or (capital_in_title and title_case):
                 # Part of a longer word ("Benchmarking"), or a capitalised word of a title in
                 # title case, where capitals say nothing.
                 pos = low.find(head, after)
@@ -763,6 +766,9 @@ def find_title_chunk_proposals(
     """
     if title_len <= 0:
         return []
+    verb_ends = _verb_positions(text)
+    if not verb_ends:
+        return []
     title = text[:title_len]
     pieces = []
     pos = 0
@@ -770,25 +776,31 @@ def find_title_chunk_proposals(
         pieces.append(title[pos:split_start].strip())
         pos = split_end
     pieces.append(title[pos:].strip())
-    known = _known_forms()
-    pieces = [
-        p for p in pieces
-        if 2 <= len(p.split()) <= 6 and p.lower() not in known[0] and lookup_key(p) not in known[1]
-    ]
+    pieces = [p for p in pieces if 2 <= len(p.split()) <= 6]
     if not pieces:
         return []
     low = text.lower()
     out: list[tuple[int, int, str]] = []
-    for verb_end in _verb_positions(text):
+    for verb_end in verb_ends:
         start = _DESCRIPTOR.match(text, verb_end).end()
         for piece in pieces:
             end = start + len(piece)
             if not low.startswith(piece.lower(), start) or text[end : end + 1].isalnum():
                 continue
+            # Asked only for a chunk the abstract has after a proposal verb: the lookup key
+            # costs more than the rest of the rule.
+            if not _new_phrase(piece):
+                continue
             if any(s <= start < e for s, e, _ in (*found, *out)):
                 continue
             out.append((start, end, _proposal_type(text, (start, end), verb_end)))
     return out
+
+
+def _new_phrase(phrase: str) -> bool:
+    """Whether a title chunk is neither a generic or broad phrase nor a known resource name."""
+    generic, keys = _known_forms()
+    return phrase.lower() not in generic and lookup_key(phrase) not in keys
 
 
 @lru_cache(maxsize=1)
