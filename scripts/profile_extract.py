@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return out
 
     run("pipeline + rows (no records)", rows, papers)
+    # Language.pipe runs each component over a batch of docs (the components' pipe methods).
+    run("nlp.pipe, no rows", lambda t: list(nlp.pipe(extractor._make_doc(x) for x in t)))
     run("records (_record) of the rows", lambda rs: [_record(r) for r in rs], rows(papers))
     kg1 = run("extract_many, 1 process", lambda ps: list(extractor.extract_many(ps)), papers)
 

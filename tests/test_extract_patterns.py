@@ -395,3 +395,68 @@ def test_resolve_repeated_lowercase_modifier_extends_a_known_method(
     methods = _method_texts("Gradients", abstract, "policy gradient")
     assert expected in methods
     assert not any(len(m) > len(expected) for m in methods)
+
+
+_SCAN_TEXTS = [
+    "",
+    "Our method, called FooNet, works. In our approach we propose BarNet and present BazSet.",
+    "Flour, your tour: our framework named X; OUR model. We design, devise and develop Qux.",
+    "This paper introduces Alpha and names it Beta; we dub it Gamma and we termed it Delta.",
+    " propose  proposes proposed proposal propose-based\npropose (propose we construct",
+    "We propose\u00a0X, we introduce\u00e9 Y; here we present Z\u2014and offer W. called named",
+]
+
+
+@pytest.mark.parametrize("text", _SCAN_TEXTS)
+@pytest.mark.parametrize("start", [0, 1, 5, 40])
+def test_patterns_finditer_at_equals_finditer(text: str, start: int) -> None:
+    from kg.extract.patterns import _OUR_NOUN, finditer_at
+
+    expected = [m.span() for m in _OUR_NOUN.finditer(text, start)]
+    assert [m.span() for m in finditer_at(_OUR_NOUN, text, ("our", "Our"), start)] == expected
+
+
+def test_patterns_proposal_verbs_are_no_prefixes_of_each_other() -> None:
+    # The one-scan verb search finds one verb per position; a verb that is a prefix of another
+    # ("present" / "presents") would hide it.
+    from kg.extract.patterns import _VERBS
+
+    assert not [(a, b) for a in _VERBS for b in _VERBS if a != b and b.startswith(a)]
+
+
+@pytest.mark.parametrize("text", _SCAN_TEXTS)
+def test_patterns_verb_positions_equal_a_find_per_verb(text: str) -> None:
+    import kg.extract.patterns as p
+
+    # Reference: a str.find loop per verb, as the rule was first written.
+    ends = []
+    for verb in p._VERBS:
+        pos = text.find(verb)
+        while pos >= 0:
+            end = pos + len(verb)
+            while end < len(text) and text[end].isalpha():
+                end += 1
+            if pos > 0 and text[pos - 1] == " " and text[pos + len(verb) : end] in p._VERB_ENDINGS:
+                if p._SUBJECT_BEFORE.search(text, max(0, pos - 45), pos) or p._coordinated_we(text, pos):
+                    ends.append(end)
+            pos = text.find(verb, end)
+    assert p._verb_positions(text) == tuple(sorted(ends))
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "DPPO: Fine-Tuning Diffusion Policies for Robot Manipulation",
+        "LEARNING TO ACT VIA LANGUAGE -- AND BEYOND; Is RL All You Need?",
+        "Policy Learning With  Tabs\tand \u2013 dashes, From Pixels Using VS. Models",
+        "\u0130stanbul Robots For K\u0131ds Under \u212aelvin Towards Everything",
+        "",
+    ],
+)
+def test_patterns_title_splits_equal_the_case_insensitive_scan(title: str) -> None:
+    from kg.extract.patterns import _TITLE_SPLIT, _title_splits
+
+    expected = tuple(
+        (m.start(), m.end(), m.group().strip().lower()) for m in _TITLE_SPLIT.finditer(title)
+    )
+    assert _title_splits(title) == expected

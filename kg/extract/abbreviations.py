@@ -19,11 +19,12 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kg.extract.sentences import doc_text
+from kg.extract.sentences import doc_text, pipe_in_batches
 
 # A parenthetical without nested parentheses; 1-160 characters keeps the scan linear.
 _PAREN = re.compile(r"\(([^()\n]{1,160})\)")
@@ -392,3 +393,8 @@ class AbbreviationDetector:
             found.append((short.start_char, short.end_char, long.start_char, long.end_char))
         doc.user_data["kg_abbreviations"] = found
         return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
+        return pipe_in_batches(self, docs, batch_size)
+
