@@ -799,6 +799,20 @@ def test_readers_abstract_label_is_dropped(tmp_path: Path) -> None:
     ]
 
 
+def test_readers_clean_text_collapses_every_unicode_space() -> None:
+    import re
+    import sys
+
+    spaces = [chr(cp) for cp in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(cp))]
+    assert "\u3000" in spaces and "\x1c" in spaces
+    for ch in spaces:
+        assert clean_text(f"{ch}a{ch}{ch}b {ch}") == "a b", hex(ord(ch))
+        assert clean_text(f"a{ch}b") == "a b", hex(ord(ch))
+    # clean_text returns printable text without doubled or outer spaces unchanged
+    assert [ch for ch in spaces if ch.isprintable()] == [" "]
+    assert clean_text(" a  b ") == "a b" and clean_text("a b") == "a b"
+
+
 def test_readers_problem_str() -> None:
     assert str(Problem("papers.jsonl", 17, "bad")) == "papers.jsonl:17: bad"
     assert str(Problem("papers.jsonl", None, "bad")) == "papers.jsonl: bad"
