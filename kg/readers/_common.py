@@ -29,7 +29,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kg.errors import InputError
-from kg.models import Paper, slug
+from kg.models import Paper
+from kg.models import slug as _slug
 
 FORMATS: tuple[str, ...] = ("hf-text", "jsonl", "json", "csv", "tsv", "atom", "bibtex")
 """Every input format kg reads (the values of ``fmt=`` / ``--format``)."""
@@ -665,6 +666,11 @@ def build_paper(record: RawRecord, location: str) -> Built:
         source=source,
     )
     return Built(paper, tuple(warnings))
+
+
+# Reading a paper slugs its title up to three times in a row (its id, the derived id the
+# deduplicator compares with, its title key): a tiny cache computes it once.
+slug = lru_cache(maxsize=4)(_slug)
 
 
 def make_paper_id(
