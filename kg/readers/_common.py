@@ -240,7 +240,8 @@ def iter_lines(text: str) -> Iterator[tuple[int, int, str]]:
     """``(line number, end offset, line)`` for each line of :func:`split_lines`, made lazily.
 
     A large file's lines are not all held at once (``split_lines`` on a 140 MB file holds
-    another 140 MB of strings). The end offset is where the line's text ends in ``text``.
+    another 140 MB of strings). The end offset is that of the line's line end in ``text`` (or
+    ``len(text)`` for the last line).
     """
     sep = "\r" if "\n" not in text and "\r" in text else "\n"
     find, size = text.find, len(text)
