@@ -290,7 +290,8 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     conn.execute("DELETE FROM edges")
     conn.execute("DELETE FROM entities")
     grouper = ConceptGrouper(index)
-    relation_value = {(t, p): concept_relation(t, p).value for t in EntityType for p in (False, True)}
+    relation_value = {(t, p): concept_relation(t, p).value
+                      for t in EntityType for p in (False, True)}
     papers: list[Paper] = []
     # per paper: indices into `keys` (entity id, type, proposed, mention texts), interned
     key_ids: dict[tuple[str, EntityType, bool, frozenset[str]], int] = {}

@@ -162,7 +162,10 @@ def test_readers_valid_text_round_trips_through_every_format(title: str, abstrac
     assert all(r == results[0] for r in results)
 
 
-@given(st.lists(st.sampled_from(["a", "{}", " ", "\n", "\r", "\r\n", "\u2028", "\x0c", ""]), max_size=30))
+_LINE_PIECES = st.sampled_from(["a", "{}", " ", "\n", "\r", "\r\n", "\u2028", "\x0c", ""])
+
+
+@given(st.lists(_LINE_PIECES, max_size=30))
 def test_readers_properties_iter_lines_is_split_lines(pieces: list[str]) -> None:
     from kg.readers._common import iter_lines, split_lines
 

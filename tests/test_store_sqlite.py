@@ -52,9 +52,9 @@ def test_store_sqlite_papers_and_extractions(store_path) -> None:
     "paper",
     [
         Paper(id="paper:x", title="X"),
-        Paper(id="paper:é", title="Ünïcode “quotes” 🙂", abstract="a\\b \"c\"", url="https://x.org/a",
-              arxiv_id="2409.00588", authors=("Zoë A", "B"), published="2024-09", source="f:1",
-              links=("https://github.com/a/b",)),
+        Paper(id="paper:é", title="Ünïcode “quotes” 🙂", abstract="a\\b \"c\"",
+              url="https://x.org/a", arxiv_id="2409.00588", authors=("Zoë A", "B"),
+              published="2024-09", source="f:1", links=("https://github.com/a/b",)),
     ],
 )
 def test_store_sqlite_content_hash_is_the_model_dump_hash(paper: Paper) -> None:
