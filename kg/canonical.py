@@ -200,7 +200,7 @@ MentionParts = tuple[str, EntityType, str, int, int, str, bool, float, "str | No
 LinkParts = tuple[str, LinkKind, str, int, int, str]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     type: EntityType
     # (field, start, end, text, sentence) of every mention or link behind the entity

@@ -481,6 +481,26 @@ def test_readers_truncated_last_jsonl_line() -> None:
     assert str(info.value) == f"{result.skipped[0]} — fix the line or pass --skip-invalid"
 
 
+@pytest.mark.parametrize(
+    ("text", "cut_off"),
+    [
+        ('{"title": "A"}\n{"title": "B\n\n  \n', True),  # blank lines after the last record
+        ('{"title": "A"}\r\n{"title": "B\r\n', True),
+        ('{"title": "A"}\r{"title": "B', True),  # old Mac line ends
+        ('{"title": "B\n{"title": "A"}\n', False),  # a broken line before others is not cut off
+    ],
+)
+def test_readers_jsonl_cut_off_line_is_the_last_non_blank(
+    tmp_path: Path, text: str, cut_off: bool
+) -> None:
+    path = tmp_path / "papers.jsonl"
+    path.write_bytes(text.encode("utf-8"))
+    result = read_ok(path, fmt="jsonl")
+    [problem] = result.skipped
+    assert problem.message.endswith("the line is cut off (truncated file?)") == cut_off
+    assert [p.title for p in result.papers] == ["A"]
+
+
 def test_readers_missing_title_and_abstract() -> None:
     path = BAD / "missing-fields.jsonl"
     result = read_ok(path)
@@ -797,6 +817,20 @@ def test_readers_abstract_label_is_dropped(tmp_path: Path) -> None:
         "We study A.",
         "Abstract reasoning is hard.",
     ]
+
+
+def test_readers_clean_text_collapses_every_unicode_space() -> None:
+    import re
+    import sys
+
+    spaces = [chr(cp) for cp in range(sys.maxunicode + 1) if re.fullmatch(r"\s", chr(cp))]
+    assert "\u3000" in spaces and "\x1c" in spaces
+    for ch in spaces:
+        assert clean_text(f"{ch}a{ch}{ch}b {ch}") == "a b", hex(ord(ch))
+        assert clean_text(f"a{ch}b") == "a b", hex(ord(ch))
+    # clean_text returns printable text without doubled or outer spaces unchanged
+    assert [ch for ch in spaces if ch.isprintable()] == [" "]
+    assert clean_text(" a  b ") == "a b" and clean_text("a b") == "a b"
 
 
 def test_readers_problem_str() -> None:

@@ -160,3 +160,19 @@ def test_readers_valid_text_round_trips_through_every_format(title: str, abstrac
         _check(result)
         results.append([(p.id, p.title, p.abstract) for p in result.papers])
     assert all(r == results[0] for r in results)
+
+
+_LINE_PIECES = st.sampled_from(["a", "{}", " ", "\n", "\r", "\r\n", "\u2028", "\x0c", ""])
+
+
+@given(st.lists(_LINE_PIECES, max_size=30))
+def test_readers_properties_iter_lines_is_split_lines(pieces: list[str]) -> None:
+    from kg.readers._common import iter_lines, split_lines
+
+    text = "".join(pieces)
+    lines = list(iter_lines(text))
+    assert [(n, line) for n, _, line in lines] == list(enumerate(split_lines(text), 1))
+    for _, end, line in lines:  # the end offset is that of the line end (or of the text's end)
+        assert end == len(text) or text[end] in "\r\n"
+        assert text[:end].removesuffix("\r").endswith(line)
+

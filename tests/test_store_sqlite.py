@@ -48,6 +48,27 @@ def test_store_sqlite_papers_and_extractions(store_path) -> None:
         assert store.content_hashes() == {"paper:x": content_hash(paper)}
 
 
+@pytest.mark.parametrize(
+    "paper",
+    [
+        Paper(id="paper:x", title="X"),
+        Paper(id="paper:é", title="Ünïcode “quotes” 🙂", abstract="a\\b \"c\"",
+              url="https://x.org/a", arxiv_id="2409.00588", authors=("Zoë A", "B"),
+              published="2024-09", source="f:1", links=("https://github.com/a/b",)),
+    ],
+)
+def test_store_sqlite_content_hash_is_the_model_dump_hash(paper: Paper) -> None:
+    import hashlib
+    import json
+
+    dumped = paper.model_dump(mode="json", exclude={"links", "source"})
+    expected = hashlib.sha1(json.dumps(dumped, sort_keys=True).encode("utf-8")).hexdigest()
+    assert content_hash(paper) == expected
+    # what the hash covers: a changed source or links keep it, a changed abstract does not
+    assert content_hash(paper.model_copy(update={"source": "g:2", "links": ()})) == expected
+    assert content_hash(paper.model_copy(update={"abstract": "other"})) != expected
+
+
 def test_store_sqlite_not_a_database(tmp_path) -> None:
     bad = tmp_path / "notes.db"
     bad.write_text("this is not sqlite " * 100)

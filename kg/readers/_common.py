@@ -20,15 +20,17 @@ import html
 import re
 import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from kg.errors import InputError
-from kg.models import Paper, slug
+from kg.models import Paper
+from kg.models import slug as _slug
 
 FORMATS: tuple[str, ...] = ("hf-text", "jsonl", "json", "csv", "tsv", "atom", "bibtex")
 """Every input format kg reads (the values of ``fmt=`` / ``--format``)."""
@@ -103,6 +105,9 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+_BLANK = re.compile("[ \t\r\n\f\v\ufeff]*")
+
+
 def _utf16_without_bom(sample: bytes) -> str | None:
     """Guess UTF-16 without a BOM from where the NUL bytes sit (ASCII-heavy text)."""
     if len(sample) < 4 or len(sample) % 2:
@@ -138,7 +143,8 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
         InputError: When the file is empty, or binary rather than text.
     """
     binary = f"{name}: binary file, not text — {FORMAT_HINT}"
-    if not data.strip():
+    # isspace() instead of strip(): no copy of a file that may be hundreds of megabytes
+    if not data or data.isspace():
         raise InputError(f"{name}: empty file — expected papers ({FORMAT_HINT})")
     if re.match(rb"BZh[1-9]1AY&SY", data):
         raise InputError(
@@ -184,7 +190,7 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
                 )
     if _looks_binary(text):
         raise InputError(binary)
-    if not text.strip(" \t\r\n\f\v\ufeff"):
+    if _BLANK.fullmatch(text):
         raise InputError(f"{name}: empty file — expected papers ({FORMAT_HINT})")
     return Decoded(text.lstrip("\ufeff"), warnings)
 
@@ -230,6 +236,28 @@ def split_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
+def iter_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(line number, end offset, line)`` for each line of :func:`split_lines`, made lazily.
+
+    A large file's lines are not all held at once (``split_lines`` on a 140 MB file holds
+    another 140 MB of strings). The end offset is that of the line's line end in ``text`` (or
+    ``len(text)`` for the last line).
+    """
+    sep = "\r" if "\n" not in text and "\r" in text else "\n"
+    find, size = text.find, len(text)
+    start, number = 0, 0
+    while start <= size:
+        end = find(sep, start)
+        if end < 0:
+            end = size
+        number += 1
+        line = text[start:end]
+        if sep == "\n" and line.endswith("\r"):
+            line = line[:-1]
+        yield number, end, line
+        start = end + 1
+
+
 def line_starts(text: str) -> list[int]:
     """Offsets where each line of ``text`` starts (for offset -> line number lookups)."""
     starts = [0]
@@ -255,7 +283,6 @@ _TAG = re.compile(
 _ABSTRACT_LABEL = re.compile(r"^abstract\s*(?:[:.]|[-–—]\s)\s*", re.IGNORECASE)
 _LABEL_ELEMENT = re.compile(r"<jats:title>[^<]{0,40}</jats:title>", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
-_SPACE = re.compile(r"\s+")
 
 
 # Controls (Cc), format characters (Cf: zero-width, bidi marks, soft hyphen, BOM), surrogates
@@ -301,10 +328,19 @@ def clean_text(text: str) -> str:
         text = _TAG.sub(_tag_replacement, text)
     if "&" in text and _ENTITY.search(text):
         text = html.unescape(text)
-    if not text.isprintable():
+    printable = text.isprintable()
+    if not printable:
         text = _UNWANTED.sub(_drop_or_space, text)
-    text = unicodedata.normalize("NFC", text)
-    return _SPACE.sub(" ", text).strip()
+    normalized = unicodedata.normalize("NFC", text)
+    if normalized is not text:
+        text, printable = normalized, normalized.isprintable()
+    # Printable text holds no whitespace but " " (every other space is Cc or Z*), so without
+    # doubled or outer spaces it is already clean: most abstracts skip the split below.
+    if printable and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    # str.split() splits on the characters regex \s matches (str.isspace) and is several times
+    # faster than re.sub(r"\s+", " ", text).strip() on abstracts full of single spaces.
+    return " ".join(text.split())
 
 
 # --------------------------------------------------------------------------------------------
@@ -465,16 +501,32 @@ def map_fields(record: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
 
     Among synonyms the most specific non-empty one wins (``abstract`` before ``summary``).
     """
-    by_name: dict[str, tuple[str, Any]] = {}
-    for key, value in record.items():
-        if isinstance(key, str):
-            by_name.setdefault(_norm_key(key), (key, value))
     fields: dict[str, tuple[str, Any]] = {}
-    for canonical, names in FIELD_NAMES.items():
-        present = [by_name[name] for name in names if name in by_name]
-        if present:
+    for canonical, keys in _field_plan(tuple(record)):
+        if len(keys) == 1:
+            fields[canonical] = (keys[0], record[keys[0]])
+        else:
+            present = [(key, record[key]) for key in keys]
             fields[canonical] = next((kv for kv in present if not _is_empty(kv[1])), present[0])
     return fields
+
+
+@lru_cache(maxsize=256)
+def _field_plan(keys: tuple[Any, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(canonical field, the record keys naming it, most specific first) for a record's keys.
+
+    Records of one file share their keys, so the plan is worked out once per key set.
+    """
+    by_name: dict[str, str] = {}
+    for key in keys:
+        if isinstance(key, str):
+            by_name.setdefault(_norm_key(key), key)
+    plan = []
+    for canonical, names in FIELD_NAMES.items():
+        present = tuple(by_name[name] for name in names if name in by_name)
+        if present:
+            plan.append((canonical, present))
+    return tuple(plan)
 
 
 def _is_empty(value: Any) -> bool:
@@ -615,6 +667,11 @@ def build_paper(record: RawRecord, location: str) -> Built:
         source=source,
     )
     return Built(paper, tuple(warnings))
+
+
+# Reading a paper slugs its title up to three times in a row (its id, the derived id the
+# deduplicator compares with, its title key): a tiny cache computes it once.
+slug = lru_cache(maxsize=4)(_slug)
 
 
 def make_paper_id(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from kg.readers._common import Item, Problem, RawRecord, map_fields, split_lines, type_name
+from kg.readers._common import Item, Problem, RawRecord, iter_lines, map_fields, type_name
 
 
 def read_jsonl(text: str, name: str) -> Iterator[Item]:
@@ -25,24 +25,32 @@ def read_jsonl(text: str, name: str) -> Iterator[Item]:
         RawRecord for each JSON object line; Problem for lines that are not JSON objects
         (a cut-off last line is reported as truncated).
     """
-    lines = split_lines(text)
-    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
-    for index, line in enumerate(lines):
-        if not line.strip():
+    # The last non-blank line ends after the last non-space character (no rstrip(): that
+    # would copy the whole file).
+    last_char = len(text) - 1
+    while last_char >= 0 and text[last_char].isspace():
+        last_char -= 1
+    decode = _DECODER.decode
+    for number, end, line in iter_lines(text):
+        if not line or line.isspace():
             continue
-        number = index + 1
         try:
-            value = json.loads(line, strict=False)
+            # json.loads(line, strict=False) builds a new decoder per call; its BOM check is
+            # kept by sending such lines through it.
+            value = json.loads(line, strict=False) if line[0] == "\ufeff" else decode(line)
         except RecursionError:
             yield Problem(name, number, "JSON nested too deeply")
             continue
         except ValueError as exc:
-            yield Problem(name, number, json_error_message(exc, truncated=index == last))
+            yield Problem(name, number, json_error_message(exc, truncated=end > last_char))
             continue
         if not isinstance(value, dict):
             yield Problem(name, number, f"expected a JSON object, got {type_name(value)}")
             continue
         yield RawRecord(number, map_fields(value))
+
+
+_DECODER = json.JSONDecoder(strict=False)
 
 
 def json_error_message(exc: ValueError, truncated: bool = False) -> str:
