@@ -504,14 +504,25 @@ def _unit_rows(matrix: sp.csr_matrix, scale: np.ndarray) -> sp.csr_matrix:
     result shares ``indices`` and ``indptr`` with ``matrix`` (sorted, as they are).
     """
     data = matrix.data * scale[matrix.indices]
-    lengths = np.diff(matrix.indptr)
-    filled = np.flatnonzero(lengths)
-    sums = np.zeros(matrix.shape[0], dtype=np.float64)
-    if len(filled):
-        sums[filled] = np.add.reduceat(data * data, matrix.indptr[filled].astype(np.intp))
+    indptr = matrix.indptr.astype(np.intp)
+    n_rows = matrix.shape[0]
+    sums = np.zeros(n_rows, dtype=np.float64)
+    # in blocks of rows: the squares and the per-entry scales are transient copies of the data
+    step = 16384
+    for lo in range(0, n_rows, step):
+        hi = min(n_rows, lo + step)
+        a, b = indptr[lo], indptr[hi]
+        starts = indptr[lo:hi]
+        filled = np.flatnonzero(starts < indptr[lo + 1:hi + 1])
+        if len(filled):
+            block = data[a:b]
+            sums[lo + filled] = np.add.reduceat(block * block, starts[filled] - a)
     norms = np.sqrt(sums)
     norms[norms == 0] = 1.0
-    data *= np.repeat(1.0 / norms, lengths)
+    inverse = 1.0 / norms
+    for lo in range(0, n_rows, step):
+        hi = min(n_rows, lo + step)
+        data[indptr[lo]:indptr[hi]] *= np.repeat(inverse[lo:hi], np.diff(indptr[lo:hi + 1]))
     out = sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
     out.has_sorted_indices = True
     return out
@@ -581,9 +592,9 @@ def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
         ties = np.flatnonzero(vals == kth)[: keep - int(row.sum())]
         row[ties] = True
         mask[lo:hi] = row
-    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    # a long row keeps exactly `keep` entries (the larger ones and the first ties)
     new_ptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows[mask], minlength=matrix.shape[0]), out=new_ptr[1:])
+    np.cumsum(np.minimum(lengths, keep), out=new_ptr[1:])
     return sp.csr_matrix((data[mask], matrix.indices[mask], new_ptr), shape=matrix.shape)
 
 
