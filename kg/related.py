@@ -35,7 +35,8 @@ terms. Top-k neighbours of every paper come from sparse matrix products in chunk
 loop); above ``exact_below`` papers the candidates come from each paper's most distinctive terms
 and concept features, looked up in postings that keep only each term's (and feature's)
 ``candidate_top`` strongest papers, so the work per paper stays bounded as the corpus grows; the
-candidates are then rescored exactly.
+candidates are then rescored exactly. A single query for a stored paper takes the same path, so
+``kg related`` lists exactly what the paper's ``RELATED_TO`` edges hold.
 
 Example:
     >>> from kg.models import Paper
@@ -1147,11 +1148,45 @@ class RelatedIndex:
             KGError: Unknown paper id.
         """
         row = self._require(paper_id)
-        ranked = self._rank(self._paper_components(row, types), self._first_pass(k),
-                            exclude=row)
-        ranked = self._feedback_ranked(ranked, types)[:k]
+        if types is None and self._pruned():
+            ranked = self._pooled_ranking(row, k)
+        else:
+            ranked = self._rank(self._paper_components(row, types), self._first_pass(k),
+                                exclude=row)
+            ranked = self._feedback_ranked(ranked, types)[:k]
         return self._hits(_row_of(self._x, row), row, [j for j, _ in ranked],
                           [parts for _, parts in ranked], types)
+
+    def _pruned(self) -> bool:
+        """Whether the corpus is large enough for the candidate-postings path."""
+        return len(self.ids) > max(self.config.exact_below, self.config.pool)
+
+    def _pooled_ranking(self, row: int, k: int) -> list[tuple[int, dict[str, float]]]:
+        """A stored paper's ``k`` best on the large-corpus path, computed as :meth:`all_neighbours`
+        computes them: the same candidates (its strongest terms and concept features in the
+        bounded postings), the same exact pair scores, hub penalty and feedback. So ``kg
+        related`` lists what the paper's ``RELATED_TO`` edges hold, and a query touches about a
+        hundred papers instead of scoring the whole corpus (100k papers: 16 -> a few ms).
+        """
+        q, d = self._candidates(np.array([row], dtype=np.int64))
+        comps = self._pair_components(q, d)
+        keep = _evidence(comps) > 0
+        d = d[keep]
+        parts = {name: v[keep] for name, v in comps.items()}
+        if self.config.hub_alpha:
+            parts["hub"] = -self.config.hub_alpha * self.hub[d]
+        total = sum(parts.values()) if parts else np.zeros(0)
+        order = np.lexsort((d, -total))[: self._first_pass(k)]
+        d, total = d[order], total[order]
+        parts = {name: v[order] for name, v in parts.items()}
+        if self._feedback_on() and len(d):
+            _, d, total, parts = self._feedback_block(
+                np.zeros(len(d), dtype=np.int64), d, total, parts, k,
+                lambda a, b: self._feedback_raw(a, b, self._c))
+        d = d[:k]
+        names = list(parts)
+        values = np.stack([parts[name][:k] for name in names], axis=1).tolist() if names else []
+        return [(j, dict(zip(names, v))) for j, v in zip(d.tolist(), values)]
 
     def ranking(self, paper_id: str, k: int | None = None,
                 types: set[EntityType] | None = None) -> list[tuple[str, float]]:

@@ -543,3 +543,26 @@ def test_related_feedback_with_types_uses_only_those_concepts() -> None:
         want = _brute_feedback(raw, r, cfg, 5)
         assert [h.paper_id for h in hits] == [papers[j].id for j, _ in want]
         assert [h.score for h in hits] == pytest.approx([v for _, v in want], abs=1e-9)
+
+
+@pytest.mark.parametrize("feedback", [0.0, 0.2])
+def test_related_single_query_on_the_pruned_path_equals_all_neighbours(feedback: float) -> None:
+    # above exact_below a single query takes the edges' path (candidate postings, pair scores,
+    # hub, feedback): `kg related` must list exactly what the RELATED_TO edges hold
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=20,
+                  feedback_beta=feedback)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    edges = dict(index.all_neighbours(k=7))
+    loaded = RelatedIndex.from_bytes(index.to_bytes())
+    for pid in [p.id for p in papers][::7]:
+        assert index.neighbours(pid, k=7) == edges[pid]
+        assert loaded.neighbours(pid, k=7) == edges[pid]
+    # the full scan ranks every paper; on this small corpus it agrees on most top-7 lists
+    exact = RelatedIndex.fit(papers, concepts, embeddings=False, resources=(),
+                             config=replace(cfg, exact_below=10_000))
+    same = [
+        {h.paper_id for h in exact.neighbours(p.id, k=7)} == {h.paper_id for h in edges[p.id]}
+        for p in papers
+    ]
+    assert np.mean(same) >= 0.5
