@@ -246,7 +246,8 @@ def resolve(
         Candidates in text order, without overlaps, each with a final type.
     """
     cands: list[Candidate] = []
-    gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
+    # Only abbreviation definitions look gazetteer entries up by span.
+    gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer} if abbreviations else {}
     lowered: str | None = None
     for s, e, t, c in gazetteer:
         if s > 1 and text[s - 1] == "-" and text[s - 2].isalpha():
@@ -536,6 +537,8 @@ def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list
     Title chunks such as "Diffusion Policy Policy Optimization" look like tasks but are the
     paper's own method when the abstract introduces them.
     """
+    if not any(cand.type == "task" for cand in cands):
+        return cands  # both rules below need a task
     other: dict[str, Candidate] = {}
     known_tasks: dict[str, Candidate] = {}
     for cand in cands:
@@ -635,12 +638,11 @@ def drop_broad_tasks(
     if len(tasks) < 2:
         return cands
 
-    def names(cand: Candidate) -> set[str]:
+    def names(cand: Candidate) -> tuple[str, ...]:
         low = text[cand.start : cand.end].lower()
-        out = {low, _key(low)}
         if cand.canonical:
-            out.add(cand.canonical.lower())
-        return out
+            return low, _key(low), cand.canonical.lower()
+        return low, _key(low)
 
     broad_keys: dict[str, set[str]] = {}
     in_title: set[str] = set()
@@ -648,7 +650,7 @@ def drop_broad_tasks(
     first: dict[str, int] = {}
     for cand in tasks:
         found = names(cand)
-        if found & broad:
+        if any(name in broad for name in found):
             key = _key(text[cand.start : cand.end])
             broad_keys.setdefault(key, set()).update(found)
             count[key] = count.get(key, 0) + 1
