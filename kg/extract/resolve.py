@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import re
+import string
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from operator import attrgetter
@@ -266,7 +267,7 @@ def resolve(
                         start = word.end() + 1
                 if start < s and not _sentence_initial(text, start):
                     cands.append(Candidate(start, e, t, "name", CONFIDENCE["name"]))
-            low_mod = _LOWER_MODIFIER.search(text, max(0, s - 25), s)
+            low_mod = _word_before(_LOWER_MODIFIER, _LOWER_MODIFIER_CHARS, text, max(0, s - 25), s)
             if (low_mod is not None and low_mod.group(1) not in _NOT_LOWER_MODIFIER
                     and " " in text[s:e]):
                 # A compound the abstract repeats is a term ("stateful policy gradient" twice);
@@ -474,7 +475,7 @@ def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
     :data:`_TASK_MODIFIER`); ``s`` when there are none."""
     start = s
     for _ in range(2):
-        word = _TASK_MODIFIER.search(text, max(0, start - 40), start)
+        word = _word_before(_TASK_MODIFIER, _TASK_MODIFIER_CHARS, text, max(0, start - 40), start)
         if word is None or (start > title_len >= word.start()):
             break
         token = word.group(1)
@@ -482,6 +483,29 @@ def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
             break
         start = word.start(1)
     return start
+
+
+_TASK_MODIFIER_CHARS = string.ascii_letters + string.digits + "/-"
+_LOWER_MODIFIER_CHARS = string.ascii_lowercase + "-"
+
+
+def _word_before(pattern: re.Pattern[str], chars: str, text: str, lo: int, end: int) -> re.Match[str] | None:
+    """``pattern.search(text, lo, end)`` for a pattern that matches a word made of ``chars``, not
+    preceded by any of ``chars``, then a space at the end (:data:`_TASK_MODIFIER`,
+    :data:`_LOWER_MODIFIER`).
+
+    Such a match can only start where the run of ``chars`` before the space starts, so the search
+    starts there instead of trying every position of the window (the lookbehind sees the text
+    before ``pos``, so the result is the same).
+    """
+    if end - 1 > lo and text[end - 1] == " ":
+        head = text[lo : end - 1]
+        run_start = end - 1 - (len(head) - len(head.rstrip(chars)))
+        if run_start > lo:
+            return pattern.search(text, run_start, end)
+    # A window the run fills, or a line break before the end (where ``$`` also matches): the
+    # plain search.
+    return pattern.search(text, lo, end)
 
 
 def _sentence_initial(text: str, pos: int) -> bool:
