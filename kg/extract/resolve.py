@@ -720,7 +720,9 @@ def _early_end(title_len: int, sentences: Sequence[tuple[int, int]], size: int) 
 
 
 _MEANS_BEFORE = re.compile(
-    r"\b(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
+    # The lookahead (the first letters of the verbs) lets most word starts fail at once instead
+    # of trying every verb.
+    r"\b(?=[uvwtblecai])(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
     r"appl(?:y|ies|ying)|combin(?:e|es|ing)|based on|incorporat(?:e|es|ing)|utiliz(?:e|es|ing))\s+"
     r"(?:(?:a|an|the|standard|existing|conventional|classical|recent|modern)\s+)?$",
     re.IGNORECASE,
