@@ -489,9 +489,11 @@ _TASK_MODIFIER_CHARS = string.ascii_letters + string.digits + "/-"
 _LOWER_MODIFIER_CHARS = string.ascii_lowercase + "-"
 
 
-def _word_before(pattern: re.Pattern[str], chars: str, text: str, lo: int, end: int) -> re.Match[str] | None:
-    """``pattern.search(text, lo, end)`` for a pattern that matches a word made of ``chars``, not
-    preceded by any of ``chars``, then a space at the end (:data:`_TASK_MODIFIER`,
+def _word_before(
+    pattern: re.Pattern[str], chars: str, text: str, lo: int, end: int
+) -> re.Match[str] | None:
+    """``pattern.search(text, lo, end)`` for a pattern that matches a word made of ``chars``, then
+    a space at the end, behind a lookbehind that rejects each of ``chars`` (:data:`_TASK_MODIFIER`,
     :data:`_LOWER_MODIFIER`).
 
     Such a match can only start where the run of ``chars`` before the space starts, so the search
@@ -722,7 +724,8 @@ def _early_end(title_len: int, sentences: Sequence[tuple[int, int]], size: int) 
 _MEANS_BEFORE = re.compile(
     # The lookahead (the first letters of the verbs) lets most word starts fail at once instead
     # of trying every verb.
-    r"\b(?=[uvwtblecai])(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
+    r"\b(?=[uvwtblecai])"
+    r"(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
     r"appl(?:y|ies|ying)|combin(?:e|es|ing)|based on|incorporat(?:e|es|ing)|utiliz(?:e|es|ing))\s+"
     r"(?:(?:a|an|the|standard|existing|conventional|classical|recent|modern)\s+)?$",
     re.IGNORECASE,
