@@ -122,15 +122,15 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
     Returns:
         Non-overlapping candidates in text order.
     """
-    by_start = sorted(candidates, key=_START)
-    if any(c.end <= c.start for c in by_start):
-        return _drop_overlaps_ranked(candidates)  # empty spans overlap nothing: keep the order rule
     # Candidates only compete within a cluster of chained overlaps; most clusters hold a single
     # candidate, which needs no ranking.
     kept: list[Candidate] = []
     cluster: list[Candidate] = []
     cluster_end = -1
-    for cand in by_start:
+    for cand in sorted(candidates, key=_START):
+        if cand.end <= cand.start:
+            # An empty span overlaps nothing; where it goes among equal starts is up to the ranking.
+            return _drop_overlaps_ranked(candidates)
         if cand.start >= cluster_end and cluster:
             _keep_best(cluster, kept)
             cluster = []
