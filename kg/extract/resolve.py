@@ -563,8 +563,6 @@ def _retype_tasks(text: str, cands: list[Candidate], proposed: set[str]) -> list
     Title chunks such as "Diffusion Policy Policy Optimization" look like tasks but are the
     paper's own method when the abstract introduces them.
     """
-    if not any(cand.type == "task" for cand in cands):
-        return cands  # both rules below need a task
     other: dict[str, Candidate] = {}
     known_tasks: dict[str, Candidate] = {}
     for cand in cands:
@@ -823,12 +821,15 @@ def _type_unknowns(
     if not any(c.type == UNKNOWN for c in cands):
         return cands
     out = list(cands)
+    still_unknown = False
     for i, cand in enumerate(out):
         if cand.type == UNKNOWN:
             context = type_by_context(text, cand.end)
             if context != UNKNOWN:
                 out[i] = replace(cand, type=context, confidence=CONFIDENCE["head_noun"])
-    if not any(c.type == UNKNOWN for c in out):
+            else:
+                still_unknown = True
+    if not still_unknown:
         return out  # the passes below only retype what is still unknown
     _type_unknowns_by_list(text, out)
     starts: list[int] | None = None
