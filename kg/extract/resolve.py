@@ -662,11 +662,12 @@ def drop_broad_tasks(
     if len(tasks) < 2:
         return cands
 
-    def names(cand: Candidate) -> tuple[str, ...]:
+    def names(cand: Candidate) -> set[str]:
         low = text[cand.start : cand.end].lower()
+        out = {low, _key(low)}
         if cand.canonical:
-            return low, _key(low), cand.canonical.lower()
-        return low, _key(low)
+            out.add(cand.canonical.lower())
+        return out
 
     broad_keys: dict[str, set[str]] = {}
     in_title: set[str] = set()
@@ -674,7 +675,7 @@ def drop_broad_tasks(
     first: dict[str, int] = {}
     for cand in tasks:
         found = names(cand)
-        if any(name in broad for name in found):
+        if found & broad:
             key = _key(text[cand.start : cand.end])
             broad_keys.setdefault(key, set()).update(found)
             count[key] = count.get(key, 0) + 1
