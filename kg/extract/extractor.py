@@ -273,15 +273,7 @@ class Extractor:
             self.task_parents,
             self.collection_types,
         )
-        sent_starts = [s for s, _ in sentences]
-        sentence_texts: dict[int, str] = {}
-        mentions = []
-        for cand in cands:
-            values = _mention_values(
-                original, cand, title_len, offset, sentences, sent_starts, sentence_texts
-            )
-            if values is not None:
-                mentions.append(values)
+        mentions = _mention_values(original, cands, title_len, offset, sentences)
         seen: set[tuple[str, str]] = set()
         abbreviations = []
         for ss, se, ls, le in abbrevs:
@@ -376,39 +368,48 @@ _LINK_KINDS = {member.value: member for member in LinkKind}
 
 def _mention_values(
     text: str,
-    cand: Candidate,
+    cands: Sequence[Candidate],
     title_len: int,
     offset: int,
     sentences: Sequence[tuple[int, int]],
-    sent_starts: Sequence[int],
-    sentence_texts: dict[int, str],
-) -> dict | None:
-    """The field values of a :class:`~kg.models.Mention` (declaration order), or None when the
-    candidate lies in the separator between title and abstract.
+) -> list[dict]:
+    """The field values of the :class:`~kg.models.Mention` of each candidate (declaration
+    order), leaving out empty candidates and those in the separator between title and abstract.
 
-    ``sentence_texts`` caches the sentence strings of this text: mentions of one sentence share
-    one string (less to build, and to pickle between processes).
+    Mentions of one sentence share one sentence string (less to build, and to pickle between
+    processes).
     """
-    field, start, end = _field(cand.start, cand.end, title_len, offset)
-    if field is None or cand.end <= cand.start:
-        return None
-    k = bisect_right(sent_starts, cand.start) - 1
-    sentence = sentence_texts.get(k)
-    if sentence is None:
-        sentence = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
-        sentence_texts[k] = sentence
-    return {
-        "text": text[cand.start : cand.end],
-        "type": _ENTITY_TYPES.get(cand.type) or EntityType(cand.type),
-        "field": field,
-        "start": start,
-        "end": end,
-        "sentence": sentence,
-        "rule": cand.rule,
-        "proposed": cand.proposed,
-        "confidence": cand.confidence,
-        "canonical": cand.canonical or None,
-    }
+    sent_starts = [s for s, _ in sentences]
+    sentence_texts: dict[int, str] = {}
+    out = []
+    for cand in cands:
+        start, end, type_, rule, confidence, canonical, proposed = cand
+        if end <= start:
+            continue
+        if end <= title_len:
+            field, field_start, field_end = "title", start, end
+        elif start >= offset:
+            field, field_start, field_end = "abstract", start - offset, end - offset
+        else:
+            continue
+        k = bisect_right(sent_starts, start) - 1
+        sentence = sentence_texts.get(k)
+        if sentence is None:
+            sentence = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
+            sentence_texts[k] = sentence
+        out.append({
+            "text": text[start:end],
+            "type": _ENTITY_TYPES.get(type_) or EntityType(type_),
+            "field": field,
+            "start": field_start,
+            "end": field_end,
+            "sentence": sentence,
+            "rule": rule,
+            "proposed": proposed,
+            "confidence": confidence,
+            "canonical": canonical or None,
+        })
+    return out
 
 
 _MENTION_FIELDS = (

@@ -16,8 +16,10 @@ Example:
 from __future__ import annotations
 
 import re
+import string
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from kg.extract.patterns import (
@@ -120,10 +122,47 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
     Returns:
         Non-overlapping candidates in text order.
     """
-    ranked = sorted(
-        candidates,
-        key=lambda c: (c.start - c.end, -_PRIORITY.get(c.rule, 0), -c.confidence, c.start),
-    )
+    # Candidates only compete within a cluster of chained overlaps; most clusters hold a single
+    # candidate, which needs no ranking.
+    kept: list[Candidate] = []
+    cluster: list[Candidate] = []
+    cluster_end = -1
+    for cand in sorted(candidates, key=_START):
+        if cand.end <= cand.start:
+            # An empty span overlaps nothing; where it goes among equal starts is up to the ranking.
+            return _drop_overlaps_ranked(candidates)
+        if cand.start >= cluster_end and cluster:
+            _keep_best(cluster, kept)
+            cluster = []
+        cluster.append(cand)
+        if cand.end > cluster_end:
+            cluster_end = cand.end
+    if cluster:
+        _keep_best(cluster, kept)
+    return kept
+
+
+_START = attrgetter("start")
+
+
+def _rank(cand: Candidate) -> tuple[int, int, float, int]:
+    """Sort key of :func:`drop_overlaps`: longest first, then rule priority, then confidence."""
+    return (cand.start - cand.end, -_PRIORITY.get(cand.rule, 0), -cand.confidence, cand.start)
+
+
+def _keep_best(cluster: list[Candidate], kept: list[Candidate]) -> None:
+    """Append the winners of a cluster of chained overlaps (in text order) to ``kept``."""
+    if len(cluster) == 1:
+        kept.append(cluster[0])
+    elif len(cluster) == 2:
+        kept.append(min(cluster, key=_rank))  # two overlapping spans: one wins
+    else:
+        kept.extend(_drop_overlaps_ranked(cluster))
+
+
+def _drop_overlaps_ranked(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """:func:`drop_overlaps` by ranking all candidates and taking them greedily."""
+    ranked = sorted(candidates, key=_rank)
     size = max((c.end for c in candidates), default=0)
     taken = bytearray(size)
     kept = []
@@ -132,7 +171,7 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
             continue
         taken[cand.start : cand.end] = b"\x01" * (cand.end - cand.start)
         kept.append(cand)
-    kept.sort(key=lambda c: c.start)
+    kept.sort(key=_START)
     return kept
 
 
@@ -208,7 +247,8 @@ def resolve(
         Candidates in text order, without overlaps, each with a final type.
     """
     cands: list[Candidate] = []
-    gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer}
+    # Only abbreviation definitions look gazetteer entries up by span.
+    gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer} if abbreviations else {}
     lowered: str | None = None
     for s, e, t, c in gazetteer:
         if s > 1 and text[s - 1] == "-" and text[s - 2].isalpha():
@@ -227,7 +267,7 @@ def resolve(
                         start = word.end() + 1
                 if start < s and not _sentence_initial(text, start):
                     cands.append(Candidate(start, e, t, "name", CONFIDENCE["name"]))
-            low_mod = _LOWER_MODIFIER.search(text, max(0, s - 25), s)
+            low_mod = _word_before(_LOWER_MODIFIER, _LOWER_MODIFIER_CHARS, text, max(0, s - 25), s)
             if (low_mod is not None and low_mod.group(1) not in _NOT_LOWER_MODIFIER
                     and " " in text[s:e]):
                 # A compound the abstract repeats is a term ("stateful policy gradient" twice);
@@ -361,11 +401,11 @@ def resolve(
     kept = _drop_generic(text, kept, generic, title_generic_tasks(text, title_len, kept, generic))
     kept = _retype_tasks(text, kept, proposed_forms)
     kept = drop_spelled_out_proposals(text, title_len, kept, proposed_forms, abbreviations)
+    early = _early_end(title_len, sentences, len(text)) if broad else None
     if broad:
-        early = _early_end(title_len, sentences, len(text))
         kept = drop_broad_tasks(text, title_len, kept, broad, parents or {}, early)
     kept = drop_means_tasks(text, kept)
-    kept = select_tasks(text, title_len, sentences, kept)
+    kept = select_tasks(text, title_len, sentences, kept, early)
     return _mark_proposed(text, kept, proposed_forms)
 
 
@@ -435,7 +475,7 @@ def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
     :data:`_TASK_MODIFIER`); ``s`` when there are none."""
     start = s
     for _ in range(2):
-        word = _TASK_MODIFIER.search(text, max(0, start - 40), start)
+        word = _word_before(_TASK_MODIFIER, _TASK_MODIFIER_CHARS, text, max(0, start - 40), start)
         if word is None or (start > title_len >= word.start()):
             break
         token = word.group(1)
@@ -443,6 +483,31 @@ def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
             break
         start = word.start(1)
     return start
+
+
+_TASK_MODIFIER_CHARS = string.ascii_letters + string.digits + "/-"
+_LOWER_MODIFIER_CHARS = string.ascii_lowercase + "-"
+
+
+def _word_before(
+    pattern: re.Pattern[str], chars: str, text: str, lo: int, end: int
+) -> re.Match[str] | None:
+    """``pattern.search(text, lo, end)`` for a pattern that matches a word made of ``chars``, then
+    a space at the end, behind a lookbehind that rejects each of ``chars`` (:data:`_TASK_MODIFIER`,
+    :data:`_LOWER_MODIFIER`).
+
+    Such a match can only start where the run of ``chars`` before the space starts, so the search
+    starts there instead of trying every position of the window (the lookbehind sees the text
+    before ``pos``, so the result is the same).
+    """
+    if end - 1 > lo and text[end - 1] == " ":
+        head = text[lo : end - 1]
+        run_start = end - 1 - (len(head) - len(head.rstrip(chars)))
+        if run_start > lo:
+            return pattern.search(text, run_start, end)
+    # A window the run fills, or a line break before the end (where ``$`` also matches): the
+    # plain search.
+    return pattern.search(text, lo, end)
 
 
 def _sentence_initial(text: str, pos: int) -> bool:
@@ -656,7 +721,10 @@ def _early_end(title_len: int, sentences: Sequence[tuple[int, int]], size: int) 
 
 
 _MEANS_BEFORE = re.compile(
-    r"\b(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
+    # The lookahead (the first letters of the verbs) lets most word starts fail at once instead
+    # of trying every verb.
+    r"\b(?=[uvwtblecai])"
+    r"(?:using|uses?|via|with|through|by|leverag(?:e|es|ing)|employ(?:s|ing)?|adopt(?:s|ing)?|"
     r"appl(?:y|ies|ying)|combin(?:e|es|ing)|based on|incorporat(?:e|es|ing)|utiliz(?:e|es|ing))\s+"
     r"(?:(?:a|an|the|standard|existing|conventional|classical|recent|modern)\s+)?$",
     re.IGNORECASE,
@@ -689,10 +757,17 @@ def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
 TASK_MIN_SCORE = 0.5
 """Score a task needs to be kept (see :func:`select_tasks`)."""
 MAX_TASKS = 5
+_SCORE_PER_MENTION = 0.5
+"""Score of each mention of a task phrase (up to 3) in :func:`select_tasks`; nothing lowers a
+score, so every phrase scores at least this much."""
 
 
 def select_tasks(
-    text: str, title_len: int, sentences: Sequence[tuple[int, int]], cands: list[Candidate]
+    text: str,
+    title_len: int,
+    sentences: Sequence[tuple[int, int]],
+    cands: list[Candidate],
+    early: int | None = None,
 ) -> list[Candidate]:
     """Keep the central tasks of a paper (the guidelines ask for the 1-5 most central).
 
@@ -706,6 +781,7 @@ def select_tasks(
         title_len: Length of the title.
         sentences: Sentence offsets.
         cands: Non-overlapping candidates.
+        early: :func:`_early_end` of the text when the caller has it already.
 
     Returns:
         The candidates without the task mentions of phrases that did not make it.
@@ -714,12 +790,15 @@ def select_tasks(
     for cand in cands:
         if cand.type == "task":
             groups.setdefault(_key(text[cand.start : cand.end]), []).append(cand)
-    if not groups:
+    if len(groups) <= MAX_TASKS and _SCORE_PER_MENTION >= TASK_MIN_SCORE:
+        # Every phrase scores at least one mention's worth and there is room for all of them
+        # (true for about 9 in 10 papers): nothing to rank.
         return cands
-    early = _early_end(title_len, sentences, len(text))
+    if early is None:
+        early = _early_end(title_len, sentences, len(text))
     scores = {}
     for key, members in groups.items():
-        score = 0.5 * min(len(members), 3)
+        score = _SCORE_PER_MENTION * min(len(members), 3)
         if any(c.end <= title_len for c in members):
             score += 3.0
         if any(c.rule == "abbreviation" for c in members):
@@ -742,46 +821,74 @@ def _type_unknowns(
     """Give names of unknown type the type of their list, or of their evaluation context."""
     if not any(c.type == UNKNOWN for c in cands):
         return cands
-    starts = [s for s, _ in sentences]
     out = list(cands)
+    still_unknown = False
     for i, cand in enumerate(out):
         if cand.type == UNKNOWN:
             context = type_by_context(text, cand.end)
             if context != UNKNOWN:
                 out[i] = replace(cand, type=context, confidence=CONFIDENCE["head_noun"])
-    if not any(c.type == UNKNOWN for c in out):
+            else:
+                still_unknown = True
+    if not still_unknown:
         return out  # the passes below only retype what is still unknown
-    # Connected runs "A, B and C" inside one sentence.
-    groups: list[list[int]] = []
-    for i, cand in enumerate(out):
-        if groups and _SEPARATOR.match(text[out[groups[-1][-1]].end : cand.start]):
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    for group in groups:
-        known = [out[i].type for i in group if out[i].type not in (UNKNOWN, "task")]
-        if not known:
-            continue
-        majority = max(set(known), key=known.count)
-        for i in group:
-            if out[i].type == UNKNOWN:
-                out[i] = replace(out[i], type=majority, rule="list", confidence=CONFIDENCE["list"])
+    _type_unknowns_by_list(text, out)
+    starts: list[int] | None = None
     for i, cand in enumerate(out):
         if cand.type != UNKNOWN:
             continue
         # Still unknown: the first loop found no context type for this very candidate (the list
         # pass only turns unknowns into known types), so type_by_context is not asked again.
-        k = bisect_right(starts, cand.start) - 1
-        sent = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
-        before = text[max(0, cand.start - 40) : cand.start]
-        if _ON_BEFORE.search(before) and _EVAL_CONTEXT.search(sent) and "benchmark" in sent.lower():
-            out[i] = replace(cand, type="benchmark")
-        elif _TASKS_AFTER.match(text, cand.end):
+        if _ON_BEFORE.search(text[max(0, cand.start - 40) : cand.start]):
+            if starts is None:
+                starts = [s for s, _ in sentences]
+            k = bisect_right(starts, cand.start) - 1
+            sent = text[sentences[k][0] : sentences[k][1]] if k >= 0 else ""
+            if _EVAL_CONTEXT.search(sent) and "benchmark" in sent.lower():
+                out[i] = _with_type(cand, "benchmark")
+                continue
+        if _TASKS_AFTER.match(text, cand.end):
             # "AntropicHH tasks", "ALFWorld tasks": the tasks of a named suite
-            out[i] = replace(cand, type="benchmark")
+            out[i] = _with_type(cand, "benchmark")
         else:
-            out[i] = replace(cand, type="method")
+            out[i] = _with_type(cand, "method")
     return out
+
+
+def _type_unknowns_by_list(text: str, cands: list[Candidate]) -> None:
+    """Give the unknowns of a connected run "A, B and C" the majority known type of the run
+    (tasks do not count), in place.
+
+    Only runs holding an unknown matter, so each run is found by walking out from an unknown.
+    """
+    i = 0
+    while i < len(cands):
+        if cands[i].type != UNKNOWN:
+            i += 1
+            continue
+        first = i
+        while first > 0 and _SEPARATOR.match(text[cands[first - 1].end : cands[first].start]):
+            first -= 1
+        last = i
+        while last + 1 < len(cands) and _SEPARATOR.match(
+            text[cands[last].end : cands[last + 1].start]
+        ):
+            last += 1
+        known = [c.type for c in cands[first : last + 1] if c.type not in (UNKNOWN, "task")]
+        if known:
+            majority = max(set(known), key=known.count)
+            for j in range(first, last + 1):
+                if cands[j].type == UNKNOWN:
+                    cands[j] = replace(
+                        cands[j], type=majority, rule="list", confidence=CONFIDENCE["list"]
+                    )
+        i = last + 1
+
+
+def _with_type(cand: Candidate, type_: str) -> Candidate:
+    """``replace(cand, type=type_)``, the most frequent change, without keyword handling."""
+    return Candidate(cand.start, cand.end, type_, cand.rule, cand.confidence, cand.canonical,
+                     cand.proposed)
 
 
 def title_generic_tasks(
