@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -383,3 +386,23 @@ def test_extract_known_name_inside_a_hyphenated_word_is_not_matched() -> None:
                       ("online Direct Preference Optimization", "method"))
     assert not any(text.startswith("online") for text, _, _ in found)
     assert ("PPO", "method", False) in found
+
+
+def test_extract_list_typing_breaks_ties_the_same_way_under_any_hash_seed() -> None:
+    # "PPO, D4RL and Foo": one method, one dataset, one unknown — a tie; set iteration order
+    # depends on PYTHONHASHSEED, so a tie broken by it would change kg's output between runs
+    code = (
+        "from kg.extract.resolve import Candidate, _type_unknowns_by_list\n"
+        "text = 'PPO, D4RL and Foo'\n"
+        "cands = [Candidate(0, 3, 'method', 'gazetteer', 0.8),"
+        " Candidate(5, 9, 'dataset', 'gazetteer', 0.8), Candidate(14, 17, 'unknown', 'name', 0.6)]\n"
+        "_type_unknowns_by_list(text, cands)\n"
+        "print(cands[2].type)\n"
+    )
+    seen = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, check=True)
+        seen.add(out.stdout.strip())
+    assert seen == {"dataset"}

@@ -876,7 +876,7 @@ def _type_unknowns_by_list(text: str, cands: list[Candidate]) -> None:
             last += 1
         known = [c.type for c in cands[first : last + 1] if c.type not in (UNKNOWN, "task")]
         if known:
-            majority = max(set(known), key=known.count)
+            majority = max(sorted(set(known)), key=known.count)  # ties: by name, not hash order
             for j in range(first, last + 1):
                 if cands[j].type == UNKNOWN:
                     cands[j] = replace(
