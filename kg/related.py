@@ -711,7 +711,6 @@ class RelatedIndex:
         """
         index = cls()
         index.config = config or RelatedConfig()
-        cfg = index.config
         # one pass for ids, titles and defined acronyms, one for the terms: ``papers`` may read
         # from a store on each pass (the pipeline does not hold 100k records through the fit)
         index.ids, index.titles, local = [], [], []
@@ -1004,23 +1003,9 @@ class RelatedIndex:
 
     def _feedback_raw(self, a: np.ndarray, b: np.ndarray, c: sp.csr_matrix,
                       c_a: np.ndarray | None = None, c_b: np.ndarray | None = None) -> np.ndarray:
-        """Raw score (weighted components, no hub) of stored-paper pairs ``(a[i], b[i])``.
-
-        Pair-wise products, like the pool's pair scores, so a pair scores the same bits
-        whichever path computes it. ``c_a``/``c_b``: the pairs' rows in ``c`` when ``c`` holds
-        only some papers.
-        """
-        cfg = self.config
-        raw = _pair_dots(self._x, self._x, a, b) * cfg.w_lexical
-        raw += _pair_dots(c, c, a if c_a is None else c_a, b if c_b is None else c_b) * (
-            cfg.w_concepts)
-        if self._sem is not None:
-            raw += np.einsum("ij,ij->i", self._sem[a], self._sem[b]).astype(np.float64) * (
-                cfg.w_semantic)
-        if self.embeddings is not None:
-            raw += np.einsum("ij,ij->i", self.embeddings[a], self.embeddings[b]).astype(
-                np.float64) * cfg.w_embedding
-        return raw
+        """Raw score (weighted components, no hub) of stored-paper pairs ``(a[i], b[i])``: the
+        sum of :meth:`_pair_parts`, so a pair scores the same bits as in the pools."""
+        return sum(self._pair_parts(a, b, c, c_a, c_b).values())  # type: ignore[return-value]
 
     def _feedback_pool_raw(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """:meth:`_feedback_raw` of all-neighbours pairs, read from the candidate pools when there.
@@ -1169,24 +1154,43 @@ class RelatedIndex:
         hundred papers instead of scoring the whole corpus (100k papers: 16 -> a few ms).
         """
         q, d = self._candidates(np.array([row], dtype=np.int64))
-        comps = self._pair_components(q, d)
-        keep = _evidence(comps) > 0
-        d = d[keep]
+        _, d, _, parts = self._best_pairs(q, d, self._pair_components(q, d), k,
+                                          lambda a, b: self._feedback_raw(a, b, self._c))
+        names = list(parts)
+        values = np.stack([parts[name] for name in names], axis=1).tolist() if names else []
+        return [(j, dict(zip(names, v))) for j, v in zip(d.tolist(), values)]
+
+    def _best_pairs(self, q: np.ndarray, d: np.ndarray, comps: dict[str, np.ndarray], k: int,
+                    pair_raw: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Each query's ``k`` best candidates from scored pairs: pairs without evidence out, hub
+        penalty, best first (ties by candidate row), feedback when on.
+
+        Args:
+            q: Query row of each pair, ascending.
+            d: Candidate row of each pair.
+            comps: Weighted components of each pair.
+            k: Candidates to keep per query.
+            pair_raw: Raw scores of stored-paper pairs, for the feedback.
+
+        Returns:
+            ``(q, d, total, parts)`` best first per query, cut to ``k``.
+        """
+        keep = _evidence(comps) > 0 if comps else np.zeros(len(q), dtype=bool)
+        q, d = q[keep], d[keep]
         parts = {name: v[keep] for name, v in comps.items()}
         if self.config.hub_alpha:
             parts["hub"] = -self.config.hub_alpha * self.hub[d]
         total = sum(parts.values()) if parts else np.zeros(0)
-        order = np.lexsort((d, -total))[: self._first_pass(k)]
-        d, total = d[order], total[order]
-        parts = {name: v[order] for name, v in parts.items()}
-        if self._feedback_on() and len(d):
-            _, d, total, parts = self._feedback_block(
-                np.zeros(len(d), dtype=np.int64), d, total, parts, k,
-                lambda a, b: self._feedback_raw(a, b, self._c))
-        d = d[:k]
-        names = list(parts)
-        values = np.stack([parts[name][:k] for name in names], axis=1).tolist() if names else []
-        return [(j, dict(zip(names, v))) for j, v in zip(d.tolist(), values)]
+        order = np.lexsort((d, -total, q))
+        q, d, total = q[order], d[order], total[order]
+        rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+        sel = rank < self._first_pass(k)
+        q, d, total = q[sel], d[sel], total[sel]
+        parts = {name: v[order][sel] for name, v in parts.items()}
+        if self._feedback_on():
+            q, d, total, parts = self._feedback_block(q, d, total, parts, k, pair_raw)
+        return q, d, total, parts
 
     def ranking(self, paper_id: str, k: int | None = None,
                 types: set[EntityType] | None = None) -> list[tuple[str, float]]:
@@ -1442,15 +1446,25 @@ class RelatedIndex:
                 emb = self.embeddings[rows] @ self.embeddings.T
                 out["embedding"] = emb[pos, d].astype(np.float64) * cfg.w_embedding
             return out
+        return self._pair_parts(q, d, self._c)
+
+    def _pair_parts(self, a: np.ndarray, b: np.ndarray, c: sp.csr_matrix,
+                    c_a: np.ndarray | None = None,
+                    c_b: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Weighted components of stored-paper pairs ``(a[i], b[i])``, pair by pair, so a pair
+        scores the same bits whichever path asks. ``c`` holds the concept rows (``c_a``/``c_b``:
+        the pairs' rows in it when it holds only some papers)."""
+        cfg = self.config
         out = {
-            "lexical": _pair_dots(self._x, self._x, q, d) * cfg.w_lexical,
-            "concepts": _pair_dots(self._c, self._c, q, d) * cfg.w_concepts,
+            "lexical": _pair_dots(self._x, self._x, a, b) * cfg.w_lexical,
+            "concepts": _pair_dots(c, c, a if c_a is None else c_a,
+                                   b if c_b is None else c_b) * cfg.w_concepts,
         }
         if self._sem is not None:
-            sem = np.einsum("ij,ij->i", self._sem[q], self._sem[d])
+            sem = np.einsum("ij,ij->i", self._sem[a], self._sem[b])
             out["semantic"] = sem.astype(np.float64) * cfg.w_semantic
         if self.embeddings is not None:
-            emb = np.einsum("ij,ij->i", self.embeddings[q], self.embeddings[d])
+            emb = np.einsum("ij,ij->i", self.embeddings[a], self.embeddings[b])
             out["embedding"] = emb.astype(np.float64) * cfg.w_embedding
         return out
 
@@ -1543,7 +1557,6 @@ class RelatedIndex:
         """Per paper: hit rows, components (when asked), scores and reasons, chunk by chunk."""
         if getattr(self, "_pool_ptr", None) is None or len(self._pool_ptr) != len(self.ids) + 1:
             self._fit_hubs()
-        alpha = self.config.hub_alpha
         n = len(self.ids)
         step = max(1, self.config.chunk)
         ptr = self._pool_ptr
@@ -1553,31 +1566,13 @@ class RelatedIndex:
             q = np.repeat(np.arange(start, stop), np.diff(ptr[start:stop + 1]))
             d = self._pool_d[lo:hi]
             comps = {name: v[lo:hi] for name, v in self._pool_parts.items()}
-            evidence = _evidence(comps) if comps else np.zeros(0)
-            keep = evidence > 0
-            q, d = q[keep], d[keep]
-            parts = {name: v[keep] for name, v in comps.items()}
-            if alpha:
-                parts["hub"] = -alpha * self.hub[d]
-            total = sum(parts.values()) if parts else np.zeros(0)
-            order = np.lexsort((d, -total, q))
-            q, d, total = q[order], d[order], total[order]
-            rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
-            sel = rank < self._first_pass(k)
-            q, d, total = q[sel], d[sel], total[sel]
-            # -- pseudo-relevance feedback: the same step as the single-query path ------------
-            if self._feedback_on():
-                parts = {name: v[order][sel] for name, v in parts.items()}
-                q, d, total, parts = self._feedback_block(q, d, total, parts, k,
-                                                          self._feedback_pool_raw)
-                order = sel = np.arange(len(q))
-            # ---------------------------------------------------------------------------------
+            q, d, total, parts = self._best_pairs(q, d, comps, k, self._feedback_pool_raw)
             concepts = self._shared_concepts_many(q, d, records=components)
             terms = self._shared_terms_many(q, d)
             js, scores = d.tolist(), total.tolist()
             if components:
                 names = list(parts)
-                values = np.stack([parts[name][order][sel] for name in names], axis=1).tolist()
+                values = np.stack([parts[name] for name in names], axis=1).tolist()
                 comp_dicts = [dict(zip(names, v)) for v in values]
             bounds = np.searchsorted(q, np.arange(start, stop + 1), side="left").tolist()
             for r in range(start, stop):
