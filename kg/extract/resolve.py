@@ -433,15 +433,6 @@ _TASK_MODIFIER = re.compile(
 """A word that narrows a known task right before it: a hyphenated compound ("non-rigid image
 registration", "speech-based depression detection"), a word with a digit ("3D shape
 reconstruction") or a lower-case adjective ("monocular depth estimation")."""
-_NOT_TASK_MODIFIER = frozenset(
-    """several general real real-world large-scale small-scale state-of-the-art end-to-end different
-    potential important relevant efficient recent current conventional traditional typical several
-    natural fundamental critical crucial practical principal particular central essential
-    significant difficult popular similar various certain usual actual initial special social
-    multi-task optimal suboptimal sub-optimal near-optimal basic additional original final numerous
-    previous effective extensive comprehensive expensive massive impressive off-the-shelf
-    high-level low-level fine-grained well-known so-called""".split()
-)
 _LOWER_MODIFIER = re.compile(r"(?<![\w\-])([a-z][a-z\-]{2,}) $")
 """A lower-case word right before a multi-word known method; it joins the name when the text
 repeats the compound and it is not a function word, verb or generic adjective
@@ -457,6 +448,16 @@ _NOT_LOWER_MODIFIER = frozenset(
     common add adds added combine combines combined adopt adopts adopted extend extends extended
     improve improves improved""".split()
 )
+_NOT_TASK_MODIFIER = _NOT_LOWER_MODIFIER | frozenset(
+    """real real-world large-scale small-scale state-of-the-art end-to-end potential important
+    relevant efficient current natural fundamental critical crucial practical principal
+    particular central essential significant difficult similar certain usual actual initial
+    special social multi-task optimal suboptimal sub-optimal near-optimal basic additional final
+    numerous effective extensive comprehensive expensive massive impressive off-the-shelf
+    high-level low-level fine-grained well-known so-called""".split()
+)
+"""Words that do not narrow a known task: the method modifiers' stop words and generic
+adjectives."""
 
 
 def _collection_variant(token: str, collections: Mapping[str, str]) -> str | None:
@@ -478,8 +479,7 @@ def _task_modifiers_start(text: str, title_len: int, s: int) -> int:
         word = _word_before(_TASK_MODIFIER, _TASK_MODIFIER_CHARS, text, max(0, start - 40), start)
         if word is None or (start > title_len >= word.start()):
             break
-        token = word.group(1)
-        if token.lower() in _NOT_TASK_MODIFIER or token.lower() in _NOT_LOWER_MODIFIER:
+        if word.group(1).lower() in _NOT_TASK_MODIFIER:
             break
         start = word.start(1)
     return start
