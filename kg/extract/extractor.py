@@ -320,8 +320,7 @@ def _collection_types(entries: Sequence[object]) -> dict[str, str]:
     """Lower-cased name and aliases of every known dataset and benchmark -> its type."""
     out: dict[str, str] = {}
     for entry in entries:
-        type_ = getattr(entry, "type", None)
-        value = str(getattr(type_, "value", type_))
+        value = _gazetteer._type_value(getattr(entry, "type", None))
         if value in ("dataset", "benchmark"):
             for form in (getattr(entry, "name", ""), *(getattr(entry, "aliases", ()) or ())):
                 out.setdefault(str(form).lower(), value)
@@ -332,9 +331,8 @@ def _task_ancestors(entries: Sequence[object]) -> dict[str, frozenset[str]]:
     """Lower-cased canonical task name -> lower-cased names of all its broader tasks."""
     direct: dict[str, tuple[str, ...]] = {}
     for entry in entries:
-        type_ = getattr(entry, "type", None)
         found = tuple(p.lower() for p in getattr(entry, "parents", ()) or ())
-        if found and str(getattr(type_, "value", type_)) == "task":
+        if found and _gazetteer._type_value(getattr(entry, "type", None)) == "task":
             name = str(getattr(entry, "name", "")).lower()
             direct[name] = direct.get(name, ()) + found
     out: dict[str, frozenset[str]] = {}
