@@ -247,12 +247,8 @@ def _extraction_parts(data: str | None) -> tuple[list[MentionParts], list[tuple[
 
 
 def _json_list(values: Iterable[str]) -> str:
-    return json.dumps(list(values), ensure_ascii=False) if values else "[]"
-
-
-def _str_list_json(values: Sequence[str]) -> str:
-    """``_json_list`` of strings, ~4x faster (a 100k-paper build writes a million of them):
-    the same C string encoder json.dumps(..., ensure_ascii=False) uses, the same separators."""
+    """``json.dumps(list(values), ensure_ascii=False)`` of strings, ~4x faster (a 100k-paper
+    build writes a million of them): the same C string encoder and the same separators."""
     return "[" + ", ".join(map(_encode_str, values)) + "]"
 
 
@@ -387,13 +383,12 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     related_index = RelatedIndex.fit(_StoredTexts(conn, len(paper_ids)), concepts)
     progress("related index", 1, 1)
     del concepts, paper_ids  # the index keeps what it needs (ids, titles, matrices)
-    shared_json = _str_list_json
     progress("related", 0, total)
     for i, (pid, links) in enumerate(related_index.neighbour_links(k=k), 1):
         for target, score, concept_ids, terms in links:
             shared = [*concept_ids, *(f"term:{t}" for t in terms)]
             edges.append((pid, target, "RELATED_TO", round(float(score), 6),
-                          len(shared), None, shared_json(shared)))
+                          len(shared), None, _json_list(shared)))
         if len(edges) >= _WRITE_EVERY:
             conn.executemany(insert_edges, edges)
             edges.clear()
