@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from kg.models import EntityType, Paper, PaperEntity, entity_id  # noqa: E402
 from kg.related import RelatedConfig, RelatedIndex  # noqa: E402
 from kg.related_eval import (  # noqa: E402
+    SystemScores,
     evaluate_related,
     paired_difference,
     read_judgments,
@@ -168,7 +169,7 @@ def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs:
               for name, path in (("dev", JUDGMENTS), ("held-out", HELDOUT))}
     position = {p.id: i for i, p in enumerate(papers)}
 
-    def scores(index: RelatedIndex) -> dict[str, object]:
+    def scores(index: RelatedIndex) -> dict[str, SystemScores]:
         def rank(q: int) -> list[int]:
             return [position[pid] for pid, _ in index.ranking(papers[q].id, k=len(papers))]
         return {name: score_rankings(rank, js) for name, js in judged.items()}
@@ -181,8 +182,8 @@ def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs:
             RelatedIndex.fit(papers, concepts, config=cfg, embeddings=emb))
         cells = []
         for name, s in got.items():
-            d = paired_difference(base[name], s)  # type: ignore[arg-type]
-            cells.append(f"{name} ndcg={s.ndcg:.4f} p5={s.p5:.3f} mrr={s.mrr:.3f} "  # type: ignore[attr-defined]
+            d = paired_difference(base[name], s)
+            cells.append(f"{name} ndcg={s.ndcg:.4f} p5={s.p5:.3f} mrr={s.mrr:.3f} "
                          f"d={d.mean:+.4f} [{d.low:+.4f},{d.high:+.4f}] {d.wins}W/{d.losses}L")
         print(f"{spec:32s} " + " | ".join(cells), flush=True)
 
