@@ -7,6 +7,11 @@ Usage:
                                                         # embedding/feedback)
     python scripts/tune_related.py --no-embeddings      # default install (even when kg[embed] is)
     python scripts/tune_related.py --show 45            # one query's ranking with reasons
+    python scripts/tune_related.py --concepts kg --no-embeddings --variants '{"hub_alpha": 0}'
+                                    # config variants vs the defaults on the development and
+                                    # held-out judgments: nDCG@10 / P@5 / MRR, and the per-query
+                                    # nDCG difference (bootstrap interval, wins/losses);
+                                    # --variants alone runs the component ablations
     python scripts/tune_related.py --bench benchmarks/data/corpus-100000.jsonl
                                     # fit / all-neighbours time, `neighbours` latency (p50/p95)
 
@@ -28,7 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from kg.models import EntityType, Paper, PaperEntity, entity_id  # noqa: E402
 from kg.related import RelatedConfig, RelatedIndex  # noqa: E402
-from kg.related_eval import evaluate_related, read_judgments  # noqa: E402
+from kg.related_eval import (  # noqa: E402
+    SystemScores,
+    evaluate_related,
+    paired_difference,
+    read_judgments,
+    score_rankings,
+)
 
 CORPUS = ROOT / "examples" / "hf-papers-policy.txt"
 JUDGMENTS = ROOT / "tests" / "data" / "related-dev.jsonl"
@@ -148,6 +159,35 @@ def bench(path: Path, k: int = 10, queries: int = 200) -> None:
     }))
 
 
+ABLATIONS = ('{"w_concepts": 0}', '{"w_semantic": 0}', '{"hub_alpha": 0}', '{"feedback_beta": 0}')
+
+
+def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs: list[str],
+             emb: bool | None) -> None:
+    """Each config variant against the defaults, on both judgment sets, with paired intervals."""
+    judged = {name: read_judgments(path, papers)
+              for name, path in (("dev", JUDGMENTS), ("held-out", HELDOUT))}
+    position = {p.id: i for i, p in enumerate(papers)}
+
+    def scores(index: RelatedIndex) -> dict[str, SystemScores]:
+        def rank(q: int) -> list[int]:
+            return [position[pid] for pid, _ in index.ranking(papers[q].id, k=len(papers))]
+        return {name: score_rankings(rank, js) for name, js in judged.items()}
+
+    base = scores(RelatedIndex.fit(papers, concepts, embeddings=emb))
+    for spec in ["{}", *specs]:
+        overrides = json.loads(spec)
+        cfg = replace(RelatedConfig(), **overrides)
+        got = base if not overrides else scores(
+            RelatedIndex.fit(papers, concepts, config=cfg, embeddings=emb))
+        cells = []
+        for name, s in got.items():
+            d = paired_difference(base[name], s)
+            cells.append(f"{name} ndcg={s.ndcg:.4f} p5={s.p5:.3f} mrr={s.mrr:.3f} "
+                         f"d={d.mean:+.4f} [{d.low:+.4f},{d.high:+.4f}] {d.wins}W/{d.losses}L")
+        print(f"{spec:32s} " + " | ".join(cells), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--concepts", choices=("gold", "kg", "none"), default="gold")
@@ -155,6 +195,8 @@ def main() -> None:
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--show", type=int, nargs="*")
     ap.add_argument("--bench", type=Path)
+    ap.add_argument("--variants", nargs="*", metavar="JSON",
+                    help="RelatedConfig overrides to compare with the defaults")
     args = ap.parse_args()
     if args.bench:
         bench(args.bench)
@@ -163,6 +205,9 @@ def main() -> None:
     concepts = {"gold": gold_concepts, "kg": kg_concepts, "none": lambda _: {}}[args.concepts](
         papers)
     emb = False if args.no_embeddings else None
+    if args.variants is not None:
+        variants(papers, concepts, args.variants or list(ABLATIONS), emb)
+        return
     if args.show:
         index = RelatedIndex.fit(papers, concepts, embeddings=emb)
         for q in args.show:

@@ -12,8 +12,10 @@ from kg.errors import InputError
 from kg.models import Paper
 from kg.related_eval import (
     Judgment,
+    SystemScores,
     evaluate_related,
     ndcg_at_k,
+    paired_difference,
     precision_at_k,
     read_judgments,
     reciprocal_rank,
@@ -49,6 +51,36 @@ def test_related_eval_score_rankings_judged_only_and_unjudged_share() -> None:
     assert per["mrr"] == pytest.approx(1 / 2)
     assert scores.mrr == pytest.approx(1 / 2)
     assert per["p5"] == pytest.approx(2 / 5)
+
+
+def _scores(per_query: dict[int, dict[str, float]]) -> SystemScores:
+    return SystemScores(ndcg=0.0, p5=0.0, mrr=0.0, unjudged=0.0, per_query=per_query)
+
+
+def test_related_eval_paired_difference_counts_and_interval() -> None:
+    base = _scores({1: {"ndcg": 0.5, "mrr": 1.0}, 2: {"ndcg": 0.5}, 3: {"ndcg": 0.5, "mrr": 0.5},
+                    4: {"ndcg": 0.5}})
+    system = _scores({1: {"ndcg": 0.7, "mrr": 0.5}, 2: {"ndcg": 0.4}, 3: {"ndcg": 0.5, "mrr": 0.5},
+                      4: {"ndcg": 0.6}})
+    diff = paired_difference(base, system)
+    assert diff.queries == 4
+    assert diff.mean == pytest.approx((0.2 - 0.1 + 0.0 + 0.1) / 4)
+    assert (diff.wins, diff.losses, diff.ties) == (2, 1, 1)
+    # the interval of a mean of resampled deltas lies within the smallest and largest delta
+    assert -0.1 - 1e-9 <= diff.low <= diff.mean <= diff.high <= 0.2 + 1e-9
+    assert diff.low < diff.high
+    assert paired_difference(base, system) == diff  # seeded: the same numbers every run
+    # MRR only where both have it (queries 1 and 3)
+    mrr = paired_difference(base, system, metric="mrr")
+    assert (mrr.queries, mrr.mean, mrr.losses, mrr.ties) == (2, pytest.approx(-0.25), 1, 1)
+
+
+def test_related_eval_paired_difference_of_equal_rankings_is_zero() -> None:
+    base = _scores({q: {"ndcg": 0.1 * q} for q in range(5)})
+    diff = paired_difference(base, base)
+    assert (diff.mean, diff.low, diff.high, diff.ties) == (0.0, 0.0, 0.0, 5)
+    with pytest.raises(InputError, match="no query"):
+        paired_difference(base, _scores({}))
 
 
 def _corpus() -> list[Paper]:
