@@ -406,3 +406,39 @@ def test_extract_list_typing_breaks_ties_the_same_way_under_any_hash_seed() -> N
                              env=env, check=True)
         seen.add(out.stdout.strip())
     assert seen == {"dataset"}
+
+
+def test_extract_defined_decision_process_formalism_is_no_concept() -> None:
+    found = _mentions("Robust Markov decision processes (RMDPs) model uncertain dynamics. "
+                      "We solve RMDPs with PPO.")
+    texts = {t for t, _, _ in found}
+    assert "PPO" in texts
+    assert not {"Robust Markov decision processes", "RMDPs"} & texts
+
+
+def test_extract_defined_bandit_setting_is_a_task() -> None:
+    found = _mentions("Restless multi-armed bandits (RMAB) allocate scarce resources. We solve "
+                      "RMAB instances with PPO.")
+    assert ("Restless multi-armed bandits", "task", False) in found
+
+
+def test_extract_defined_challenge_is_a_benchmark() -> None:
+    found = _mentions("Data come from the AudioVisual Emotion Recognition Challenge (AVEC), "
+                      "where PPO is tested.")
+    assert ("AudioVisual Emotion Recognition Challenge", "benchmark", False) in found
+
+
+def test_extract_defined_error_or_quality_measure_is_no_concept() -> None:
+    found = _mentions("We bound the Mean-Squared Bellman Error (MSBE) of PPO and report the "
+                      "Perceptual Evaluation of Speech Quality (PESQ). The MSBE shrinks.")
+    texts = {t for t, _, _ in found}
+    assert "PPO" in texts
+    assert not {"Mean-Squared Bellman Error", "MSBE", "PESQ",
+                "Perceptual Evaluation of Speech Quality"} & texts
+
+
+def test_extract_plural_metric_acronym_drops_its_singular_too() -> None:
+    found = _mentions("Policy updates differ under Expected Conditional Risk Measures (ECRMs). "
+                      "Each ECRM is cheap, and PPO optimizes it.")
+    texts = {t for t, _, _ in found}
+    assert "PPO" in texts and "ECRM" not in texts

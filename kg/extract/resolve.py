@@ -72,6 +72,11 @@ _METHOD_HEAD_AFTER = re.compile(r"\s+(?:algorithm|method|framework|approach|arch
 names one algorithm ("(MAPF) algorithms" are algorithms for a problem)."""
 _PROBLEM_AFTER = re.compile(r"\s+problems?\b")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
+_PROBLEM_SETTING_HEADS = frozenset({"bandit", "bandits"})
+_CHALLENGE_HEADS = frozenset({"challenge", "challenges"})
+_FORMALISM = re.compile(r"\bdecision[ -]process(?:es)?$", re.IGNORECASE)
+"""A problem formalism ("Robust Markov decision processes (RMDPs)", "partially observable Markov
+decision process"): the guidelines record MDP/POMDP-style formalisms as no concept at all."""
 _METHODISH_TASK_FORMS = re.compile(
     r"(?:policy optimization|preference optimization|fine-tuning|finetuning|learning)$", re.IGNORECASE
 )
@@ -188,11 +193,13 @@ def head_type(phrase: str) -> str:
     if not words:
         return "method"
     last = words[-1]
-    if last in BENCH_HEADS or last.rstrip("s") in BENCH_HEADS:
+    if last in BENCH_HEADS or last.rstrip("s") in BENCH_HEADS or last in _CHALLENGE_HEADS:
+        # "the 2014 AudioVisual Emotion Recognition Challenge (AVEC)": a shared evaluation.
         return "benchmark"
     if last in DATA_HEADS:
         return "dataset"
-    if last in _PROBLEM_HEADS:
+    if last in _PROBLEM_HEADS or last in _PROBLEM_SETTING_HEADS:
+        # "Restless multi-armed bandits (RMAB)": a problem setting, solved by methods.
         return "task"
     if last in TASK_HEADS or (last.endswith("s") and last[:-1] in TASK_HEADS):
         if last in ("optimization", "optimisation") and len(words) >= 2 and words[-2] in (
@@ -299,7 +306,7 @@ def resolve(
             continue
         known = gaz_at.get((ls, le)) or gaz_at.get((ss, se))
         proposal = overlaps_proposal(ls, le) or overlaps_proposal(ss, se)
-        if not known and _METRIC_HEAD.search(long):
+        if not known and (_METRIC_HEAD.search(long) or _FORMALISM.search(long)):
             # "Expected Conditional Risk Measures (ECRMs)", "Speech Intelligibility Index (SII)":
             # a metric, which is no concept type of the guidelines.
             generic_shorts.add(short)
@@ -372,7 +379,8 @@ def resolve(
         token = text[s:e]
         if token in problems and token not in short_info:
             label = "task"
-        if generic_shorts and (token in generic_shorts or token[:-1] in generic_shorts):
+        if generic_shorts and (token in generic_shorts or token[:-1] in generic_shorts
+                               or token + "s" in generic_shorts):
             continue
         info = short_info.get(token) or (short_info.get(token[:-1]) if token.endswith("s") else None)
         if info is not None:
@@ -422,7 +430,8 @@ _WORD = re.compile(r"\S+")
 _METRIC_BEFORE = re.compile(r"\b(?:measures?|metrics?)\s+$", re.IGNORECASE)
 _TASKS_AFTER = re.compile(r"\s+tasks\b")
 _METRIC_HEAD = re.compile(
-    r"\b(?:measures?|metrics?|index|indices|coefficients?|ratios?|divergences?|distances?)$",
+    r"\b(?:measures?|metrics?|index|indices|coefficient|ratios?|divergences?|distances?|"
+    r"errors?|scores?|quality)$",
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"(?:The|An?) (?=[A-Z0-9])")
