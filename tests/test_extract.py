@@ -442,3 +442,13 @@ def test_extract_plural_metric_acronym_drops_its_singular_too() -> None:
                       "Each ECRM is cheap, and PPO optimizes it.")
     texts = {t for t, _, _ in found}
     assert "PPO" in texts and "ECRM" not in texts
+
+
+def test_extract_quantity_modality_and_logic_acronyms_are_no_methods() -> None:
+    paper = Paper(id="paper:x", title="Speaker localization",
+                  abstract="Our DOA estimator keeps a high SNR on intracranial EEG data and "
+                           "animated GIFs, combining the conjunction (AND) and disjunction (OR) "
+                           "of features from NIST data. We compare it with PPO.")
+    texts = {m.text for m in get_extractor().extract(paper).mentions}
+    assert "PPO" in texts
+    assert not {"DOA", "SNR", "EEG", "GIFs", "AND", "OR", "NIST"} & texts
