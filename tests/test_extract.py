@@ -452,3 +452,11 @@ def test_extract_quantity_modality_and_logic_acronyms_are_no_methods() -> None:
     texts = {m.text for m in get_extractor().extract(paper).mentions}
     assert "PPO" in texts
     assert not {"DOA", "SNR", "EEG", "GIFs", "AND", "OR", "NIST"} & texts
+
+
+def test_extract_names_listed_after_a_method_noun_are_methods() -> None:
+    found = _mentions("Unlike previous methods such as Latent Plans or C-Bet, our agent is "
+                      "simple. Strong models such as Meerkat and Claude3 Opus. Then PPO is used.")
+    assert {("Latent Plans", "method", False), ("C-Bet", "method", False),
+            ("Meerkat", "method", False), ("Claude3 Opus", "method", False)} <= found
+    assert not any(text.endswith("This") or text.startswith("Then") for text, _, _ in found)
