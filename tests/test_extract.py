@@ -460,3 +460,15 @@ def test_extract_names_listed_after_a_method_noun_are_methods() -> None:
     assert {("Latent Plans", "method", False), ("C-Bet", "method", False),
             ("Meerkat", "method", False), ("Claude3 Opus", "method", False)} <= found
     assert not any(text.endswith("This") or text.startswith("Then") for text, _, _ in found)
+
+
+def test_extract_title_case_run_with_a_method_head_is_a_method() -> None:
+    found = _mentions("We compare online and semi-online Direct Preference Optimization and "
+                      "Group Reward Policy Optimization objectives with PPO. The Optimization "
+                      "of rewards is hard.",
+                      ("Direct Preference Optimization", "method"),
+                      ("Online Direct Preference Optimization", "method"))
+    assert ("Group Reward Policy Optimization", "method", False) in found
+    # the known name inside a hyphenated compound ("semi-online ...") is found on its own
+    assert ("Direct Preference Optimization", "method", False) in found
+    assert not any(text.startswith("The") for text, _, _ in found)

@@ -354,6 +354,17 @@ def resolve(
         cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
     for s, e in method_list_items(text, title_len):
         cands.append(Candidate(s, e, "method", "list", CONFIDENCE["list"]))
+    if gazetteer:
+        known_at = bytearray(len(text) + 1)
+        for s, e, _, _ in gazetteer:
+            if not (s > 1 and text[s - 1] == "-" and text[s - 2].isalpha()):
+                # (a match inside a hyphenated word is dropped above, so it covers nothing)
+                known_at[s:e] = b"\x01" * (e - s)
+    else:
+        known_at = None
+    for s, e in capitalized_method_names(text, title_len):
+        if known_at is None or known_at.find(1, s, e) < 0:
+            cands.append(Candidate(s, e, "method", "name", CONFIDENCE["name"]))
 
     for s, e, label in proposals:
         article = _ARTICLE.match(text, s, e)
@@ -521,6 +532,45 @@ def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
                         break
                     item_pos = sep.end()
             pos = text.find(marker, pos + len(marker))
+    return out
+
+
+_METHOD_HEADS = (" Optimization", " Optimisation", " Algorithm", " Transformer", " Network")
+_CAPITALIZED_RUN = re.compile(r"(?:(?<=[ (])[A-Z][a-z]+(?:-[A-Za-z][a-z]*)* ){1,4}$")
+
+
+def capitalized_method_names(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Title-case names in running text that end in a method head: "... compare Group Reward
+    Policy Optimization objectives", "a Hessian Aided Transformer".
+
+    A capitalised run in the middle of a sentence is a name; a method head ("Optimization",
+    "Algorithm", "Transformer", "Network(s)") says which kind. Runs at a sentence start or after
+    a function word (:data:`_NOT_MODIFIER`) start after it; known names are left to the gazetteer.
+
+    Args:
+        text: Title + blank line + abstract.
+        start: Where to start looking (the abstract).
+
+    Returns:
+        ``(start, end)`` of each name.
+    """
+    out: list[tuple[int, int]] = []
+    for head in _METHOD_HEADS:
+        pos = text.find(head, start)
+        while pos >= 0:
+            end = pos + len(head)
+            if text[end : end + 1] == "s":
+                end += 1
+            if not text[end : end + 1].isalnum():
+                run = _CAPITALIZED_RUN.search(text, max(start, pos - 80), pos + 1)
+                if run is not None:
+                    run_start = run.start()
+                    for word in _WORD.finditer(text, run_start, pos):
+                        if word.group() in _NOT_MODIFIER:
+                            run_start = word.end() + 1
+                    if run_start <= pos and not _sentence_initial(text, run_start):
+                        out.append((run_start, end))
+            pos = text.find(head, end)
     return out
 
 
