@@ -472,3 +472,10 @@ def test_extract_title_case_run_with_a_method_head_is_a_method() -> None:
     # the known name inside a hyphenated compound ("semi-online ...") is found on its own
     assert ("Direct Preference Optimization", "method", False) in found
     assert not any(text.startswith("The") for text, _, _ in found)
+
+
+def test_extract_coordinated_names_after_a_head_noun_are_separate() -> None:
+    found = _mentions("Experimental results on two challenging datasets, MSRII and UCF 101, "
+                      "show that PPO works.")
+    assert {("MSRII", "dataset", False), ("UCF 101", "dataset", False)} <= found
+    assert not any(" and " in text for text, _, _ in found)

@@ -351,7 +351,8 @@ def resolve(
         short_info.setdefault(short, (type_, canonical))
 
     for s, e, t in typed:
-        cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
+        for s, e in _split_coordination(text, s, e):
+            cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
     for s, e in method_list_items(text, title_len):
         cands.append(Candidate(s, e, "method", "list", CONFIDENCE["list"]))
     if gazetteer:
@@ -572,6 +573,29 @@ def capitalized_method_names(text: str, start: int = 0) -> list[tuple[int, int]]
                         out.append((run_start, end))
             pos = text.find(head, end)
     return out
+
+
+_AND = re.compile(r",? and |, ")
+_NUMBER_AFTER = re.compile(r" \d+\b")
+
+
+def _split_coordination(text: str, s: int, end: int) -> list[tuple[int, int]]:
+    """The names of a typed span that coordinates several ("two datasets, MSRII and UCF 101" ->
+    MSRII, UCF 101); a span without "and" or a comma is returned as is.
+
+    The capitalised run after a head noun may take in "and" between two names; a name ends at
+    the coordination, and a number right after the last one still belongs to it ("UCF 101").
+    """
+    parts = []
+    pos = s
+    for match in _AND.finditer(text, s, end):
+        parts.append((pos, match.start()))
+        pos = match.end()
+    if not parts:
+        return [(s, end)]
+    number = _NUMBER_AFTER.match(text, end)
+    parts.append((pos, number.end() if number is not None else end))
+    return [(a, b) for a, b in parts if b > a]
 
 
 def _collection_variant(token: str, collections: Mapping[str, str]) -> str | None:
