@@ -479,3 +479,14 @@ def test_extract_coordinated_names_after_a_head_noun_are_separate() -> None:
                       "show that PPO works.")
     assert {("MSRII", "dataset", False), ("UCF 101", "dataset", False)} <= found
     assert not any(" and " in text for text, _, _ in found)
+
+
+def test_extract_phrases_the_text_calls_a_problem_or_task_are_tasks() -> None:
+    found = _mentions("We derive a convex optimization problem for the task of segmenting "
+                      "sequential data, which PPO cannot. We then study the animated GIF "
+                      "description task and the problem of learning optimal policy.")
+    assert {("segmenting sequential data", "task", False),
+            ("animated GIF description", "task", False)} <= found
+    texts = {t for t, _, _ in found}
+    assert "convex optimization" not in texts  # a mathematical problem, not a task
+    assert "learning optimal policy" not in texts  # the object a paper learns

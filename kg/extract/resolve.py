@@ -363,6 +363,8 @@ def resolve(
                 known_at[s:e] = b"\x01" * (e - s)
     else:
         known_at = None
+    for s, e in problem_phrases(text, title_len):
+        cands.append(Candidate(s, e, "task", "head_noun", CONFIDENCE["head_noun"]))
     for s, e in capitalized_method_names(text, title_len):
         if known_at is None or known_at.find(1, s, e) < 0:
             cands.append(Candidate(s, e, "method", "name", CONFIDENCE["name"]))
@@ -596,6 +598,80 @@ def _split_coordination(text: str, s: int, end: int) -> list[tuple[int, int]]:
     number = _NUMBER_AFTER.match(text, end)
     parts.append((pos, number.end() if number is not None else end))
     return [(a, b) for a, b in parts if b > a]
+
+
+_PROBLEM_OF = re.compile(
+    r"((?:[\w\-/']+ ){1,6}?[\w\-/']+?)"
+    r"(?=[,.;:()]| (?:using|by|with|via|from|in|for|which|that|is|are|as|where|when|under|"
+    r"without|through|into|to|and|or|has|have|can|remains|becomes)\b)"
+)
+"""The phrase after "the problem of" / "the task of", up to punctuation or a clause word."""
+_PROBLEM_BEFORE = re.compile(
+    r"(?<![\w-])(?:the|a|an|this|novel|new) ([a-z][\w\-/]* (?:[A-Za-z][\w\-/]* ){0,2}"
+    r"[a-z][\w\-/]*) $"
+)
+"""The phrase between a determiner and "problem" / "task" ("the minimal labeling problem")."""
+_PROBLEM_WORDS = (" problem", " task")
+_OF_BEFORE = re.compile(r"(?<![\w-])(?:the|a) $")
+_PROBLEM_STOP = frozenset(
+    "of the a an and or to for in on as at by with from such range number variety series class "
+    "set kind type this that these those its their our same new original given real-world "
+    "challenging difficult important open simple joint resulting more".split()
+)
+_NOT_TASK_PROBLEM_HEADS = frozenset(
+    "optimization optimisation programming minimization maximization approximation estimation "
+    "learning inference training decision-making decision decisions".split()
+)
+_NOT_IN_PROBLEM = frozenset("that which was were is are be been this these".split())
+_OBJECT_WORDS = frozenset(
+    "policy policies model models method methods approach approaches framework frameworks "
+    "algorithm algorithms network networks agent agents system systems".split()
+)
+_TASKISH = ("tion", "sion", "ing", "ment", "sis", "ance", "ence", "ity")
+
+
+def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Task phrases the text calls a problem or task: "the problem of segmenting sequential
+    data", "the animated GIF description task", "the minimal labeling problem".
+
+    Args:
+        text: Title + blank line + abstract.
+        start: Where to start looking (the abstract).
+
+    Returns:
+        ``(start, end)`` of each phrase.
+    """
+    out: list[tuple[int, int]] = []
+    for word in _PROBLEM_WORDS:
+        pos = text.find(word, start)
+        while pos >= 0:
+            end = pos + len(word)
+            if text[end : end + 1] == "s":
+                end += 1
+            if text[end : end + 1].isalnum():
+                pos = text.find(word, end)
+                continue
+            if text.startswith(" of ", end) and _OF_BEFORE.search(text, max(0, pos - 4), pos + 1):
+                match = _PROBLEM_OF.match(text, end + 4)
+                if match is not None:
+                    words = match.group(1).split()
+                    if not (words[0].lower() in _PROBLEM_STOP or words[-1].lower() in _PROBLEM_STOP
+                            or any(w in _NOT_IN_PROBLEM for w in words)
+                            or words[-1].lower() in _OBJECT_WORDS):
+                        # (not a clause, "ensuring that a scenario conforms", nor the object a
+                        # paper learns, "learning optimal policy")
+                        out.append((match.start(1), match.end(1)))
+            before = _PROBLEM_BEFORE.search(text, max(start, pos - 80), pos + 1)
+            if before is not None:
+                words = before.group(1).split()
+                last = words[-1].lower()
+                if (not any(w.lower() in _PROBLEM_STOP for w in words)
+                        and last not in _NOT_TASK_PROBLEM_HEADS
+                        and (last.endswith(_TASKISH) or last in TASK_HEADS)):
+                    out.append((before.start(1), before.end(1)))
+            pos = text.find(word, end)
+    out.sort()
+    return out
 
 
 def _collection_variant(token: str, collections: Mapping[str, str]) -> str | None:
