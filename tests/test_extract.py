@@ -460,6 +460,10 @@ def test_extract_names_listed_after_a_method_noun_are_methods() -> None:
     assert {("Latent Plans", "method", False), ("C-Bet", "method", False),
             ("Meerkat", "method", False), ("Claude3 Opus", "method", False)} <= found
     assert not any(text.endswith("This") or text.startswith("Then") for text, _, _ in found)
+    found = _mentions("Traditional methods (e.g., HMMs, CRFs) need data; baselines, e.g. Zeta "
+                      "Nets, fail. We use PPO.")
+    assert {("HMMs", "method", False), ("CRFs", "method", False),
+            ("Zeta Nets", "method", False)} <= found
 
 
 def test_extract_title_case_run_with_a_method_head_is_a_method() -> None:

@@ -485,10 +485,10 @@ _NOT_TASK_MODIFIER = _NOT_LOWER_MODIFIER | frozenset(
 adjectives."""
 
 
-_LIST_MARKERS = (" such as ", " including ", " like ", " e.g. ", " e.g., ", " namely ")
+_LIST_MARKERS = (" such as ", " including ", " like ", "e.g.", " namely ")
 _METHOD_LIST_HEAD = re.compile(
     r"(?<![\w-])(?:methods|algorithms|approaches|baselines|models|techniques|architectures|"
-    r"frameworks|optimizers|solvers|LLMs|VLMs)\s*[(,]?$",
+    r"frameworks|optimizers|solvers|LLMs|VLMs)\s*[(,]?\s*$",
     re.IGNORECASE,
 )
 _METHOD_LIST_ITEM = re.compile(
@@ -523,6 +523,12 @@ def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
         while pos >= 0:
             if _METHOD_LIST_HEAD.search(text, max(0, pos - 16), pos):
                 item_pos = pos + len(marker)
+                if marker == "e.g.":
+                    # "methods, e.g. X", "methods (e.g., X" (one search for all)
+                    item_pos += 2 if text.startswith(", ", item_pos) else 1
+                    if text[item_pos - 1] != " ":
+                        pos = text.find(marker, pos + len(marker))
+                        continue
                 for _ in range(6):
                     item = _METHOD_LIST_ITEM.match(text, item_pos)
                     if item is None:
@@ -538,7 +544,8 @@ def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
     return out
 
 
-_METHOD_HEADS = (" Optimization", " Optimisation", " Algorithm", " Transformer", " Network")
+_METHOD_HEADS = (" Optimi", " Algorithm", " Transformer", " Network")
+_OPTIMI_ENDS = ("zation", "sation")
 _CAPITALIZED_RUN = re.compile(r"(?:(?<=[ (])[A-Z][a-z]+(?:-[A-Za-z][a-z]*)* ){1,4}$")
 
 
@@ -562,6 +569,12 @@ def capitalized_method_names(text: str, start: int = 0) -> list[tuple[int, int]]
         pos = text.find(head, start)
         while pos >= 0:
             end = pos + len(head)
+            if head == " Optimi":
+                # " Optimization" and " Optimisation" (one search for both)
+                if not text.startswith(_OPTIMI_ENDS, end):
+                    pos = text.find(head, end)
+                    continue
+                end += 6
             if text[end : end + 1] == "s":
                 end += 1
             if not text[end : end + 1].isalnum():
