@@ -494,3 +494,9 @@ def test_extract_phrases_the_text_calls_a_problem_or_task_are_tasks() -> None:
     texts = {t for t, _, _ in found}
     assert "convex optimization" not in texts  # a mathematical problem, not a task
     assert "learning optimal policy" not in texts  # the object a paper learns
+
+
+def test_extract_title_task_naming_a_formalism_is_no_task() -> None:
+    found = _mentions("We apply PPO to robot navigation.",
+                      title="Kalman Q-Learning for Continuous State-Space MDPs")
+    assert not any(text.endswith("MDPs") for text, _, _ in found)

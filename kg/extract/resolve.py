@@ -74,6 +74,9 @@ _PROBLEM_AFTER = re.compile(r"\s+problems?\b")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
 _PROBLEM_SETTING_HEADS = frozenset({"bandit", "bandits"})
 _CHALLENGE_HEADS = frozenset({"challenge", "challenges"})
+_FORMALISM_TASK = re.compile(r"(?:\b(?:PO)?MDPs?|[Dd]ecision[ -][Pp]rocess(?:es)?)$")
+"""A task chunk that names a formalism ("... for Continuous State-Space MDPs", "Confounded
+POMDPs"): the guidelines put MDP/POMDP-style problem formalisms nowhere."""
 _FORMALISM = re.compile(r"\bdecision[ -]process(?:es)?$", re.IGNORECASE)
 """A problem formalism ("Robust Markov decision processes (RMDPs)", "partially observable Markov
 decision process"): the guidelines record MDP/POMDP-style formalisms as no concept at all."""
@@ -420,6 +423,10 @@ def resolve(
             blocked[s:e] = b"\x01" * (e - s)
         cands = [c for c in cands if blocked.find(1, c.start, c.end) < 0]
     kept = drop_overlaps(cands)
+    kept = [
+        c for c in kept
+        if c.type != "task" or _FORMALISM_TASK.search(text, c.start, c.end) is None
+    ]
     kept = retype_by_head_noun(text, kept)
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic, title_generic_tasks(text, title_len, kept, generic))
