@@ -311,7 +311,8 @@ def resolve(
         proposal = overlaps_proposal(ls, le) or overlaps_proposal(ss, se)
         if not known and (_METRIC_HEAD.search(long) or _FORMALISM.search(long)):
             # "Expected Conditional Risk Measures (ECRMs)", "Speech Intelligibility Index (SII)":
-            # a metric, which is no concept type of the guidelines.
+            # a metric; "Robust Markov decision processes (RMDPs)": a formalism. Neither is a
+            # concept type of the guidelines.
             generic_shorts.add(short)
             continue
         if known:
@@ -354,23 +355,23 @@ def resolve(
         short_info.setdefault(short, (type_, canonical))
 
     for s, e, t in typed:
-        for s, e in _split_coordination(text, s, e):
-            cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
+        for part_start, part_end in _split_coordination(text, s, e):
+            cands.append(Candidate(part_start, part_end, t, "head_noun", CONFIDENCE["head_noun"]))
     for s, e in method_list_items(text, title_len):
         cands.append(Candidate(s, e, "method", "list", CONFIDENCE["list"]))
-    if gazetteer:
+    for s, e in problem_phrases(text, title_len):
+        cands.append(Candidate(s, e, "task", "head_noun", CONFIDENCE["head_noun"]))
+    capitalized = capitalized_method_names(text, title_len)
+    if capitalized:
+        # Known names are the gazetteer's ("Bayesian Optimization" keeps its canonical entry).
         known_at = bytearray(len(text) + 1)
         for s, e, _, _ in gazetteer:
             if not (s > 1 and text[s - 1] == "-" and text[s - 2].isalpha()):
                 # (a match inside a hyphenated word is dropped above, so it covers nothing)
                 known_at[s:e] = b"\x01" * (e - s)
-    else:
-        known_at = None
-    for s, e in problem_phrases(text, title_len):
-        cands.append(Candidate(s, e, "task", "head_noun", CONFIDENCE["head_noun"]))
-    for s, e in capitalized_method_names(text, title_len):
-        if known_at is None or known_at.find(1, s, e) < 0:
-            cands.append(Candidate(s, e, "method", "name", CONFIDENCE["name"]))
+        for s, e in capitalized:
+            if known_at.find(1, s, e) < 0:
+                cands.append(Candidate(s, e, "method", "name", CONFIDENCE["name"]))
 
     for s, e, label in proposals:
         article = _ARTICLE.match(text, s, e)
@@ -668,8 +669,8 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
             end = pos + len(word)
             if text[end : end + 1] == "s":
                 end += 1
-            if text[end : end + 1].isalnum():
-                pos = text.find(word, end)
+            if text[end : end + 1].isalnum() or text[end : end + 1] == "-":
+                pos = text.find(word, end)  # part of a longer word: "tasking", "task-agnostic"
                 continue
             if text.startswith(" of ", end) and _OF_BEFORE.search(text, max(0, pos - 4), pos + 1):
                 match = _PROBLEM_OF.match(text, end + 4)
