@@ -406,3 +406,97 @@ def test_extract_list_typing_breaks_ties_the_same_way_under_any_hash_seed() -> N
                              env=env, check=True)
         seen.add(out.stdout.strip())
     assert seen == {"dataset"}
+
+
+def test_extract_defined_decision_process_formalism_is_no_concept() -> None:
+    found = _mentions("Robust Markov decision processes (RMDPs) model uncertain dynamics. "
+                      "We solve RMDPs with PPO.")
+    texts = {t for t, _, _ in found}
+    assert "PPO" in texts
+    assert not {"Robust Markov decision processes", "RMDPs"} & texts
+
+
+def test_extract_defined_bandit_setting_is_a_task() -> None:
+    found = _mentions("Restless multi-armed bandits (RMAB) allocate scarce resources. We solve "
+                      "RMAB instances with PPO.")
+    assert ("Restless multi-armed bandits", "task", False) in found
+
+
+def test_extract_defined_challenge_is_a_benchmark() -> None:
+    found = _mentions("Data come from the AudioVisual Emotion Recognition Challenge (AVEC), "
+                      "where PPO is tested.")
+    assert ("AudioVisual Emotion Recognition Challenge", "benchmark", False) in found
+
+
+def test_extract_defined_error_or_quality_measure_is_no_concept() -> None:
+    found = _mentions("We bound the Mean-Squared Bellman Error (MSBE) of PPO and report the "
+                      "Perceptual Evaluation of Speech Quality (PESQ). The MSBE shrinks.")
+    texts = {t for t, _, _ in found}
+    assert "PPO" in texts
+    assert not {"Mean-Squared Bellman Error", "MSBE", "PESQ",
+                "Perceptual Evaluation of Speech Quality"} & texts
+
+
+def test_extract_plural_metric_acronym_drops_its_singular_too() -> None:
+    found = _mentions("Policy updates differ under Expected Conditional Risk Measures (ECRMs). "
+                      "Each ECRM is cheap, and PPO optimizes it.")
+    texts = {t for t, _, _ in found}
+    assert "PPO" in texts and "ECRM" not in texts
+
+
+def test_extract_quantity_modality_and_logic_acronyms_are_no_methods() -> None:
+    paper = Paper(id="paper:x", title="Speaker localization",
+                  abstract="Our DOA estimator keeps a high SNR on intracranial EEG data and "
+                           "animated GIFs, combining the conjunction (AND) and disjunction (OR) "
+                           "of features from NIST data. We compare it with PPO.")
+    texts = {m.text for m in get_extractor().extract(paper).mentions}
+    assert "PPO" in texts
+    assert not {"DOA", "SNR", "EEG", "GIFs", "AND", "OR", "NIST"} & texts
+
+
+def test_extract_names_listed_after_a_method_noun_are_methods() -> None:
+    found = _mentions("Unlike previous methods such as Latent Plans or C-Bet, our agent is "
+                      "simple. Strong models such as Meerkat and Claude3 Opus. Then PPO is used.")
+    assert {("Latent Plans", "method", False), ("C-Bet", "method", False),
+            ("Meerkat", "method", False), ("Claude3 Opus", "method", False)} <= found
+    assert not any(text.endswith("This") or text.startswith("Then") for text, _, _ in found)
+    found = _mentions("Traditional methods (e.g., HMMs, CRFs) need data; baselines, e.g. Zeta "
+                      "Nets, fail. We use PPO.")
+    assert {("HMMs", "method", False), ("CRFs", "method", False),
+            ("Zeta Nets", "method", False)} <= found
+
+
+def test_extract_title_case_run_with_a_method_head_is_a_method() -> None:
+    found = _mentions("We compare online and semi-online Direct Preference Optimization and "
+                      "Group Reward Policy Optimization objectives with PPO. The Optimization "
+                      "of rewards is hard.",
+                      ("Direct Preference Optimization", "method"),
+                      ("Online Direct Preference Optimization", "method"))
+    assert ("Group Reward Policy Optimization", "method", False) in found
+    # the known name inside a hyphenated compound ("semi-online ...") is found on its own
+    assert ("Direct Preference Optimization", "method", False) in found
+    assert not any(text.startswith("The") for text, _, _ in found)
+
+
+def test_extract_coordinated_names_after_a_head_noun_are_separate() -> None:
+    found = _mentions("Experimental results on two challenging datasets, MSRII and UCF 101, "
+                      "show that PPO works.")
+    assert {("MSRII", "dataset", False), ("UCF 101", "dataset", False)} <= found
+    assert not any(" and " in text for text, _, _ in found)
+
+
+def test_extract_phrases_the_text_calls_a_problem_or_task_are_tasks() -> None:
+    found = _mentions("We derive a convex optimization problem for the task of segmenting "
+                      "sequential data, which PPO cannot. We then study the animated GIF "
+                      "description task and the problem of learning optimal policy.")
+    assert {("segmenting sequential data", "task", False),
+            ("animated GIF description", "task", False)} <= found
+    texts = {t for t, _, _ in found}
+    assert "convex optimization" not in texts  # a mathematical problem, not a task
+    assert "learning optimal policy" not in texts  # the object a paper learns
+
+
+def test_extract_title_task_naming_a_formalism_is_no_task() -> None:
+    found = _mentions("We apply PPO to robot navigation.",
+                      title="Kalman Q-Learning for Continuous State-Space MDPs")
+    assert not any(text.endswith("MDPs") for text, _, _ in found)

@@ -134,6 +134,16 @@ def test_resources_files_are_sorted() -> None:
         ("offline RL", EntityType.TASK, "Offline Reinforcement Learning"),
         ("robotic manipulation", EntityType.TASK, "Robot Manipulation"),
         ("multi-agent path finding", EntityType.TASK, "Multi-Agent Path Finding"),
+        # classic techniques outside deep learning (optimization, inference, vision, speech)
+        ("loopy belief propagation", EntityType.METHOD, "Belief Propagation"),
+        ("graph cut", EntityType.METHOD, "Graph Cuts"),
+        ("quasi-Newton", EntityType.METHOD, "Quasi-Newton Method"),
+        ("Hough voting", EntityType.METHOD, "Hough Transform"),
+        ("i-vectors", EntityType.METHOD, "i-vector"),
+        ("evolutionary strategies", EntityType.METHOD, "Evolution Strategies"),
+        # a technique the papers apply, not a task (PwC lists it as a task)
+        ("differential privacy", EntityType.METHOD, "Differential Privacy"),
+        ("dictionary learning", EntityType.METHOD, "Dictionary Learning"),
     ],
 )
 def test_resources_known_concepts_resolve(form: str, type_: EntityType, name: str) -> None:

@@ -72,6 +72,14 @@ _METHOD_HEAD_AFTER = re.compile(r"\s+(?:algorithm|method|framework|approach|arch
 names one algorithm ("(MAPF) algorithms" are algorithms for a problem)."""
 _PROBLEM_AFTER = re.compile(r"\s+problems?\b")
 _PROBLEM_HEADS = frozenset({"problem", "problems", "task", "tasks"})
+_PROBLEM_SETTING_HEADS = frozenset({"bandit", "bandits"})
+_CHALLENGE_HEADS = frozenset({"challenge", "challenges"})
+_FORMALISM_TASK = re.compile(r"(?:\b(?:PO)?MDPs?|[Dd]ecision[ -][Pp]rocess(?:es)?)$")
+"""A task chunk that names a formalism ("... for Continuous State-Space MDPs", "Confounded
+POMDPs"): the guidelines put MDP/POMDP-style problem formalisms nowhere."""
+_FORMALISM = re.compile(r"\bdecision[ -]process(?:es)?$", re.IGNORECASE)
+"""A problem formalism ("Robust Markov decision processes (RMDPs)", "partially observable Markov
+decision process"): the guidelines record MDP/POMDP-style formalisms as no concept at all."""
 _METHODISH_TASK_FORMS = re.compile(
     r"(?:policy optimization|preference optimization|fine-tuning|finetuning|learning)$", re.IGNORECASE
 )
@@ -188,11 +196,13 @@ def head_type(phrase: str) -> str:
     if not words:
         return "method"
     last = words[-1]
-    if last in BENCH_HEADS or last.rstrip("s") in BENCH_HEADS:
+    if last in BENCH_HEADS or last.rstrip("s") in BENCH_HEADS or last in _CHALLENGE_HEADS:
+        # "the 2014 AudioVisual Emotion Recognition Challenge (AVEC)": a shared evaluation.
         return "benchmark"
     if last in DATA_HEADS:
         return "dataset"
-    if last in _PROBLEM_HEADS:
+    if last in _PROBLEM_HEADS or last in _PROBLEM_SETTING_HEADS:
+        # "Restless multi-armed bandits (RMAB)": a problem setting, solved by methods.
         return "task"
     if last in TASK_HEADS or (last.endswith("s") and last[:-1] in TASK_HEADS):
         if last in ("optimization", "optimisation") and len(words) >= 2 and words[-2] in (
@@ -299,9 +309,10 @@ def resolve(
             continue
         known = gaz_at.get((ls, le)) or gaz_at.get((ss, se))
         proposal = overlaps_proposal(ls, le) or overlaps_proposal(ss, se)
-        if not known and _METRIC_HEAD.search(long):
+        if not known and (_METRIC_HEAD.search(long) or _FORMALISM.search(long)):
             # "Expected Conditional Risk Measures (ECRMs)", "Speech Intelligibility Index (SII)":
-            # a metric, which is no concept type of the guidelines.
+            # a metric; "Robust Markov decision processes (RMDPs)": a formalism. Neither is a
+            # concept type of the guidelines.
             generic_shorts.add(short)
             continue
         if known:
@@ -344,7 +355,23 @@ def resolve(
         short_info.setdefault(short, (type_, canonical))
 
     for s, e, t in typed:
-        cands.append(Candidate(s, e, t, "head_noun", CONFIDENCE["head_noun"]))
+        for part_start, part_end in _split_coordination(text, s, e):
+            cands.append(Candidate(part_start, part_end, t, "head_noun", CONFIDENCE["head_noun"]))
+    for s, e in method_list_items(text, title_len):
+        cands.append(Candidate(s, e, "method", "list", CONFIDENCE["list"]))
+    for s, e in problem_phrases(text, title_len):
+        cands.append(Candidate(s, e, "task", "head_noun", CONFIDENCE["head_noun"]))
+    capitalized = capitalized_method_names(text, title_len)
+    if capitalized:
+        # Known names are the gazetteer's ("Bayesian Optimization" keeps its canonical entry).
+        known_at = bytearray(len(text) + 1)
+        for s, e, _, _ in gazetteer:
+            if not (s > 1 and text[s - 1] == "-" and text[s - 2].isalpha()):
+                # (a match inside a hyphenated word is dropped above, so it covers nothing)
+                known_at[s:e] = b"\x01" * (e - s)
+        for s, e in capitalized:
+            if known_at.find(1, s, e) < 0:
+                cands.append(Candidate(s, e, "method", "name", CONFIDENCE["name"]))
 
     for s, e, label in proposals:
         article = _ARTICLE.match(text, s, e)
@@ -372,7 +399,8 @@ def resolve(
         token = text[s:e]
         if token in problems and token not in short_info:
             label = "task"
-        if generic_shorts and (token in generic_shorts or token[:-1] in generic_shorts):
+        if generic_shorts and (token in generic_shorts or token[:-1] in generic_shorts
+                               or token + "s" in generic_shorts):
             continue
         info = short_info.get(token) or (short_info.get(token[:-1]) if token.endswith("s") else None)
         if info is not None:
@@ -396,6 +424,10 @@ def resolve(
             blocked[s:e] = b"\x01" * (e - s)
         cands = [c for c in cands if blocked.find(1, c.start, c.end) < 0]
     kept = drop_overlaps(cands)
+    kept = [
+        c for c in kept
+        if c.type != "task" or _FORMALISM_TASK.search(text, c.start, c.end) is None
+    ]
     kept = retype_by_head_noun(text, kept)
     kept = _type_unknowns(text, sentences, kept)
     kept = _drop_generic(text, kept, generic, title_generic_tasks(text, title_len, kept, generic))
@@ -422,7 +454,8 @@ _WORD = re.compile(r"\S+")
 _METRIC_BEFORE = re.compile(r"\b(?:measures?|metrics?)\s+$", re.IGNORECASE)
 _TASKS_AFTER = re.compile(r"\s+tasks\b")
 _METRIC_HEAD = re.compile(
-    r"\b(?:measures?|metrics?|index|indices|coefficients?|ratios?|divergences?|distances?)$",
+    r"\b(?:measures?|metrics?|index|indices|coefficient|ratios?|divergences?|distances?|"
+    r"errors?|scores?|quality)$",
     re.IGNORECASE,
 )
 _ARTICLE = re.compile(r"(?:The|An?) (?=[A-Z0-9])")
@@ -458,6 +491,208 @@ _NOT_TASK_MODIFIER = _NOT_LOWER_MODIFIER | frozenset(
 )
 """Words that do not narrow a known task: the method modifiers' stop words and generic
 adjectives."""
+
+
+_LIST_MARKERS = (" such as ", " including ", " like ", "e.g.", " namely ")
+_METHOD_LIST_HEAD = re.compile(
+    r"(?<![\w-])(?:methods|algorithms|approaches|baselines|models|techniques|architectures|"
+    r"frameworks|optimizers|solvers|LLMs|VLMs)\s*[(,]?\s*$",
+    re.IGNORECASE,
+)
+_METHOD_LIST_ITEM = re.compile(
+    r"(?:[A-Z][\w]*|[a-z]+[A-Z0-9][\w]*)(?:\.\d+)*(?:-[\w]+)*"
+    r"(?:[ -][A-Z0-9][\w]*(?:\.\d+)*(?:-[\w]+)*){0,3}"
+)
+_METHOD_LIST_SEP = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_NOT_LIST_ITEM = frozenset(
+    "The A An Our This These Those Both All Several Various Other Many Most Some Existing "
+    "Standard Popular Recent Classical Traditional".split()
+)
+
+
+def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Capitalised names listed after a plural method noun: "previous methods such as Latent
+    Plans or C-Bet", "strong policy models such as Meerkat", "baselines like X and Y".
+
+    The counterpart of the benchmark and dataset lists of :func:`kg.extract.patterns.
+    find_typed_heads`: what a paper lists as methods is a method unless a longer or known
+    candidate says otherwise.
+
+    Args:
+        text: Title + blank line + abstract.
+        start: Where to start looking (the abstract).
+
+    Returns:
+        ``(start, end)`` of each listed name.
+    """
+    out: list[tuple[int, int]] = []
+    for marker in _LIST_MARKERS:
+        pos = text.find(marker, start)
+        while pos >= 0:
+            if _METHOD_LIST_HEAD.search(text, max(0, pos - 16), pos):
+                item_pos = pos + len(marker)
+                if marker == "e.g.":
+                    # "methods, e.g. X", "methods (e.g., X" (one search for all)
+                    item_pos += 2 if text.startswith(", ", item_pos) else 1
+                    if text[item_pos - 1] != " ":
+                        pos = text.find(marker, pos + len(marker))
+                        continue
+                for _ in range(6):
+                    item = _METHOD_LIST_ITEM.match(text, item_pos)
+                    if item is None:
+                        break
+                    name = item.group().rstrip(".-")
+                    if name.split(" ", 1)[0] not in _NOT_LIST_ITEM:
+                        out.append((item.start(), item.start() + len(name)))
+                    sep = _METHOD_LIST_SEP.match(text, item.end())
+                    if sep is None:
+                        break
+                    item_pos = sep.end()
+            pos = text.find(marker, pos + len(marker))
+    return out
+
+
+_METHOD_HEADS = (" Optimi", " Algorithm", " Transformer", " Network")
+_OPTIMI_ENDS = ("zation", "sation")
+_CAPITALIZED_RUN = re.compile(r"(?:(?<=[ (])[A-Z][a-z]+(?:-[A-Za-z][a-z]*)* ){1,4}$")
+
+
+def capitalized_method_names(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Title-case names in running text that end in a method head: "... compare Group Reward
+    Policy Optimization objectives", "a Hessian Aided Transformer".
+
+    A capitalised run in the middle of a sentence is a name; a method head ("Optimization",
+    "Algorithm", "Transformer", "Network(s)") says which kind. Runs at a sentence start or after
+    a function word (:data:`_NOT_MODIFIER`) start after it; known names are left to the gazetteer.
+
+    Args:
+        text: Title + blank line + abstract.
+        start: Where to start looking (the abstract).
+
+    Returns:
+        ``(start, end)`` of each name.
+    """
+    out: list[tuple[int, int]] = []
+    for head in _METHOD_HEADS:
+        pos = text.find(head, start)
+        while pos >= 0:
+            end = pos + len(head)
+            if head == " Optimi":
+                # " Optimization" and " Optimisation" (one search for both)
+                if not text.startswith(_OPTIMI_ENDS, end):
+                    pos = text.find(head, end)
+                    continue
+                end += 6
+            if text[end : end + 1] == "s":
+                end += 1
+            if not text[end : end + 1].isalnum():
+                run = _CAPITALIZED_RUN.search(text, max(start, pos - 80), pos + 1)
+                if run is not None:
+                    run_start = run.start()
+                    for word in _WORD.finditer(text, run_start, pos):
+                        if word.group() in _NOT_MODIFIER:
+                            run_start = word.end() + 1
+                    if run_start <= pos and not _sentence_initial(text, run_start):
+                        out.append((run_start, end))
+            pos = text.find(head, end)
+    return out
+
+
+_AND = re.compile(r",? and |, ")
+_NUMBER_AFTER = re.compile(r" \d+\b")
+
+
+def _split_coordination(text: str, s: int, end: int) -> list[tuple[int, int]]:
+    """The names of a typed span that coordinates several ("two datasets, MSRII and UCF 101" ->
+    MSRII, UCF 101); a span without "and" or a comma is returned as is.
+
+    The capitalised run after a head noun may take in "and" between two names; a name ends at
+    the coordination, and a number right after the last one still belongs to it ("UCF 101").
+    """
+    parts = []
+    pos = s
+    for match in _AND.finditer(text, s, end):
+        parts.append((pos, match.start()))
+        pos = match.end()
+    if not parts:
+        return [(s, end)]
+    number = _NUMBER_AFTER.match(text, end)
+    parts.append((pos, number.end() if number is not None else end))
+    return [(a, b) for a, b in parts if b > a]
+
+
+_PROBLEM_OF = re.compile(
+    r"((?:[\w\-/']+ ){1,6}?[\w\-/']+?)"
+    r"(?=[,.;:()]| (?:using|by|with|via|from|in|for|which|that|is|are|as|where|when|under|"
+    r"without|through|into|to|and|or|has|have|can|remains|becomes)\b)"
+)
+"""The phrase after "the problem of" / "the task of", up to punctuation or a clause word."""
+_PROBLEM_BEFORE = re.compile(
+    r"(?<![\w-])(?:the|a|an|this|novel|new) ([a-z][\w\-/]* (?:[A-Za-z][\w\-/]* ){0,2}"
+    r"[a-z][\w\-/]*) $"
+)
+"""The phrase between a determiner and "problem" / "task" ("the minimal labeling problem")."""
+_PROBLEM_WORDS = (" problem", " task")
+_OF_BEFORE = re.compile(r"(?<![\w-])(?:the|a) $")
+_PROBLEM_STOP = frozenset(
+    "of the a an and or to for in on as at by with from such range number variety series class "
+    "set kind type this that these those its their our same new original given real-world "
+    "challenging difficult important open simple joint resulting more".split()
+)
+_NOT_TASK_PROBLEM_HEADS = frozenset(
+    "optimization optimisation programming minimization maximization approximation estimation "
+    "learning inference training decision-making decision decisions".split()
+)
+_NOT_IN_PROBLEM = frozenset("that which was were is are be been this these".split())
+_OBJECT_WORDS = frozenset(
+    "policy policies model models method methods approach approaches framework frameworks "
+    "algorithm algorithms network networks agent agents system systems".split()
+)
+_TASKISH = ("tion", "sion", "ing", "ment", "sis", "ance", "ence", "ity")
+
+
+def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Task phrases the text calls a problem or task: "the problem of segmenting sequential
+    data", "the animated GIF description task", "the minimal labeling problem".
+
+    Args:
+        text: Title + blank line + abstract.
+        start: Where to start looking (the abstract).
+
+    Returns:
+        ``(start, end)`` of each phrase.
+    """
+    out: list[tuple[int, int]] = []
+    for word in _PROBLEM_WORDS:
+        pos = text.find(word, start)
+        while pos >= 0:
+            end = pos + len(word)
+            if text[end : end + 1] == "s":
+                end += 1
+            if text[end : end + 1].isalnum() or text[end : end + 1] == "-":
+                pos = text.find(word, end)  # part of a longer word: "tasking", "task-agnostic"
+                continue
+            if text.startswith(" of ", end) and _OF_BEFORE.search(text, max(0, pos - 4), pos + 1):
+                match = _PROBLEM_OF.match(text, end + 4)
+                if match is not None:
+                    words = match.group(1).split()
+                    if not (words[0].lower() in _PROBLEM_STOP or words[-1].lower() in _PROBLEM_STOP
+                            or any(w in _NOT_IN_PROBLEM for w in words)
+                            or words[-1].lower() in _OBJECT_WORDS):
+                        # (not a clause, "ensuring that a scenario conforms", nor the object a
+                        # paper learns, "learning optimal policy")
+                        out.append((match.start(1), match.end(1)))
+            before = _PROBLEM_BEFORE.search(text, max(start, pos - 80), pos + 1)
+            if before is not None:
+                words = before.group(1).split()
+                last = words[-1].lower()
+                if (not any(w.lower() in _PROBLEM_STOP for w in words)
+                        and last not in _NOT_TASK_PROBLEM_HEADS
+                        and (last.endswith(_TASKISH) or last in TASK_HEADS)):
+                    out.append((before.start(1), before.end(1)))
+            pos = text.find(word, end)
+    out.sort()
+    return out
 
 
 def _collection_variant(token: str, collections: Mapping[str, str]) -> str | None:
