@@ -89,6 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     run("pipeline + rows (no records)", rows, papers)
     # Language.pipe runs each component over a batch of docs (the components' pipe methods).
     run("nlp.pipe, no rows", lambda t: list(nlp.pipe(extractor._make_doc(x) for x in t)))
+    # The rule-combining step alone (resolve + mention values) on finished docs: the boundary
+    # takes the original text out of the doc, so it is put back before each run.
+    done = [(nlp(extractor._make_doc(t)), t, p) for t, p in zip(texts, papers)]
+
+    def to_rows(batch: Sequence) -> object:
+        out = []
+        for doc, text, paper in batch:
+            doc.user_data["kg_text"] = text
+            out.append(extractor._to_row(doc, paper.id, paper.title))
+        return out
+
+    run("rows of finished docs (resolve)", to_rows, done)
+    del done
     run("records (_record) of the rows", lambda rs: [_record(r) for r in rs], rows(papers))
     kg1 = run("extract_many, 1 process", lambda ps: list(extractor.extract_many(ps)), papers)
 

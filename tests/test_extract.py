@@ -166,6 +166,22 @@ def test_extract_many_workers_agree_over_many_chunks(tiny: Extractor) -> None:
     assert two[1].mentions[0].model_fields_set == one[1].mentions[0].model_fields_set
 
 
+def test_extract_records_equal_validated_ones_and_copies_keep_their_fields_set(
+    tiny: Extractor,
+) -> None:
+    # Records are built without validation and share one fields set per model: they must equal
+    # validated records, and a copy with changes must not alter the set of any other record.
+    extraction = tiny.extract(DPPO)
+    assert extraction == Extraction.model_validate(extraction.model_dump())
+    first, second = extraction.mentions[0], extraction.mentions[1]
+    assert first.model_fields_set == set(type(first).model_fields)
+    before = set(second.model_fields_set)
+    changed = first.model_copy(update={"text": "changed"})
+    changed.model_fields_set.add("not a field")
+    assert second.model_fields_set == before == first.model_fields_set
+    assert changed.text == "changed" and first.text != "changed"
+
+
 def test_extract_get_extractor_is_cached_and_uses_resources(full: Extractor) -> None:
     assert get_extractor() is full
     # The shipped resources know PPO; the tiny test list is not involved.
