@@ -60,7 +60,7 @@ import re
 import sys
 import zipfile
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -318,12 +318,160 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
 
 
 def _grams(tokens: Sequence[str]) -> list[str]:
-    return list(tokens) + [a + " " + b for a, b in zip(tokens, tokens[1:])]
+    return [*tokens, *map(" ".join, zip(tokens, tokens[1:]))]
 
 
 def name_key(name: str) -> str:
     """Matching key of a concept name: lower case, hyphens as spaces, plurals folded."""
     return " ".join(fold(w) for w in _SPLIT.split(name) if w)
+
+
+def _doc_terms(title: str, abstract: str, defs: Mapping[str, str], corpus: Mapping[str, str],
+              title_weight: int) -> Counter[str]:
+    """Term counts of a paper: the title's unigrams and bigrams ``title_weight`` times, then the
+    abstract's, in order of first appearance (the order new terms enter the vocabulary)."""
+    counts = Counter(_grams(analyze(title, defs, corpus)) * title_weight)
+    counts.update(_grams(analyze(abstract, defs, corpus)))
+    return counts
+
+
+_TEXT_CHUNK = 2000  # papers per task of the text-analysis workers
+_POOL_FROM = 5000  # fewer papers: analysing in-process is faster than starting workers
+
+
+def _chunk_abbreviations(texts: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """:func:`find_abbreviations` of (title, abstract) pairs (a text-analysis worker's task)."""
+    return [find_abbreviations(f"{title}. {abstract}") for title, abstract in texts]
+
+
+def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Mapping[str, str],
+                 title_weight: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Term counts of (title, abstract, acronym definitions) triples, in a compact form.
+
+    Returns:
+        ``(vocab, indices, counts, lengths)``: the chunk's own vocabulary in order of first
+        appearance, each paper's term ids into it and counts (papers one after the other, terms
+        in first-appearance order) and each paper's number of distinct terms.
+    """
+    # a new term gets the next id; map() over it runs without a Python-level loop per term
+    vocab: defaultdict[str, int] = defaultdict()
+    vocab.default_factory = vocab.__len__
+    term_id = vocab.__getitem__
+    # typed arrays, not lists: 4 bytes per entry instead of ~36
+    indices, raw, lengths = array("i"), array("i"), array("q")
+    for title, abstract, defs in texts:
+        counts = _doc_terms(title, abstract, defs, corpus, title_weight)
+        indices.extend(map(term_id, counts))
+        raw.extend(counts.values())
+        lengths.append(len(counts))
+    return (list(vocab), np.frombuffer(indices, dtype=np.int32).copy(),
+            np.frombuffer(raw, dtype=np.int32).copy(), np.frombuffer(lengths, dtype=np.int64).copy())
+
+
+class _TextWorkers:
+    """Runs the text-analysis tasks in order: in this process, or in ``workers`` child ones.
+
+    The children are fresh interpreters (``python -c``) that read pickled tasks on stdin and
+    write the results on stdout. Not forked: a forked child shares (and the kernel counts in its
+    resident size) every page of a parent that already holds the corpus's concepts. Not
+    multiprocessing's spawn either: that re-runs the caller's main script in each child.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._procs: list[Any] = []
+
+    def __enter__(self) -> _TextWorkers:
+        if self.workers > 1:
+            import subprocess
+
+            # the children import this kg, wherever it was imported from
+            env = dict(os.environ)
+            root = str(Path(__file__).resolve().parent.parent)
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (root, env.get("PYTHONPATH", "")) if p)
+            self._procs = [
+                subprocess.Popen(
+                    [sys.executable, "-c", "from kg.related import _serve; _serve()"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                for _ in range(self.workers)
+            ]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self._procs:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+            if exc[0] is not None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        self._procs = []
+
+    def map(self, func: Callable[..., Any], tasks: Iterator[Any], *args: Any) -> Iterator[Any]:
+        """``func(task, *args)`` of every task, in task order."""
+        if not self._procs:
+            for task in tasks:
+                yield func(task, *args)
+            return
+        import pickle
+
+        # one task in flight per child: the next task is read (from the caller's iterator)
+        # while the children work, and sent when its child has answered the previous one
+        pending: deque[int] = deque()  # children with a task in flight, oldest first
+        for i, task in enumerate(tasks):
+            w = i % len(self._procs)
+            if len(pending) == len(self._procs):  # the oldest is w
+                yield self._result(pending.popleft())
+            proc = self._procs[w]
+            pickle.dump((func, task, args), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+            pending.append(w)
+        while pending:
+            yield self._result(pending.popleft())
+
+    def _result(self, w: int) -> Any:
+        import pickle
+
+        try:
+            ok, value = pickle.load(self._procs[w].stdout)
+        except EOFError:
+            raise KGError("a text-analysis worker process died — run again with --workers 1"
+                          ) from None
+        if not ok:
+            raise value
+        return value
+
+
+def _serve() -> None:
+    """A text-analysis child's loop (see :class:`_TextWorkers`): tasks in, results out."""
+    import pickle
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            func, task, args = pickle.load(stdin)
+        except EOFError:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, func(task, *args))
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            reply = (False, exc)
+        pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -717,6 +865,7 @@ class RelatedIndex:
         embeddings: bool | None = None,
         embedder: Embedder | None = None,
         resources: Sequence[Any] | None = None,
+        workers: int = 1,
     ) -> RelatedIndex:
         """Fit the scorer on a corpus.
 
@@ -730,6 +879,8 @@ class RelatedIndex:
             embedder: A custom text encoder (used instead of the packaged model).
             resources: Resource entries whose ``parents`` form the concept hierarchy (the shipped
                 resources when None).
+            workers: Processes for the text analysis (acronyms, tokens); the index is the same
+                for any number. Small corpora are analysed in-process.
 
         Returns:
             The fitted index (neighbour lists of every paper are computed once and cached).
@@ -742,15 +893,22 @@ class RelatedIndex:
         # one pass for ids, titles and defined acronyms, one for the terms: ``papers`` may read
         # from a store on each pass (the pipeline does not hold 100k records through the fit)
         index.ids, index.titles, local = [], [], []
-        for p in papers:
-            index.ids.append(p.id)
-            index.titles.append(p.title)
-            local.append(find_abbreviations(f"{p.title}. {p.abstract}"))
-        if len(set(index.ids)) != len(index.ids):
-            dup = next(i for i, c in Counter(index.ids).items() if c > 1)
-            raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before ranking')
-        index.corpus_abbrev = majority_abbreviations(local)
-        index.tf, index.vocab = index._term_matrix(papers, local)
+
+        def texts() -> Iterator[tuple[str, str]]:
+            for p in papers:
+                index.ids.append(p.id)
+                index.titles.append(p.title)
+                yield p.title, p.abstract
+
+        with _TextWorkers(workers if len(papers) >= _POOL_FROM else 1) as pool:
+            for defs in pool.map(_chunk_abbreviations, _chunks(texts(), _TEXT_CHUNK)):
+                local.extend(defs)
+            if len(set(index.ids)) != len(index.ids):
+                dup = next(i for i, c in Counter(index.ids).items() if c > 1)
+                raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before '
+                              "ranking")
+            index.corpus_abbrev = majority_abbreviations(local)
+            index.tf, index.vocab = index._term_matrix(papers, local, pool)
         del local
         index._fit_concepts([concepts.get(pid, ()) for pid in index.ids], resources)
         for name in ("tf", "cf", "entity_features"):
@@ -770,22 +928,28 @@ class RelatedIndex:
         return index
 
     def _term_matrix(
-        self, papers: Sequence[PaperText], local: Sequence[Mapping[str, str]]
+        self, papers: Sequence[PaperText], local: Sequence[Mapping[str, str]],
+        pool: _TextWorkers | None = None,
     ) -> tuple[sp.csr_matrix, list[str]]:
-        # a new term gets the next id; map() over it runs without a Python-level loop per term
+        # Each task counts a chunk's terms against its own vocabulary; the chunks' terms join the
+        # corpus vocabulary in chunk order, so a term's id is its first appearance in the corpus
+        # whichever process counted it.
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__
         term_id = vocab.__getitem__
-        # typed arrays, not lists: 4 bytes per entry instead of ~36 (100k papers: ~25M entries);
         # 32-bit term ids: a vocabulary of 2**31 terms would not fit in memory anyway
         raw = array("i")
         indices = array("i")
         indptr = array("q", [0])
-        for paper, defs in zip(papers, local):
-            counts = Counter(self._doc_terms(paper.title, paper.abstract, defs))
-            indices.extend(map(term_id, counts))
-            raw.extend(counts.values())
-            indptr.append(len(indices))
+        tasks = _chunks(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
+                        _TEXT_CHUNK)
+        run = (pool or _TextWorkers(1)).map
+        for chunk_vocab, chunk_indices, chunk_counts, lengths in run(
+                _chunk_terms, tasks, self.corpus_abbrev, self.config.title_weight):
+            ids = np.fromiter(map(term_id, chunk_vocab), dtype=np.int32, count=len(chunk_vocab))
+            indices.frombytes(ids[chunk_indices].tobytes())
+            raw.frombytes(chunk_counts.tobytes())
+            indptr.frombytes((np.cumsum(lengths) + indptr[-1]).tobytes())
         counts_arr = np.frombuffer(raw, dtype=np.int32) if len(raw) else np.zeros(0, np.int32)
         # sublinear tf 1 + log(c) from math.log per distinct count (numpy's log may differ in
         # the last bit)
@@ -802,12 +966,6 @@ class RelatedIndex:
         )
         matrix.sort_indices()
         return matrix, list(vocab)
-
-    def _doc_terms(self, title: str, abstract: str, defs: Mapping[str, str]) -> list[str]:
-        title_terms = _grams(analyze(title, defs, self.corpus_abbrev))
-        return title_terms * self.config.title_weight + _grams(
-            analyze(abstract, defs, self.corpus_abbrev)
-        )
 
     def _fit_concepts(
         self, per_paper: Sequence[Sequence[PaperEntity]], resources: Sequence[Any] | None
