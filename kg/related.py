@@ -432,6 +432,23 @@ class _TextWorkers:
         while pending:
             yield self._result(pending.popleft())
 
+    @property
+    def running(self) -> bool:
+        """Whether tasks go to child processes."""
+        return bool(self._procs)
+
+    def broadcast(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)`` once in every child (to hand each child the data of later tasks)."""
+        if not self._procs:
+            return
+        import pickle
+
+        for proc in self._procs:
+            pickle.dump((_call, func, (args,)), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+        for w in range(len(self._procs)):
+            self._result(w)
+
     def _result(self, w: int) -> Any:
         import pickle
 
@@ -443,6 +460,10 @@ class _TextWorkers:
         if not ok:
             raise value
         return value
+
+
+def _call(func: Callable[..., Any], args: Sequence[Any]) -> Any:
+    return func(*args)
 
 
 def _serve() -> None:
@@ -824,6 +845,50 @@ def _max_rows(pe: sp.csr_matrix, ef: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
+def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix],
+                    state: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs of a chunk of query rows on the large-corpus path.
+
+    Args:
+        task: ``(rows, xq, cq)``: the query rows and their pruned lexical and concept rows.
+        state: The bounded postings ``xt`` and ``ct``, the weights and the pool size.
+
+    Returns:
+        ``(q, d)``: query row and candidate row of each pair, the best ``pool`` per query by
+        the approximate score (the query itself excluded).
+    """
+    rows, xq, cq = task
+    lexical = xq @ state["xt"]
+    if state["w_lexical"] != 1.0:  # x * 1.0 == x: skip a copy of the largest product
+        lexical = lexical * state["w_lexical"]
+    approx = (lexical + (cq @ state["ct"]) * state["w_concepts"]).tocsr()
+    pool = state["pool"]
+    qs, ds = [], []
+    for i, r in enumerate(rows):
+        lo, hi = approx.indptr[i], approx.indptr[i + 1]
+        cols, vals = approx.indices[lo:hi], approx.data[lo:hi]
+        mask = cols != r
+        cols, vals = cols[mask], vals[mask]
+        if len(cols) > pool:
+            cols = cols[np.argpartition(-vals, pool - 1)[: pool]]
+        qs.append(np.full(len(cols), r))
+        ds.append(cols)
+    return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
+
+
+_WORKER_STATE: dict[str, Any] = {}  # a worker process's corpus-side data (set by broadcast)
+
+
+def _set_worker_state(state: Mapping[str, Any]) -> None:
+    _WORKER_STATE.clear()
+    _WORKER_STATE.update(state)
+
+
+def _top_candidates_task(task: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    return _top_candidates(task, _WORKER_STATE)
+
+
 # ---------------------------------------------------------------------------------------------
 # The index
 
@@ -851,6 +916,8 @@ class RelatedIndex:
         self.entity_vias: list[dict[int, str]] = []
         self.embeddings: np.ndarray | None = None
         self.hub = np.zeros(0, dtype=np.float64)
+        self._workers = 1  # processes for the fit's text analysis and candidate products
+        self._pool: _TextWorkers | None = None  # the fit's worker processes, while it runs
         self._derive()
 
     # -- construction ---------------------------------------------------------------------
@@ -879,8 +946,9 @@ class RelatedIndex:
             embedder: A custom text encoder (used instead of the packaged model).
             resources: Resource entries whose ``parents`` form the concept hierarchy (the shipped
                 resources when None).
-            workers: Processes for the text analysis (acronyms, tokens); the index is the same
-                for any number. Small corpora are analysed in-process.
+            workers: Processes for the text analysis (acronyms, tokens) and the candidate
+                products of the neighbour lists; the index is the same for any number. Small
+                corpora are fitted in-process.
 
         Returns:
             The fitted index (neighbour lists of every paper are computed once and cached).
@@ -890,6 +958,7 @@ class RelatedIndex:
         """
         index = cls()
         index.config = config or RelatedConfig()
+        index._workers = workers if len(papers) >= _POOL_FROM else 1
         # one pass for ids, titles and defined acronyms, one for the terms: ``papers`` may read
         # from a store on each pass (the pipeline does not hold 100k records through the fit)
         index.ids, index.titles, local = [], [], []
@@ -900,7 +969,7 @@ class RelatedIndex:
                 index.titles.append(p.title)
                 yield p.title, p.abstract
 
-        with _TextWorkers(workers if len(papers) >= _POOL_FROM else 1) as pool:
+        with _TextWorkers(index._workers) as pool:
             for defs in pool.map(_chunk_abbreviations, _chunks(texts(), _TEXT_CHUNK)):
                 local.extend(defs)
             if len(set(index.ids)) != len(index.ids):
@@ -923,8 +992,15 @@ class RelatedIndex:
             if encode is not None and papers:
                 vectors = encode([embedding_text(p) for p in papers])
                 index.embeddings = vectors.astype(np.float16).astype(np.float32)
-        index._derive()
-        index._fit_hubs()
+        # the candidate products' workers start (fresh: the text workers' memory is gone) while
+        # this process derives the matrices they will need
+        with _TextWorkers(index._workers) as pool:
+            index._derive()
+            index._pool = pool
+            try:
+                index._fit_hubs()
+            finally:
+                index._pool = None
         return index
 
     def _term_matrix(
@@ -1591,23 +1667,21 @@ class RelatedIndex:
             d = np.tile(np.arange(n), len(rows))
             keep = q != d
             return q[keep], d[keep]
-        xq = _prune_rows(self._x[rows], cfg.prune_features)
-        cq = _prune_rows(self._c[rows], cfg.prune_features)
-        lexical = xq @ self._xt_top
-        if cfg.w_lexical != 1.0:  # x * 1.0 == x: skip a copy of the largest product
-            lexical = lexical * cfg.w_lexical
-        approx = (lexical + (cq @ self._ct_top) * cfg.w_concepts).tocsr()
-        qs, ds = [], []
-        for i, r in enumerate(rows):
-            lo, hi = approx.indptr[i], approx.indptr[i + 1]
-            cols, vals = approx.indices[lo:hi], approx.data[lo:hi]
-            mask = cols != r
-            cols, vals = cols[mask], vals[mask]
-            if len(cols) > cfg.pool:
-                cols = cols[np.argpartition(-vals, cfg.pool - 1)[: cfg.pool]]
-            qs.append(np.full(len(cols), r))
-            ds.append(cols)
-        return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
+        return _top_candidates(self._candidate_task(rows), self._candidate_state())
+
+    def _candidate_task(self, rows: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix,
+                                                         sp.csr_matrix]:
+        """The query side of :func:`_top_candidates` for a chunk of rows: its strongest terms
+        and concept features."""
+        cfg = self.config
+        return (rows, _prune_rows(self._x[rows], cfg.prune_features),
+                _prune_rows(self._c[rows], cfg.prune_features))
+
+    def _candidate_state(self) -> dict[str, Any]:
+        """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
+        cfg = self.config
+        return {"xt": self._xt_top, "ct": self._ct_top, "w_lexical": cfg.w_lexical,
+                "w_concepts": cfg.w_concepts, "pool": cfg.pool}
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
         cfg = self.config
@@ -1672,10 +1746,22 @@ class RelatedIndex:
         """
         n = len(self.ids)
         qs, ds = [], []
-        for start in range(0, n, step):
-            q, d = self._candidates(np.arange(start, min(n, start + step)))
+        tasks = (self._candidate_task(np.arange(start, min(n, start + step)))
+                 for start in range(0, n, step))
+        # the bounded postings are small next to the corpus matrices, so the fit's worker
+        # processes (when it has some) can hold a copy and share the sparse products
+        pool = self._pool
+        if pool is not None and pool.running:
+            pool.broadcast(_set_worker_state, self._candidate_state())
+            results = pool.map(_top_candidates_task, tasks)
+        else:
+            state = self._candidate_state()
+            results = (_top_candidates(task, state) for task in tasks)
+        for q, d in results:
             qs.append(q.astype(np.int64, copy=False))
             ds.append(d)
+        if pool is not None and pool.running:
+            pool.broadcast(_set_worker_state, {})  # the children's copy is not needed any more
         sizes = np.array([len(q) for q in qs], dtype=np.int64)
         q, d = np.concatenate(qs), np.concatenate(ds)
         del qs, ds
@@ -1842,7 +1928,9 @@ class RelatedIndex:
             kth = -np.partition(-padded, limit - 1, axis=1)[:, limit - 1]
             strong = contrib >= kth[owner]
             terms, owner, contrib = terms[strong], owner[strong], contrib[strong]
-        order = np.lexsort((terms, -contrib, owner))
+        # by pair, then contribution; ties keep the terms' ascending (stored) order, as lexsort
+        # is stable: the same order as sorting by term as a third key
+        order = np.lexsort((-contrib, owner))
         terms, owner = terms[order], owner[order]
         rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
         keep = rank < limit
@@ -1857,7 +1945,8 @@ class RelatedIndex:
         b_rank = b_rank[valid]
         skip = np.zeros(len(terms), dtype=bool)
         if len(b_keys):
-            b_order = np.lexsort((b_rank, b_keys))
+            # one integer key (key, then rank < limit): cheaper than a two-key lexsort
+            b_order = np.argsort(b_keys * np.int64(limit) + b_rank)
             b_keys, b_rank = b_keys[b_order], b_rank[b_order]
             first_of = np.ones(len(b_keys), dtype=bool)
             first_of[1:] = b_keys[1:] != b_keys[:-1]
@@ -1869,14 +1958,10 @@ class RelatedIndex:
         terms, owner = terms[~skip], owner[~skip]
         rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
         chosen = rank < n
-        vocab = self.vocab
-        lists: list[list[str]] = [[] for _ in range(len(js))]
-        for t, o in zip(terms[chosen].tolist(), owner[chosen].tolist()):
-            lists[o].append(vocab[t])
-        for o, chosen_terms in enumerate(lists):
-            if chosen_terms:
-                out[o] = tuple(chosen_terms)
-        return out
+        # each pair's terms are one slice of the chosen ones (grouped by pair, in order)
+        names = list(map(self.vocab.__getitem__, terms[chosen].tolist()))
+        bounds = np.searchsorted(owner[chosen], np.arange(len(js) + 1)).tolist()
+        return [tuple(names[lo:hi]) for lo, hi in zip(bounds, bounds[1:])]
 
     def _entity_arrays(self) -> dict[str, Any]:
         """Flat per-(entity, feature) arrays for :meth:`_shared_concepts_many` (first use)."""
