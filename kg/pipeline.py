@@ -135,7 +135,7 @@ def build(
         fmt: Force an input format (detected per file otherwise).
         skip_invalid: Keep the valid records of a file with invalid ones.
         resources: Extra resource files (alias lists) for extraction and canonicalization.
-        workers: Extraction processes (and text-analysis processes of the related-paper index).
+        workers: Extraction processes (and the related-paper index's worker processes).
         k: RELATED_TO links per paper.
         progress: Progress callback.
 
@@ -276,8 +276,8 @@ def refresh_graph(
     (interned entity keys) stays in memory for the related-paper index. The result is the one
     :func:`kg.graph.build_graph` gives on the records (``tests/test_scale`` checks it).
 
-    ``workers`` processes analyse the paper texts for the related-paper index (the result is the
-    same for any number).
+    ``workers`` processes share the related-paper index's text analysis and candidate products
+    (the result is the same for any number).
     """
     from kg.resources import load_resources
 

@@ -364,12 +364,12 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
         indices.extend(map(term_id, counts))
         raw.extend(counts.values())
         lengths.append(len(counts))
-    return (list(vocab), np.frombuffer(indices, dtype=np.int32).copy(),
-            np.frombuffer(raw, dtype=np.int32).copy(), np.frombuffer(lengths, dtype=np.int64).copy())
+    return (list(vocab), np.array(indices, dtype=np.int32), np.array(raw, dtype=np.int32),
+            np.array(lengths, dtype=np.int64))
 
 
-class _TextWorkers:
-    """Runs the text-analysis tasks in order: in this process, or in ``workers`` child ones.
+class _Workers:
+    """Runs the fit's tasks in order: in this process, or in ``workers`` child processes.
 
     The children are fresh interpreters (``python -c``) that read pickled tasks on stdin and
     write the results on stdout. Not forked: a forked child shares (and the kernel counts in its
@@ -381,7 +381,7 @@ class _TextWorkers:
         self.workers = workers
         self._procs: list[Any] = []
 
-    def __enter__(self) -> _TextWorkers:
+    def __enter__(self) -> _Workers:
         if self.workers > 1:
             import subprocess
 
@@ -438,7 +438,7 @@ class _TextWorkers:
         return bool(self._procs)
 
     def broadcast(self, func: Callable[..., Any], *args: Any) -> None:
-        """Run ``func(*args)`` once in every child (to hand each child the data of later tasks)."""
+        """Run ``func(*args)`` once in every child (to hand each one the data of later tasks)."""
         if not self._procs:
             return
         import pickle
@@ -455,8 +455,9 @@ class _TextWorkers:
         try:
             ok, value = pickle.load(self._procs[w].stdout)
         except EOFError:
-            raise KGError("a text-analysis worker process died — run again with --workers 1"
-                          ) from None
+            code = self._procs[w].wait()
+            raise KGError(f"a related-index worker process died (exit code {code}) — run again "
+                          "with --workers 1") from None
         if not ok:
             raise value
         return value
@@ -467,7 +468,7 @@ def _call(func: Callable[..., Any], args: Sequence[Any]) -> Any:
 
 
 def _serve() -> None:
-    """A text-analysis child's loop (see :class:`_TextWorkers`): tasks in, results out."""
+    """A worker process's loop (see :class:`_Workers`): tasks in, results out."""
     import pickle
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -917,7 +918,7 @@ class RelatedIndex:
         self.embeddings: np.ndarray | None = None
         self.hub = np.zeros(0, dtype=np.float64)
         self._workers = 1  # processes for the fit's text analysis and candidate products
-        self._pool: _TextWorkers | None = None  # the fit's worker processes, while it runs
+        self._pool: _Workers | None = None  # the fit's worker processes, while it runs
         self._derive()
 
     # -- construction ---------------------------------------------------------------------
@@ -954,7 +955,8 @@ class RelatedIndex:
             The fitted index (neighbour lists of every paper are computed once and cached).
 
         Raises:
-            KGError: Duplicate paper ids, or ``embeddings=True`` without ``kg[embed]``.
+            KGError: Duplicate paper ids, ``embeddings=True`` without ``kg[embed]``, or a worker
+                process that died.
         """
         index = cls()
         index.config = config or RelatedConfig()
@@ -969,7 +971,7 @@ class RelatedIndex:
                 index.titles.append(p.title)
                 yield p.title, p.abstract
 
-        with _TextWorkers(index._workers) as pool:
+        with _Workers(index._workers) as pool:
             for defs in pool.map(_chunk_abbreviations, _chunks(texts(), _TEXT_CHUNK)):
                 local.extend(defs)
             if len(set(index.ids)) != len(index.ids):
@@ -994,7 +996,7 @@ class RelatedIndex:
                 index.embeddings = vectors.astype(np.float16).astype(np.float32)
         # the candidate products' workers start (fresh: the text workers' memory is gone) while
         # this process derives the matrices they will need
-        with _TextWorkers(index._workers) as pool:
+        with _Workers(index._workers) as pool:
             index._derive()
             index._pool = pool
             try:
@@ -1005,7 +1007,7 @@ class RelatedIndex:
 
     def _term_matrix(
         self, papers: Sequence[PaperText], local: Sequence[Mapping[str, str]],
-        pool: _TextWorkers | None = None,
+        pool: _Workers | None = None,
     ) -> tuple[sp.csr_matrix, list[str]]:
         # Each task counts a chunk's terms against its own vocabulary; the chunks' terms join the
         # corpus vocabulary in chunk order, so a term's id is its first appearance in the corpus
@@ -1019,7 +1021,7 @@ class RelatedIndex:
         indptr = array("q", [0])
         tasks = _chunks(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
                         _TEXT_CHUNK)
-        run = (pool or _TextWorkers(1)).map
+        run = (pool or _Workers(1)).map
         for chunk_vocab, chunk_indices, chunk_counts, lengths in run(
                 _chunk_terms, tasks, self.corpus_abbrev, self.config.title_weight):
             ids = np.fromiter(map(term_id, chunk_vocab), dtype=np.int32, count=len(chunk_vocab))

@@ -638,15 +638,15 @@ def test_related_hub_step_scores_each_pair_as_the_chunked_pairs_would() -> None:
 
 
 def test_related_worker_processes_answer_in_task_order_and_raise_task_errors() -> None:
-    from kg.related import _TextWorkers
+    from kg.related import _Workers
 
-    with _TextWorkers(2) as pool:
+    with _Workers(2) as pool:
         assert pool.running
         assert list(pool.map(math.sqrt, iter([float(i * i) for i in range(9)]))) == list(
             map(float, range(9)))
         assert list(pool.map(pow, iter([2, 3, 5]), 3)) == [8, 27, 125]  # extra arguments
         with pytest.raises(ValueError, match="math domain error"):
             list(pool.map(math.sqrt, iter([4.0, -1.0, 9.0])))
-    with _TextWorkers(1) as serial:  # one worker: in this process, the same answers
+    with _Workers(1) as serial:  # one worker: in this process, the same answers
         assert not serial.running
         assert list(serial.map(pow, iter([2, 3]), 2)) == [4, 9]
