@@ -135,7 +135,7 @@ def build(
         fmt: Force an input format (detected per file otherwise).
         skip_invalid: Keep the valid records of a file with invalid ones.
         resources: Extra resource files (alias lists) for extraction and canonicalization.
-        workers: Extraction processes.
+        workers: Extraction processes (and the related-paper index's worker processes).
         k: RELATED_TO links per paper.
         progress: Progress callback.
 
@@ -179,7 +179,8 @@ def build(
             progress("write papers", n_todo, n_todo)
             # the records are in the store now; refresh_graph streams them back as it needs them
             del result, todo, hashes, stored
-            refresh_graph(store, resources=resources, k=k, progress=progress)
+            refresh_graph(store, resources=resources, k=k, progress=progress,
+                          workers=workers)
     report.counts = graph_counts(store)
     return report
 
@@ -263,6 +264,7 @@ def refresh_graph(
     resources: Sequence[Path] = (),
     k: int = DEFAULT_K,
     progress: Progress = _no_progress,
+    workers: int = 1,
 ) -> None:
     """Recompute concepts, edges and related-paper links from the stored papers (in a transaction).
 
@@ -273,6 +275,9 @@ def refresh_graph(
     paper's concept edges are written as soon as it is resolved, and only compact per-paper data
     (interned entity keys) stays in memory for the related-paper index. The result is the one
     :func:`kg.graph.build_graph` gives on the records (``tests/test_scale`` checks it).
+
+    ``workers`` processes share the related-paper index's text analysis and candidate products
+    (the result is the same for any number).
     """
     from kg.resources import load_resources
 
@@ -285,11 +290,11 @@ def refresh_graph(
          for pair in _abbreviation_pairs(data)),
     )
     with store.bulk_load():
-        _refresh_rows(store, index, k, total, progress)
+        _refresh_rows(store, index, k, total, progress, workers)
 
 
 def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
-                  progress: Progress) -> None:
+                  progress: Progress, workers: int = 1) -> None:
     from kg.related import RelatedIndex
 
     conn = store.conn
@@ -380,7 +385,8 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     progress("related index", 0, 1)
     # the texts are read from the store on each of the fit's passes: holding every paper's
     # record through the fit would add hundreds of MB at 100k papers
-    related_index = RelatedIndex.fit(_StoredTexts(conn, len(paper_ids)), concepts)
+    related_index = RelatedIndex.fit(_StoredTexts(conn, len(paper_ids)), concepts,
+                                     workers=workers)
     progress("related index", 1, 1)
     del concepts, paper_ids  # the index keeps what it needs (ids, titles, matrices)
     progress("related", 0, total)

@@ -60,7 +60,7 @@ import re
 import sys
 import zipfile
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -318,12 +318,182 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
 
 
 def _grams(tokens: Sequence[str]) -> list[str]:
-    return list(tokens) + [a + " " + b for a, b in zip(tokens, tokens[1:])]
+    return [*tokens, *map(" ".join, zip(tokens, tokens[1:]))]
 
 
 def name_key(name: str) -> str:
     """Matching key of a concept name: lower case, hyphens as spaces, plurals folded."""
     return " ".join(fold(w) for w in _SPLIT.split(name) if w)
+
+
+def _doc_terms(title: str, abstract: str, defs: Mapping[str, str], corpus: Mapping[str, str],
+              title_weight: int) -> Counter[str]:
+    """Term counts of a paper: the title's unigrams and bigrams ``title_weight`` times, then the
+    abstract's, in order of first appearance (the order new terms enter the vocabulary)."""
+    counts = Counter(_grams(analyze(title, defs, corpus)) * title_weight)
+    counts.update(_grams(analyze(abstract, defs, corpus)))
+    return counts
+
+
+_TEXT_CHUNK = 2000  # papers per task of the text-analysis workers
+_POOL_FROM = 5000  # fewer papers: analysing in-process is faster than starting workers
+
+
+def _chunk_abbreviations(texts: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """:func:`find_abbreviations` of (title, abstract) pairs (a text-analysis worker's task)."""
+    return [find_abbreviations(f"{title}. {abstract}") for title, abstract in texts]
+
+
+def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Mapping[str, str],
+                 title_weight: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Term counts of (title, abstract, acronym definitions) triples, in a compact form.
+
+    Returns:
+        ``(vocab, indices, counts, lengths)``: the chunk's own vocabulary in order of first
+        appearance, each paper's term ids into it and counts (papers one after the other, terms
+        in first-appearance order) and each paper's number of distinct terms.
+    """
+    # a new term gets the next id; map() over it runs without a Python-level loop per term
+    vocab: defaultdict[str, int] = defaultdict()
+    vocab.default_factory = vocab.__len__
+    term_id = vocab.__getitem__
+    # typed arrays, not lists: 4 bytes per entry instead of ~36
+    indices, raw, lengths = array("i"), array("i"), array("q")
+    for title, abstract, defs in texts:
+        counts = _doc_terms(title, abstract, defs, corpus, title_weight)
+        indices.extend(map(term_id, counts))
+        raw.extend(counts.values())
+        lengths.append(len(counts))
+    return (list(vocab), np.array(indices, dtype=np.int32), np.array(raw, dtype=np.int32),
+            np.array(lengths, dtype=np.int64))
+
+
+class _Workers:
+    """Runs the fit's tasks in order: in this process, or in ``workers`` child processes.
+
+    The children are fresh interpreters (``python -c``) that read pickled tasks on stdin and
+    write the results on stdout. Not forked: a forked child shares (and the kernel counts in its
+    resident size) every page of a parent that already holds the corpus's concepts. Not
+    multiprocessing's spawn either: that re-runs the caller's main script in each child.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._procs: list[Any] = []
+
+    def __enter__(self) -> _Workers:
+        if self.workers > 1:
+            import subprocess
+
+            # the children import this kg, wherever it was imported from
+            env = dict(os.environ)
+            root = str(Path(__file__).resolve().parent.parent)
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (root, env.get("PYTHONPATH", "")) if p)
+            self._procs = [
+                subprocess.Popen(
+                    [sys.executable, "-c", "from kg.related import _serve; _serve()"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                for _ in range(self.workers)
+            ]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self._procs:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+            if exc[0] is not None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        self._procs = []
+
+    def map(self, func: Callable[..., Any], tasks: Iterator[Any], *args: Any) -> Iterator[Any]:
+        """``func(task, *args)`` of every task, in task order."""
+        if not self._procs:
+            for task in tasks:
+                yield func(task, *args)
+            return
+        import pickle
+
+        # one task in flight per child: the next task is read (from the caller's iterator)
+        # while the children work, and sent when its child has answered the previous one
+        pending: deque[int] = deque()  # children with a task in flight, oldest first
+        for i, task in enumerate(tasks):
+            w = i % len(self._procs)
+            if len(pending) == len(self._procs):  # the oldest is w
+                yield self._result(pending.popleft())
+            proc = self._procs[w]
+            pickle.dump((func, task, args), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+            pending.append(w)
+        while pending:
+            yield self._result(pending.popleft())
+
+    @property
+    def running(self) -> bool:
+        """Whether tasks go to child processes."""
+        return bool(self._procs)
+
+    def broadcast(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)`` once in every child (to hand each one the data of later tasks)."""
+        if not self._procs:
+            return
+        import pickle
+
+        for proc in self._procs:
+            pickle.dump((_call, func, (args,)), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+        for w in range(len(self._procs)):
+            self._result(w)
+
+    def _result(self, w: int) -> Any:
+        import pickle
+
+        try:
+            ok, value = pickle.load(self._procs[w].stdout)
+        except EOFError:
+            code = self._procs[w].wait()
+            raise KGError(f"a related-index worker process died (exit code {code}) — run again "
+                          "with --workers 1") from None
+        if not ok:
+            raise value
+        return value
+
+
+def _call(func: Callable[..., Any], args: Sequence[Any]) -> Any:
+    return func(*args)
+
+
+def _serve() -> None:
+    """A worker process's loop (see :class:`_Workers`): tasks in, results out."""
+    import pickle
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        try:
+            func, task, args = pickle.load(stdin)
+        except EOFError:
+            return
+        try:
+            reply: tuple[bool, Any] = (True, func(task, *args))
+        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+            reply = (False, exc)
+        pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
+
+def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -648,6 +818,78 @@ def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     return sp.csr_matrix((matrix.data[mask], matrix.indices[mask], indptr), shape=matrix.shape)
 
 
+def _max_rows(pe: sp.csr_matrix, ef: sp.csr_matrix) -> sp.csr_matrix:
+    """Row ``i``: the entry-wise maximum of the ``ef`` rows that ``pe`` row ``i`` holds.
+
+    A paper's concept feature weight is its strongest entity's weight for that feature; done
+    on the flat (paper, feature, weight) entries, with one sort (no loop per paper).
+    """
+    n, n_f = pe.shape[0], ef.shape[1]
+    ef = ef.tocsr()
+    p_owner, p_flat = _row_entries(pe.indptr, np.arange(n, dtype=np.int64))
+    f_owner, f_flat = _row_entries(ef.indptr, pe.indices[p_flat].astype(np.int64))
+    rows = p_owner[f_owner]
+    keys = rows * np.int64(max(1, n_f)) + ef.indices[f_flat]
+    vals = ef.data[f_flat]
+    order = np.argsort(keys, kind="stable")
+    keys, vals = keys[order], vals[order]
+    lead = np.ones(len(keys), dtype=bool)
+    lead[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(lead)
+    best = np.maximum.reduceat(vals, starts) if len(starts) else np.zeros(0)
+    keys = keys[starts]
+    rows, cols = keys // max(1, n_f), keys % max(1, n_f)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    out = sp.csr_matrix((best, cols, indptr), shape=(n, n_f))
+    out.has_sorted_indices = True
+    return out
+
+
+def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix],
+                    state: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs of a chunk of query rows on the large-corpus path.
+
+    Args:
+        task: ``(rows, xq, cq)``: the query rows and their pruned lexical and concept rows.
+        state: The bounded postings ``xt`` and ``ct``, the weights and the pool size.
+
+    Returns:
+        ``(q, d)``: query row and candidate row of each pair, the best ``pool`` per query by
+        the approximate score (the query itself excluded).
+    """
+    rows, xq, cq = task
+    lexical = xq @ state["xt"]
+    if state["w_lexical"] != 1.0:  # x * 1.0 == x: skip a copy of the largest product
+        lexical = lexical * state["w_lexical"]
+    approx = (lexical + (cq @ state["ct"]) * state["w_concepts"]).tocsr()
+    pool = state["pool"]
+    qs, ds = [], []
+    for i, r in enumerate(rows):
+        lo, hi = approx.indptr[i], approx.indptr[i + 1]
+        cols, vals = approx.indices[lo:hi], approx.data[lo:hi]
+        mask = cols != r
+        cols, vals = cols[mask], vals[mask]
+        if len(cols) > pool:
+            cols = cols[np.argpartition(-vals, pool - 1)[: pool]]
+        qs.append(np.full(len(cols), r))
+        ds.append(cols)
+    return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
+
+
+_WORKER_STATE: dict[str, Any] = {}  # a worker process's corpus-side data (set by broadcast)
+
+
+def _set_worker_state(state: Mapping[str, Any]) -> None:
+    _WORKER_STATE.clear()
+    _WORKER_STATE.update(state)
+
+
+def _top_candidates_task(task: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    return _top_candidates(task, _WORKER_STATE)
+
+
 # ---------------------------------------------------------------------------------------------
 # The index
 
@@ -675,6 +917,8 @@ class RelatedIndex:
         self.entity_vias: list[dict[int, str]] = []
         self.embeddings: np.ndarray | None = None
         self.hub = np.zeros(0, dtype=np.float64)
+        self._workers = 1  # processes for the fit's text analysis and candidate products
+        self._pool: _Workers | None = None  # the fit's worker processes, while it runs
         self._derive()
 
     # -- construction ---------------------------------------------------------------------
@@ -689,6 +933,7 @@ class RelatedIndex:
         embeddings: bool | None = None,
         embedder: Embedder | None = None,
         resources: Sequence[Any] | None = None,
+        workers: int = 1,
     ) -> RelatedIndex:
         """Fit the scorer on a corpus.
 
@@ -702,27 +947,39 @@ class RelatedIndex:
             embedder: A custom text encoder (used instead of the packaged model).
             resources: Resource entries whose ``parents`` form the concept hierarchy (the shipped
                 resources when None).
+            workers: Processes for the text analysis (acronyms, tokens) and the candidate
+                products of the neighbour lists; the index is the same for any number. Small
+                corpora are fitted in-process.
 
         Returns:
             The fitted index (neighbour lists of every paper are computed once and cached).
 
         Raises:
-            KGError: Duplicate paper ids, or ``embeddings=True`` without ``kg[embed]``.
+            KGError: Duplicate paper ids, ``embeddings=True`` without ``kg[embed]``, or a worker
+                process that died.
         """
         index = cls()
         index.config = config or RelatedConfig()
+        index._workers = workers if len(papers) >= _POOL_FROM else 1
         # one pass for ids, titles and defined acronyms, one for the terms: ``papers`` may read
         # from a store on each pass (the pipeline does not hold 100k records through the fit)
         index.ids, index.titles, local = [], [], []
-        for p in papers:
-            index.ids.append(p.id)
-            index.titles.append(p.title)
-            local.append(find_abbreviations(f"{p.title}. {p.abstract}"))
-        if len(set(index.ids)) != len(index.ids):
-            dup = next(i for i, c in Counter(index.ids).items() if c > 1)
-            raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before ranking')
-        index.corpus_abbrev = majority_abbreviations(local)
-        index.tf, index.vocab = index._term_matrix(papers, local)
+
+        def texts() -> Iterator[tuple[str, str]]:
+            for p in papers:
+                index.ids.append(p.id)
+                index.titles.append(p.title)
+                yield p.title, p.abstract
+
+        with _Workers(index._workers) as pool:
+            for defs in pool.map(_chunk_abbreviations, _chunks(texts(), _TEXT_CHUNK)):
+                local.extend(defs)
+            if len(set(index.ids)) != len(index.ids):
+                dup = next(i for i, c in Counter(index.ids).items() if c > 1)
+                raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before '
+                              "ranking")
+            index.corpus_abbrev = majority_abbreviations(local)
+            index.tf, index.vocab = index._term_matrix(papers, local, pool)
         del local
         index._fit_concepts([concepts.get(pid, ()) for pid in index.ids], resources)
         for name in ("tf", "cf", "entity_features"):
@@ -737,27 +994,40 @@ class RelatedIndex:
             if encode is not None and papers:
                 vectors = encode([embedding_text(p) for p in papers])
                 index.embeddings = vectors.astype(np.float16).astype(np.float32)
-        index._derive()
-        index._fit_hubs()
+        # the candidate products' workers start (fresh: the text workers' memory is gone) while
+        # this process derives the matrices they will need
+        with _Workers(index._workers) as pool:
+            index._derive()
+            index._pool = pool
+            try:
+                index._fit_hubs()
+            finally:
+                index._pool = None
         return index
 
     def _term_matrix(
-        self, papers: Sequence[PaperText], local: Sequence[Mapping[str, str]]
+        self, papers: Sequence[PaperText], local: Sequence[Mapping[str, str]],
+        pool: _Workers | None = None,
     ) -> tuple[sp.csr_matrix, list[str]]:
-        # a new term gets the next id; map() over it runs without a Python-level loop per term
+        # Each task counts a chunk's terms against its own vocabulary; the chunks' terms join the
+        # corpus vocabulary in chunk order, so a term's id is its first appearance in the corpus
+        # whichever process counted it.
         vocab: defaultdict[str, int] = defaultdict()
         vocab.default_factory = vocab.__len__
         term_id = vocab.__getitem__
-        # typed arrays, not lists: 4 bytes per entry instead of ~36 (100k papers: ~25M entries);
         # 32-bit term ids: a vocabulary of 2**31 terms would not fit in memory anyway
         raw = array("i")
         indices = array("i")
         indptr = array("q", [0])
-        for paper, defs in zip(papers, local):
-            counts = Counter(self._doc_terms(paper.title, paper.abstract, defs))
-            indices.extend(map(term_id, counts))
-            raw.extend(counts.values())
-            indptr.append(len(indices))
+        tasks = _chunks(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
+                        _TEXT_CHUNK)
+        run = (pool or _Workers(1)).map
+        for chunk_vocab, chunk_indices, chunk_counts, lengths in run(
+                _chunk_terms, tasks, self.corpus_abbrev, self.config.title_weight):
+            ids = np.fromiter(map(term_id, chunk_vocab), dtype=np.int32, count=len(chunk_vocab))
+            indices.frombytes(ids[chunk_indices].tobytes())
+            raw.frombytes(chunk_counts.tobytes())
+            indptr.frombytes((np.cumsum(lengths) + indptr[-1]).tobytes())
         counts_arr = np.frombuffer(raw, dtype=np.int32) if len(raw) else np.zeros(0, np.int32)
         # sublinear tf 1 + log(c) from math.log per distinct count (numpy's log may differ in
         # the last bit)
@@ -775,71 +1045,59 @@ class RelatedIndex:
         matrix.sort_indices()
         return matrix, list(vocab)
 
-    def _doc_terms(self, title: str, abstract: str, defs: Mapping[str, str]) -> list[str]:
-        title_terms = _grams(analyze(title, defs, self.corpus_abbrev))
-        return title_terms * self.config.title_weight + _grams(
-            analyze(abstract, defs, self.corpus_abbrev)
-        )
-
     def _fit_concepts(
         self, per_paper: Sequence[Sequence[PaperEntity]], resources: Sequence[Any] | None
     ) -> None:
         cfg = self.config
         hierarchy = _Hierarchy.from_resources(resources)
-        known_keys: set[str] = set()
+        # the pipeline hands the same (interned) entity objects to many papers: key names once
+        names: set[str] = set()
         for ents in per_paper:
             for e in ents:
-                known_keys.add(name_key(e.name))
-                known_keys.update(name_key(a) for a in e.aliases)
+                names.add(e.name)
+                names.update(e.aliases)
+        known_keys = {name_key(name) for name in names}
         feature_ids: dict[str, int] = {}
         entity_ids: dict[tuple[str, bool], int] = {}
-        entity_rows: list[dict[int, float]] = []
+        er, ec, ev = array("q"), array("q"), array("d")
         self.entities, self.entity_vias = [], []
-        pe_rows, pe_cols, cf_rows, cf_cols = array("q"), array("q"), array("q"), array("q")
-        cf_vals = array("d")
+        pe_rows, pe_cols = array("q"), array("q")
         for row, ents in enumerate(per_paper):
-            best: dict[int, float] = {}
             for e in ents:
                 key = (e.id, e.proposed)
-                if key not in entity_ids:
+                ent = entity_ids.get(key)
+                if ent is None:
                     feats = _entity_features(e, self.corpus_abbrev, hierarchy, known_keys, cfg)
                     boost = 1.0 + (cfg.proposed_boost if e.proposed else 0.0)
-                    entity_ids[key] = len(self.entities)
+                    ent = entity_ids[key] = len(self.entities)
                     self.entities.append((e.id, e.type.value, e.name))
-                    entity_rows.append(
-                        {feature_ids.setdefault(f, len(feature_ids)): w * boost
-                         for f, (w, _) in feats.items()}
-                    )
-                    self.entity_vias.append(
-                        {feature_ids[f]: via for f, (_, via) in feats.items()}
-                    )
-                ent = entity_ids[key]
+                    vias = {}
+                    for f, (w, via) in feats.items():
+                        fid = feature_ids.setdefault(f, len(feature_ids))
+                        vias[fid] = via
+                        er.append(ent)
+                        ec.append(fid)
+                        ev.append(w * boost)
+                    self.entity_vias.append(vias)
                 pe_rows.append(row)
                 pe_cols.append(ent)
-                for f, w in entity_rows[ent].items():
-                    if w > best.get(f, 0.0):
-                        best[f] = w
-            for f, w in best.items():
-                cf_rows.append(row)
-                cf_cols.append(f)
-                cf_vals.append(w)
         n, n_f, n_e = len(per_paper), len(feature_ids), len(self.entities)
         self.features = list(feature_ids)
         self.feature_type = np.array(
             [_ANY_TYPE if f.startswith("*|") else _TYPE_CODE[EntityType(f.split("|", 1)[0])]
              for f in self.features], dtype=np.int8)
-        self.cf = sp.csr_matrix((cf_vals, (cf_rows, cf_cols)), shape=(n, n_f), dtype=np.float64)
+        self.entity_features = sp.csr_matrix(
+            (np.frombuffer(ev, dtype=np.float64) if len(ev) else np.zeros(0),
+             (np.frombuffer(er, dtype=np.int64) if len(er) else np.zeros(0, np.int64),
+              np.frombuffer(ec, dtype=np.int64) if len(ec) else np.zeros(0, np.int64))),
+            shape=(n_e, n_f), dtype=np.float64)
+        pr = np.frombuffer(pe_rows, dtype=np.int64) if len(pe_rows) else np.zeros(0, np.int64)
+        pc = np.frombuffer(pe_cols, dtype=np.int64) if len(pe_cols) else np.zeros(0, np.int64)
         self.paper_entities = sp.csr_matrix(
-            (np.ones(len(pe_rows)), (pe_rows, pe_cols)), shape=(n, n_e), dtype=np.float64
+            (np.ones(len(pr)), (pr, pc)), shape=(n, n_e), dtype=np.float64
         )
         self.paper_entities.data[:] = 1.0
-        er, ec, ev = [], [], []
-        for ent, feats in enumerate(entity_rows):
-            for f, w in feats.items():
-                er.append(ent)
-                ec.append(f)
-                ev.append(w)
-        self.entity_features = sp.csr_matrix((ev, (er, ec)), shape=(n_e, n_f), dtype=np.float64)
+        self.cf = _max_rows(self.paper_entities, self.entity_features)
 
     def _derive(self) -> None:
         """Matrices computed from the stored ones (cheap: linear in the non-zeros)."""
@@ -1411,23 +1669,21 @@ class RelatedIndex:
             d = np.tile(np.arange(n), len(rows))
             keep = q != d
             return q[keep], d[keep]
-        xq = _prune_rows(self._x[rows], cfg.prune_features)
-        cq = _prune_rows(self._c[rows], cfg.prune_features)
-        lexical = xq @ self._xt_top
-        if cfg.w_lexical != 1.0:  # x * 1.0 == x: skip a copy of the largest product
-            lexical = lexical * cfg.w_lexical
-        approx = (lexical + (cq @ self._ct_top) * cfg.w_concepts).tocsr()
-        qs, ds = [], []
-        for i, r in enumerate(rows):
-            lo, hi = approx.indptr[i], approx.indptr[i + 1]
-            cols, vals = approx.indices[lo:hi], approx.data[lo:hi]
-            mask = cols != r
-            cols, vals = cols[mask], vals[mask]
-            if len(cols) > cfg.pool:
-                cols = cols[np.argpartition(-vals, cfg.pool - 1)[: cfg.pool]]
-            qs.append(np.full(len(cols), r))
-            ds.append(cols)
-        return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
+        return _top_candidates(self._candidate_task(rows), self._candidate_state())
+
+    def _candidate_task(self, rows: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix,
+                                                         sp.csr_matrix]:
+        """The query side of :func:`_top_candidates` for a chunk of rows: its strongest terms
+        and concept features."""
+        cfg = self.config
+        return (rows, _prune_rows(self._x[rows], cfg.prune_features),
+                _prune_rows(self._c[rows], cfg.prune_features))
+
+    def _candidate_state(self) -> dict[str, Any]:
+        """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
+        cfg = self.config
+        return {"xt": self._xt_top, "ct": self._ct_top, "w_lexical": cfg.w_lexical,
+                "w_concepts": cfg.w_concepts, "pool": cfg.pool}
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
         cfg = self.config
@@ -1472,10 +1728,60 @@ class RelatedIndex:
         n = len(self.ids)
         # the candidate step's transient arrays grow with chunk x candidates: keep chunks small
         step = max(1, min(self.config.chunk, 256))
+        if self._pruned() and n:
+            yield from self._scored_pool_pairs(step)
+            return
         for start in range(0, n, step):
             rows = np.arange(start, min(n, start + step))
             q, d = self._candidates(rows)
             yield q, d, self._pair_components(q, d)
+
+    def _scored_pool_pairs(self, step: int, block: int = 16384) -> Iterator[
+            tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+        """:meth:`_scored_pairs` on the large-corpus path, each unordered pair scored once.
+
+        Most candidates are mutual (10k generated corpus: 73% of the pairs), and a pair scores
+        the same bits both ways round (:meth:`_pair_parts`: the same products, summed in the
+        same column order), so the candidates of all papers come first, then the exact
+        components of each distinct pair (in row order: neighbouring rows share cache lines),
+        then the chunks as :meth:`_scored_pairs` yields them.
+        """
+        n = len(self.ids)
+        qs, ds = [], []
+        tasks = (self._candidate_task(np.arange(start, min(n, start + step)))
+                 for start in range(0, n, step))
+        # the bounded postings are small next to the corpus matrices, so the fit's worker
+        # processes (when it has some) can hold a copy and share the sparse products
+        pool = self._pool
+        if pool is not None and pool.running:
+            pool.broadcast(_set_worker_state, self._candidate_state())
+            results = pool.map(_top_candidates_task, tasks)
+        else:
+            state = self._candidate_state()
+            results = (_top_candidates(task, state) for task in tasks)
+        for q, d in results:
+            qs.append(q.astype(np.int64, copy=False))
+            ds.append(d)
+        if pool is not None and pool.running:
+            pool.broadcast(_set_worker_state, {})  # the children's copy is not needed any more
+        sizes = np.array([len(q) for q in qs], dtype=np.int64)
+        q, d = np.concatenate(qs), np.concatenate(ds)
+        del qs, ds
+        keys = np.minimum(q, d) * np.int64(n) + np.maximum(q, d)
+        keys, inverse = np.unique(keys, return_inverse=True)
+        inverse = inverse.ravel()
+        first, second = keys // n, keys % n
+        del keys
+        blocks = [self._pair_parts(first[lo:lo + block], second[lo:lo + block], self._c)
+                  for lo in range(0, len(first), block)]
+        del first, second
+        names = list(blocks[0]) if blocks else []
+        parts = {name: np.concatenate([b[name] for b in blocks]) for name in names}
+        del blocks
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        for lo, hi in zip(bounds, bounds[1:]):
+            at = inverse[lo:hi]
+            yield q[lo:hi], d[lo:hi], {name: v[at] for name, v in parts.items()}
 
     def _fit_hubs(self) -> None:
         """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists).
@@ -1624,7 +1930,9 @@ class RelatedIndex:
             kth = -np.partition(-padded, limit - 1, axis=1)[:, limit - 1]
             strong = contrib >= kth[owner]
             terms, owner, contrib = terms[strong], owner[strong], contrib[strong]
-        order = np.lexsort((terms, -contrib, owner))
+        # by pair, then contribution; ties keep the terms' ascending (stored) order, as lexsort
+        # is stable: the same order as sorting by term as a third key
+        order = np.lexsort((-contrib, owner))
         terms, owner = terms[order], owner[order]
         rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
         keep = rank < limit
@@ -1639,7 +1947,8 @@ class RelatedIndex:
         b_rank = b_rank[valid]
         skip = np.zeros(len(terms), dtype=bool)
         if len(b_keys):
-            b_order = np.lexsort((b_rank, b_keys))
+            # one integer key (key, then rank < limit): cheaper than a two-key lexsort
+            b_order = np.argsort(b_keys * np.int64(limit) + b_rank)
             b_keys, b_rank = b_keys[b_order], b_rank[b_order]
             first_of = np.ones(len(b_keys), dtype=bool)
             first_of[1:] = b_keys[1:] != b_keys[:-1]
@@ -1651,14 +1960,10 @@ class RelatedIndex:
         terms, owner = terms[~skip], owner[~skip]
         rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
         chosen = rank < n
-        vocab = self.vocab
-        lists: list[list[str]] = [[] for _ in range(len(js))]
-        for t, o in zip(terms[chosen].tolist(), owner[chosen].tolist()):
-            lists[o].append(vocab[t])
-        for o, chosen_terms in enumerate(lists):
-            if chosen_terms:
-                out[o] = tuple(chosen_terms)
-        return out
+        # each pair's terms are one slice of the chosen ones (grouped by pair, in order)
+        names = list(map(self.vocab.__getitem__, terms[chosen].tolist()))
+        bounds = np.searchsorted(owner[chosen], np.arange(len(js) + 1)).tolist()
+        return [tuple(names[lo:hi]) for lo, hi in zip(bounds, bounds[1:])]
 
     def _entity_arrays(self) -> dict[str, Any]:
         """Flat per-(entity, feature) arrays for :meth:`_shared_concepts_many` (first use)."""

@@ -566,3 +566,87 @@ def test_related_single_query_on_the_pruned_path_equals_all_neighbours(feedback:
         for p in papers
     ]
     assert np.mean(same) >= 0.5
+
+
+def _example_corpus() -> tuple[list[Paper], dict[str, list[PaperEntity]]]:
+    """The example papers (real acronyms and phrasing) with shared, interned method entities."""
+    from kg.readers import read_papers
+
+    papers = read_papers(["examples/hf-papers-policy.txt"]).papers
+    rng = random.Random(3)
+    pool = [_method("Proximal Policy Optimization", "PPO"), _method("PPO", proposed=True),
+            _method("diffusion policy"), _method("Decision Transformer", "DT"),
+            _method("offline RL"), _task("robot manipulation"), _task("offline RL")]
+    concepts = {p.id: rng.sample(pool, rng.randint(0, 4)) for p in papers}
+    return papers, concepts
+
+
+def test_related_fit_with_workers_and_chunks_gives_the_same_index(monkeypatch) -> None:
+    import kg.related as related
+
+    papers, concepts = _example_corpus()
+    # the large-corpus path (candidate postings, pooled pairs) with the shipped pool and pruning
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=32)
+
+    def fit(workers: int, chunk: int) -> RelatedIndex:
+        monkeypatch.setattr(related, "_POOL_FROM", 0)  # workers even for a small corpus
+        monkeypatch.setattr(related, "_TEXT_CHUNK", chunk)
+        return RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, workers=workers)
+
+    whole = fit(1, 10**6)  # one chunk: terms numbered as they first appear in the corpus
+    for workers, chunk in ((1, 7), (2, 25), (3, 64)):
+        index = fit(workers, chunk)
+        assert index.vocab == whole.vocab
+        assert index.to_bytes() == whole.to_bytes()
+        assert np.array_equal(index.hub, whole.hub)
+        assert list(index.neighbour_links(k=10)) == list(whole.neighbour_links(k=10))
+    assert len(whole.corpus_abbrev) > 5  # the example papers define acronyms
+
+
+def test_related_concept_rows_hold_each_papers_strongest_entity_weights() -> None:
+    papers, concepts = _example_corpus()
+    index = RelatedIndex.fit(papers, concepts, embeddings=False)
+    pe, ef = index.paper_entities, index.entity_features.toarray()
+    expected = np.zeros(index.cf.shape)
+    for row in range(pe.shape[0]):
+        for ent in pe.indices[pe.indptr[row]:pe.indptr[row + 1]]:
+            expected[row] = np.maximum(expected[row], ef[ent])
+    assert np.array_equal(index.cf.toarray(), expected)
+    assert index.cf.nnz == np.count_nonzero(expected) > 0
+    # one entity per (id, proposed): "PPO" proposed and "PPO" used are two, with their weights
+    assert len(index.entities) == len({(e.id, e.proposed) for es in concepts.values() for e in es})
+
+
+def test_related_hub_step_scores_each_pair_as_the_chunked_pairs_would() -> None:
+    papers, concepts = _example_corpus()
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=32)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False)
+    chunks = list(index._scored_pairs())
+    step = min(cfg.chunk, 256)
+    assert len(chunks) == math.ceil(len(papers) / step)
+    mutual = 0
+    for start, (q, d, comps) in zip(range(0, len(papers), step), chunks):
+        rows = np.arange(start, min(len(papers), start + step))
+        q0, d0 = index._candidates(rows)
+        assert np.array_equal(q, q0) and np.array_equal(d, d0)
+        expected = index._pair_parts(q0, d0, index._c)
+        assert set(comps) == set(expected)
+        for name, values in expected.items():
+            assert np.array_equal(comps[name], values), name  # bit for bit
+        mutual += int(np.isin(d0 * len(papers) + q0, q0 * len(papers) + d0).sum())
+    assert mutual > 0  # some pairs were scored once for both of their papers
+
+
+def test_related_worker_processes_answer_in_task_order_and_raise_task_errors() -> None:
+    from kg.related import _Workers
+
+    with _Workers(2) as pool:
+        assert pool.running
+        assert list(pool.map(math.sqrt, iter([float(i * i) for i in range(9)]))) == list(
+            map(float, range(9)))
+        assert list(pool.map(pow, iter([2, 3, 5]), 3)) == [8, 27, 125]  # extra arguments
+        with pytest.raises(ValueError, match="math domain error"):
+            list(pool.map(math.sqrt, iter([4.0, -1.0, 9.0])))
+    with _Workers(1) as serial:  # one worker: in this process, the same answers
+        assert not serial.running
+        assert list(serial.map(pow, iter([2, 3]), 2)) == [4, 9]
