@@ -76,6 +76,9 @@ ResourceOpt = Annotated[
                  "repeatable."),
 ]
 WorkersOpt = Annotated[int, typer.Option("--workers", "-w", min=1, help="Extraction processes.")]
+BuildWorkersOpt = Annotated[int, typer.Option(
+    "--workers", "-w", min=1,
+    help="Worker processes: extraction, and the related-paper index above 5,000 papers.")]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -166,7 +169,7 @@ def build(
     fmt: FormatOpt = None,
     skip_invalid: SkipOpt = False,
     resource: ResourceOpt = None,
-    workers: WorkersOpt = 1,
+    workers: BuildWorkersOpt = 1,
     k: Annotated[int, typer.Option("--k", min=1, help="Related papers linked per paper.")] = 10,
     backend: BackendOpt = None,
     as_json: JsonOpt = False,
