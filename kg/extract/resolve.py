@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import string
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -574,17 +574,9 @@ def capitalized_method_names(text: str, start: int = 0) -> list[tuple[int, int]]
     """
     out: list[tuple[int, int]] = []
     for head in _METHOD_HEADS:
-        pos = text.find(head, start)
-        while pos >= 0:
-            end = pos + len(head)
-            if head == " Optimi":
-                # " Optimization" and " Optimisation" (one search for both)
-                if not text.startswith(_OPTIMI_ENDS, end):
-                    pos = text.find(head, end)
-                    continue
-                end += 6
-            if text[end : end + 1] == "s":
-                end += 1
+        # " Optimization" and " Optimisation" with one search for both
+        tails = _OPTIMI_ENDS if head == " Optimi" else ()
+        for pos, end in _word_hits(text, head, start, tails):
             if not text[end : end + 1].isalnum():
                 run = _CAPITALIZED_RUN.search(text, max(start, pos - 80), pos + 1)
                 if run is not None:
@@ -594,8 +586,27 @@ def capitalized_method_names(text: str, start: int = 0) -> list[tuple[int, int]]
                             run_start = word.end() + 1
                     if run_start <= pos and not _sentence_initial(text, run_start):
                         out.append((run_start, end))
-            pos = text.find(head, end)
     return out
+
+
+def _word_hits(text: str, word: str, start: int,
+               tails: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each occurrence of ``word`` from ``start`` on, with one of ``tails``
+    (required when given) and a plural "s" (optional) taken into the match; the search goes on
+    after each match's end."""
+    pos = text.find(word, start)
+    while pos >= 0:
+        end = pos + len(word)
+        if tails:
+            tail = next((t for t in tails if text.startswith(t, end)), None)
+            if tail is None:
+                pos = text.find(word, end)
+                continue
+            end += len(tail)
+        if text[end : end + 1] == "s":
+            end += 1
+        yield pos, end
+        pos = text.find(word, end)
 
 
 _AND = re.compile(r",? and |, ")
@@ -664,14 +675,9 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
     """
     out: list[tuple[int, int]] = []
     for word in _PROBLEM_WORDS:
-        pos = text.find(word, start)
-        while pos >= 0:
-            end = pos + len(word)
-            if text[end : end + 1] == "s":
-                end += 1
+        for pos, end in _word_hits(text, word, start):
             if text[end : end + 1].isalnum() or text[end : end + 1] == "-":
-                pos = text.find(word, end)  # part of a longer word: "tasking", "task-agnostic"
-                continue
+                continue  # part of a longer word: "tasking", "task-agnostic"
             if text.startswith(" of ", end) and _OF_BEFORE.search(text, max(0, pos - 4), pos + 1):
                 match = _PROBLEM_OF.match(text, end + 4)
                 if match is not None:
@@ -690,7 +696,6 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
                         and last not in _NOT_TASK_PROBLEM_HEADS
                         and (last.endswith(_TASKISH) or last in TASK_HEADS)):
                     out.append((before.start(1), before.end(1)))
-            pos = text.find(word, end)
     out.sort()
     return out
 
