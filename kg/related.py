@@ -72,6 +72,7 @@ import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict
 
 from kg.errors import KGError
+from kg.iterutil import batched
 from kg.models import EntityType, PaperEntity
 
 FORMAT_VERSION = 1
@@ -483,17 +484,6 @@ def _serve() -> None:
             reply = (False, exc)
         pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.flush()
-
-
-def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 # ---------------------------------------------------------------------------------------------
@@ -972,7 +962,7 @@ class RelatedIndex:
                 yield p.title, p.abstract
 
         with _Workers(index._workers) as pool:
-            for defs in pool.map(_chunk_abbreviations, _chunks(texts(), _TEXT_CHUNK)):
+            for defs in pool.map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK)):
                 local.extend(defs)
             if len(set(index.ids)) != len(index.ids):
                 dup = next(i for i, c in Counter(index.ids).items() if c > 1)
@@ -1019,7 +1009,7 @@ class RelatedIndex:
         raw = array("i")
         indices = array("i")
         indptr = array("q", [0])
-        tasks = _chunks(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
+        tasks = batched(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
                         _TEXT_CHUNK)
         run = (pool or _Workers(1)).map
         for chunk_vocab, chunk_indices, chunk_counts, lengths in run(

@@ -24,7 +24,6 @@ import re
 from bisect import bisect_right
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from itertools import islice
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +39,7 @@ from kg.extract import links as _links  # noqa: F401
 from kg.extract import patterns as _patterns
 from kg.extract import sentences as _sentences  # noqa: F401
 from kg.extract.resolve import Candidate, resolve
+from kg.iterutil import batched
 from kg.models import Abbreviation, EntityType, Extraction, Link, LinkKind, Mention, Paper
 
 PIPELINE = ("kg_sentences", "kg_abbreviations", "kg_gazetteer", "kg_patterns", "kg_links")
@@ -199,9 +199,8 @@ class Extractor:
         """
         global _FORKED
         _FORKED = self
-        iterator = ((paper.id, paper.title, paper.abstract) for paper in papers)
-        size = max(1, min(batch_size, _CHUNK))
-        chunks = iter(lambda: list(islice(iterator, size)), [])
+        chunks = batched(((paper.id, paper.title, paper.abstract) for paper in papers),
+                         max(1, min(batch_size, _CHUNK)))
         context = multiprocessing.get_context("fork")
         pending: deque[Future[list[_Row]]] = deque()
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

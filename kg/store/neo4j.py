@@ -34,13 +34,14 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from kg.errors import KGError, QueryError, StoreError
+from kg.iterutil import batched
 from kg.models import Entity, EntityType, GraphBatch, Paper, Relation, RelationType
 
 DEFAULT_URI = "neo4j://localhost:7687"
@@ -301,11 +302,6 @@ def plan_batch(batch: GraphBatch) -> list[tuple[str, str, list[dict[str, Any]]]]
     for key in sorted(grouped, key=lambda k: (list(RelationType).index(k[0]), order[k[1]])):
         steps.append(("relations", relation_statement(*key), grouped[key]))
     return steps
-
-
-def _chunks(rows: Sequence[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(rows), size):
-        yield list(rows[start:start + size])
 
 
 # -- transaction functions (re-run by the driver on transient errors: no side effects) ----------
@@ -588,7 +584,7 @@ class Neo4jStore:
         server: Counter[str] = Counter()
         with self._errors("loading the graph"), self._session() as session:
             for kind, statement, rows in steps:
-                for chunk in _chunks(rows, self.batch_size):
+                for chunk in batched(rows, self.batch_size):
                     counters = session.execute_write(_write_rows, statement, chunk)
                     server.update(counters)
                     if "merged" in counters:
@@ -651,7 +647,7 @@ class Neo4jStore:
             for done, (read, keep, delete, params) in enumerate(passes, 1):
                 _, rows = session.execute_read(_read_rows, read, {})
                 stale = sorted({tuple(row) for row in rows} - keep)
-                for chunk in _chunks(stale, self.batch_size):
+                for chunk in batched(stale, self.batch_size):
                     deleted.update(session.execute_write(_delete_rows, delete, params(chunk)))
                 if progress is not None:
                     progress("neo4j prune", done, len(passes))
