@@ -261,8 +261,8 @@ def resolve(
     gaz_at = {(s, e): (t, c) for s, e, t, c in gazetteer} if abbreviations else {}
     lowered: str | None = None
     for s, e, t, c in gazetteer:
-        if s > 1 and text[s - 1] == "-" and text[s - 2].isalpha():
-            continue  # a match inside a word: "semi-online Direct Preference Optimization"
+        if _inside_word(text, s):
+            continue  # "semi-online Direct Preference Optimization" is no "online DPO"
         if t == "method":
             # "Llama 3" + " 8B", "Gemma-2" + "-9b-it": a model name with its size or variant.
             suffix = _MODEL_SUFFIX.match(text, e)
@@ -366,8 +366,7 @@ def resolve(
         # Known names are the gazetteer's ("Bayesian Optimization" keeps its canonical entry).
         known_at = bytearray(len(text) + 1)
         for s, e, _, _ in gazetteer:
-            if not (s > 1 and text[s - 1] == "-" and text[s - 2].isalpha()):
-                # (a match inside a hyphenated word is dropped above, so it covers nothing)
+            if not _inside_word(text, s):  # (dropped above, so it covers nothing)
                 known_at[s:e] = b"\x01" * (e - s)
         for s, e in capitalized:
             if known_at.find(1, s, e) < 0:
@@ -698,6 +697,11 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
                     out.append((before.start(1), before.end(1)))
     out.sort()
     return out
+
+
+def _inside_word(text: str, s: int) -> bool:
+    """Whether a match at ``s`` starts inside a hyphenated word ("semi-online ...")."""
+    return s > 1 and text[s - 1] == "-" and text[s - 2].isalpha()
 
 
 def _collection_variant(token: str, collections: Mapping[str, str]) -> str | None:
