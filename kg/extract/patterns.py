@@ -523,18 +523,77 @@ def _plain_game_word(name: str) -> bool:
 
 
 def _list_items(text: str, pos: int, type_: str) -> list[tuple[int, int, str]]:
-    items = []
-    for _ in range(8):
-        item = _LIST_ITEM.match(text, pos)
-        if not item:
-            break
-        if item.group(1).split(None, 1)[0].lower() not in _GENERIC_CAPS:
-            items.append((item.start(1), item.end(1), type_))
-        sep = _LIST_SEP.match(text, item.end())
-        if not sep or sep.end() == item.end():
-            break
-        pos = sep.end()
-    return items
+    return [
+        (item.start(1), item.end(1), type_)
+        for item in list_items(text, pos, _LIST_ITEM, _LIST_SEP, 8)
+        if item.group(1).split(None, 1)[0].lower() not in _GENERIC_CAPS
+    ]
+
+
+def list_items(text: str, pos: int, item: re.Pattern[str], sep: re.Pattern[str],
+               limit: int) -> Iterator[re.Match[str]]:
+    """The items of a list starting at ``pos``: ``item`` matches, each but the last followed by a
+    non-empty ``sep`` match, at most ``limit`` of them ("A, B and C")."""
+    for _ in range(limit):
+        found = item.match(text, pos)
+        if found is None:
+            return
+        yield found
+        between = sep.match(text, found.end())
+        if between is None or between.end() == found.end():
+            return
+        pos = between.end()
+
+
+_METHOD_LIST_MARKERS = (" such as ", " including ", " like ", "e.g.", " namely ")
+_METHOD_LIST_HEAD = re.compile(
+    r"(?<![\w-])(?:methods|algorithms|approaches|baselines|models|techniques|architectures|"
+    r"frameworks|optimizers|solvers|LLMs|VLMs)\s*[(,]?\s*$",
+    re.IGNORECASE,
+)
+_METHOD_LIST_ITEM = re.compile(
+    r"(?:[A-Z][\w]*|[a-z]+[A-Z0-9][\w]*)(?:\.\d+)*(?:-[\w]+)*"
+    r"(?:[ -][A-Z0-9][\w]*(?:\.\d+)*(?:-[\w]+)*){0,3}"
+)
+_METHOD_LIST_SEP = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_NOT_LIST_ITEM = frozenset(
+    "The A An Our This These Those Both All Several Various Other Many Most Some Existing "
+    "Standard Popular Recent Classical Traditional".split()
+)
+
+
+def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Capitalised names listed after a plural method noun: "previous methods such as Latent
+    Plans or C-Bet", "strong policy models such as Meerkat", "baselines like X and Y".
+
+    The counterpart of the benchmark and dataset lists of :func:`find_typed_heads`: what a paper lists as methods is a method unless a longer or known
+    candidate says otherwise.
+
+    Args:
+        text: Title + blank line + abstract.
+        start: Where to start looking (the abstract).
+
+    Returns:
+        ``(start, end)`` of each listed name.
+    """
+    out: list[tuple[int, int]] = []
+    for marker in _METHOD_LIST_MARKERS:
+        pos = text.find(marker, start)
+        while pos >= 0:
+            if _METHOD_LIST_HEAD.search(text, max(0, pos - 16), pos):
+                item_pos = pos + len(marker)
+                if marker == "e.g.":
+                    # "methods, e.g. X", "methods (e.g., X" (one search for all)
+                    item_pos += 2 if text.startswith(", ", item_pos) else 1
+                    if text[item_pos - 1] != " ":
+                        pos = text.find(marker, pos + len(marker))
+                        continue
+                for item in list_items(text, item_pos, _METHOD_LIST_ITEM, _METHOD_LIST_SEP, 6):
+                    name = item.group().rstrip(".-")
+                    if name.split(" ", 1)[0] not in _NOT_LIST_ITEM:
+                        out.append((item.start(), item.start() + len(name)))
+            pos = text.find(marker, pos + len(marker))
+    return out
 
 
 _GENERIC_CAPS = frozenset(

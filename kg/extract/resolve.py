@@ -27,6 +27,7 @@ from kg.extract.patterns import (
     DATA_HEADS,
     TASK_HEADS,
     UNKNOWN,
+    method_list_items,
     type_by_context,
 )
 
@@ -490,65 +491,6 @@ _NOT_TASK_MODIFIER = _NOT_LOWER_MODIFIER | frozenset(
 )
 """Words that do not narrow a known task: the method modifiers' stop words and generic
 adjectives."""
-
-
-_LIST_MARKERS = (" such as ", " including ", " like ", "e.g.", " namely ")
-_METHOD_LIST_HEAD = re.compile(
-    r"(?<![\w-])(?:methods|algorithms|approaches|baselines|models|techniques|architectures|"
-    r"frameworks|optimizers|solvers|LLMs|VLMs)\s*[(,]?\s*$",
-    re.IGNORECASE,
-)
-_METHOD_LIST_ITEM = re.compile(
-    r"(?:[A-Z][\w]*|[a-z]+[A-Z0-9][\w]*)(?:\.\d+)*(?:-[\w]+)*"
-    r"(?:[ -][A-Z0-9][\w]*(?:\.\d+)*(?:-[\w]+)*){0,3}"
-)
-_METHOD_LIST_SEP = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
-_NOT_LIST_ITEM = frozenset(
-    "The A An Our This These Those Both All Several Various Other Many Most Some Existing "
-    "Standard Popular Recent Classical Traditional".split()
-)
-
-
-def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
-    """Capitalised names listed after a plural method noun: "previous methods such as Latent
-    Plans or C-Bet", "strong policy models such as Meerkat", "baselines like X and Y".
-
-    The counterpart of the benchmark and dataset lists of :func:`kg.extract.patterns.
-    find_typed_heads`: what a paper lists as methods is a method unless a longer or known
-    candidate says otherwise.
-
-    Args:
-        text: Title + blank line + abstract.
-        start: Where to start looking (the abstract).
-
-    Returns:
-        ``(start, end)`` of each listed name.
-    """
-    out: list[tuple[int, int]] = []
-    for marker in _LIST_MARKERS:
-        pos = text.find(marker, start)
-        while pos >= 0:
-            if _METHOD_LIST_HEAD.search(text, max(0, pos - 16), pos):
-                item_pos = pos + len(marker)
-                if marker == "e.g.":
-                    # "methods, e.g. X", "methods (e.g., X" (one search for all)
-                    item_pos += 2 if text.startswith(", ", item_pos) else 1
-                    if text[item_pos - 1] != " ":
-                        pos = text.find(marker, pos + len(marker))
-                        continue
-                for _ in range(6):
-                    item = _METHOD_LIST_ITEM.match(text, item_pos)
-                    if item is None:
-                        break
-                    name = item.group().rstrip(".-")
-                    if name.split(" ", 1)[0] not in _NOT_LIST_ITEM:
-                        out.append((item.start(), item.start() + len(name)))
-                    sep = _METHOD_LIST_SEP.match(text, item.end())
-                    if sep is None:
-                        break
-                    item_pos = sep.end()
-            pos = text.find(marker, pos + len(marker))
-    return out
 
 
 _METHOD_HEADS = (" Optimi", " Algorithm", " Transformer", " Network")
