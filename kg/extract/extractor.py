@@ -24,9 +24,10 @@ import re
 from bisect import bisect_right
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -307,12 +308,11 @@ def _record(row: _Row) -> Extraction:
     values = {
         "paper_id": paper_id,
         "mentions": tuple(_construct_mention(v) for v in mentions),
-        "abbreviations": tuple(_construct_abbreviation(short, long) for short, long in abbreviations),
+        "abbreviations": tuple(_construct_abbreviation({"short": short, "long": long})
+                               for short, long in abbreviations),
         "links": tuple(_construct_link(v) for v in links),
     }
-    if not _FAST_EXTRACTION:
-        return Extraction.model_construct(**values)
-    return _construct(Extraction, values, _EXTRACTION_SET)  # type: ignore[return-value]
+    return _construct_extraction(values)  # type: ignore[no-any-return]
 
 
 def _collection_types(entries: Sequence[object]) -> dict[str, str]:
@@ -428,17 +428,13 @@ def _plain_model(cls: type, names: tuple[str, ...]) -> bool:
     )
 
 
-_FAST_MENTION = _plain_model(Mention, _MENTION_FIELDS)
-_FAST_ABBREVIATION = _plain_model(Abbreviation, ("short", "long"))
-_FAST_LINK = _plain_model(Link, ("url", "kind", "field", "start", "end", "text"))
-_FAST_EXTRACTION = _plain_model(Extraction, ("paper_id", "mentions", "abbreviations", "links"))
 _set = object.__setattr__
 
 
 def _shared_fields_set(cls: type, names: tuple[str, ...]) -> set[str] | None:
     """One "fields set" for every record of ``cls`` built here, or None if it cannot be shared.
 
-    Every record built by :func:`_construct` has all its fields set, so all hold equal sets.
+    Every record built by :func:`_constructor` has all its fields set, so all hold equal sets.
     Sharing one is safe for a frozen model: pydantic never changes the set of one in place
     (assignment is refused; ``model_copy`` copies the set before adding to it). A set of ten
     names takes 728 bytes, more than the rest of a mention, and each set is one more object
@@ -450,49 +446,34 @@ def _shared_fields_set(cls: type, names: tuple[str, ...]) -> set[str] | None:
     return set(names)
 
 
-_MENTION_SET = _shared_fields_set(Mention, _MENTION_FIELDS)
-_ABBREVIATION_SET = _shared_fields_set(Abbreviation, ("short", "long"))
-_LINK_SET = _shared_fields_set(Link, ("url", "kind", "field", "start", "end", "text"))
-_EXTRACTION_SET = _shared_fields_set(Extraction, ("paper_id", "mentions", "abbreviations", "links"))
+def _constructor(cls: type, names: tuple[str, ...]) -> Callable[[dict], Any]:
+    """``lambda values: cls.model_construct(**values)`` for a dict of all the fields ``names``
+    of ``cls`` in declaration order, the fast way when ``cls`` is a plain model.
 
-
-def _construct(cls: type, values: dict, fields_set: set[str] | None = None) -> object:
-    """``cls.model_construct(**values)`` for a plain model and a dict of all its fields in
-    declaration order (check with :func:`_plain_model` first).
-
-    The same object state (``__dict__``, fields set, no extra, no private), without the per-field
-    alias and default bookkeeping, which cost more than the rest of building a mention. The
-    fields set is ``fields_set`` when given (see :func:`_shared_fields_set`), else a new one.
+    The fast way sets the same object state (``__dict__``, fields set, no extra, no private)
+    without the per-field alias and default bookkeeping, which cost more than the rest of
+    building a mention; the fields set is shared when it can be (:func:`_shared_fields_set`).
     """
-    record = cls.__new__(cls)
-    _set(record, "__dict__", values)
-    _set(record, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(record, "__pydantic_extra__", None)
-    _set(record, "__pydantic_private__", None)
-    return record
+    if not _plain_model(cls, names):
+        return lambda values: cls.model_construct(**values)  # type: ignore[attr-defined]
+    shared = _shared_fields_set(cls, names)
+    new = cls.__new__
+
+    def construct(values: dict) -> Any:
+        record = new(cls)
+        _set(record, "__dict__", values)
+        _set(record, "__pydantic_fields_set__", set(values) if shared is None else shared)
+        _set(record, "__pydantic_extra__", None)
+        _set(record, "__pydantic_private__", None)
+        return record
+
+    return construct
 
 
-def _construct_mention(values: dict) -> Mention:
-    """``Mention.model_construct(**values)`` for a dict of all fields in declaration order."""
-    if not _FAST_MENTION:
-        return Mention.model_construct(**values)
-    return _construct(Mention, values, _MENTION_SET)  # type: ignore[return-value]
-
-
-def _construct_link(values: dict) -> Link:
-    """``Link.model_construct(**values)`` for a dict of all fields in declaration order."""
-    if not _FAST_LINK:
-        return Link.model_construct(**values)
-    return _construct(Link, values, _LINK_SET)  # type: ignore[return-value]
-
-
-def _construct_abbreviation(short: str, long: str) -> Abbreviation:
-    """``Abbreviation.model_construct(short=short, long=long)``, the fast way when possible."""
-    if not _FAST_ABBREVIATION:
-        return Abbreviation.model_construct(short=short, long=long)
-    return _construct(  # type: ignore[return-value]
-        Abbreviation, {"short": short, "long": long}, _ABBREVIATION_SET
-    )
+_construct_mention = _constructor(Mention, _MENTION_FIELDS)
+_construct_link = _constructor(Link, ("url", "kind", "field", "start", "end", "text"))
+_construct_abbreviation = _constructor(Abbreviation, ("short", "long"))
+_construct_extraction = _constructor(Extraction, ("paper_id", "mentions", "abbreviations", "links"))
 
 
 @lru_cache(maxsize=8)
