@@ -19,12 +19,11 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kg.extract.sentences import doc_text, pipe_in_batches
+from kg.extract.sentences import BatchedComponent, doc_text
 
 # A parenthetical without nested parentheses; 1-160 characters keeps the scan linear.
 _PAREN = re.compile(r"\(([^()\n]{1,160})\)")
@@ -372,7 +371,7 @@ def _covers(short: str, initials: str) -> bool:
 
 
 @Language.factory("kg_abbreviations")
-class AbbreviationDetector:
+class AbbreviationDetector(BatchedComponent):
     """spaCy component: ``doc.user_data["kg_abbreviations"]`` = list of ``(short_start,
     short_end, long_start, long_end)``, each form widened to whole tokens.
 
@@ -393,8 +392,3 @@ class AbbreviationDetector:
             found.append((short.start_char, short.end_char, long.start_char, long.end_char))
         doc.user_data["kg_abbreviations"] = found
         return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
-        return pipe_in_batches(self, docs, batch_size)
-

@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import spacy
@@ -26,7 +26,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from kg.extract.sentences import doc_text, pipe_in_batches
+from kg.extract.sentences import BatchedComponent, doc_text
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def _matches(
 
 
 @Language.factory("kg_gazetteer")
-class Gazetteer:
+class Gazetteer(BatchedComponent):
     """spaCy component: ``doc.user_data["kg_gazetteer"]`` = list of ``(start_char, end_char,
     type, canonical_name)`` (see :func:`match_gazetteer`).
 
@@ -232,8 +232,3 @@ class Gazetteer:
             found = _matches(doc, self.matchers, self.entries, doc_text(doc), self.lookup)
         doc.user_data["kg_gazetteer"] = found
         return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
-        return pipe_in_batches(self, docs, batch_size)
-

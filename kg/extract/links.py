@@ -12,13 +12,12 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kg.extract.sentences import doc_text, pipe_in_batches
+from kg.extract.sentences import BatchedComponent, doc_text
 
 _TLDS = (
     "com|org|net|io|ai|dev|edu|gov|info|page|app|xyz|site|tech|science|ml|uk|de|fr|cn|jp|"
@@ -193,7 +192,7 @@ def find_links(text: str) -> list[tuple[int, int, str, str]]:
 
 
 @Language.factory("kg_links")
-class LinkDetector:
+class LinkDetector(BatchedComponent):
     """spaCy component: ``doc.user_data["kg_links"]`` = list of :func:`find_links` tuples."""
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -202,8 +201,3 @@ class LinkDetector:
     def __call__(self, doc: Doc) -> Doc:
         doc.user_data["kg_links"] = find_links(doc_text(doc))
         return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
-        return pipe_in_batches(self, docs, batch_size)
-

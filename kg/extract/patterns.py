@@ -22,13 +22,13 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from kg.extract.sentences import doc_text, pipe_in_batches
+from kg.extract.sentences import BatchedComponent, doc_text
 from kg.resources import lookup_key
 
 UNKNOWN = "unknown"
@@ -1089,7 +1089,7 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
 
 
 @Language.factory("kg_patterns")
-class PatternMatcher:
+class PatternMatcher(BatchedComponent):
     """spaCy component: ``doc.user_data["kg_patterns"]`` = {names, typed, proposed, title_tasks}.
 
     Needs ``doc.user_data["kg_sentences"]`` (from ``kg_sentences``) and reads the title length
@@ -1114,10 +1114,6 @@ class PatternMatcher:
             "title_tasks": [(s, e, "task") for s, e in find_title_tasks(text, title_len)],
         }
         return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
-        return pipe_in_batches(self, docs, batch_size)
 
 TITLE_SEPARATOR = "\n\n"
 

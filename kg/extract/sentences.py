@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from kg.iterutil import batched
+
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an upper-case
 # letter, digit or opening bracket/quote, or at a blank line (the title/abstract separator);
 # not after abbreviations such as "e.g.", "et al." or an initial.
@@ -118,18 +120,24 @@ def pipe_in_batches(
     Yields:
         The processed docs, in input order.
     """
-    batch: list[Doc] = []
-    for doc in docs:
-        batch.append(doc)
-        if len(batch) >= batch_size:
-            yield from [component(d) for d in batch]
-            batch = []
-    if batch:
+    for batch in batched(docs, batch_size):
         yield from [component(d) for d in batch]
 
 
+class BatchedComponent:
+    """Base of the kg components: ``pipe`` runs the component's ``__call__`` over a batch of docs
+    at a time (:func:`pipe_in_batches`)."""
+
+    def __call__(self, doc: Doc) -> Doc:  # pragma: no cover - every component defines it
+        raise NotImplementedError
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Process ``docs`` a batch at a time."""
+        return pipe_in_batches(self, docs, batch_size)
+
+
 @Language.factory("kg_sentences")
-class SentenceSplitter:
+class SentenceSplitter(BatchedComponent):
     """spaCy component: ``doc.user_data["kg_sentences"]`` = list of ``(start, end)`` offsets.
 
     Offsets are kept as plain data (not ``token.is_sent_start``) because later rules work on
@@ -142,8 +150,3 @@ class SentenceSplitter:
     def __call__(self, doc: Doc) -> Doc:
         doc.user_data["kg_sentences"] = split_sentences(doc_text(doc))
         return doc
-
-    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
-        """Process ``docs`` a batch at a time (see :func:`kg.extract.sentences.pipe_in_batches`)."""
-        return pipe_in_batches(self, docs, batch_size)
-
