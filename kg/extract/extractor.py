@@ -473,7 +473,9 @@ def _constructor(cls: type, names: tuple[str, ...]) -> Callable[[dict], Any]:
 _construct_mention = _constructor(Mention, _MENTION_FIELDS)
 _construct_link = _constructor(Link, ("url", "kind", "field", "start", "end", "text"))
 _construct_abbreviation = _constructor(Abbreviation, ("short", "long"))
-_construct_extraction = _constructor(Extraction, ("paper_id", "mentions", "abbreviations", "links"))
+_construct_extraction = _constructor(
+    Extraction, ("paper_id", "mentions", "abbreviations", "links")
+)
 
 
 @lru_cache(maxsize=8)

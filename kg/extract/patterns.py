@@ -566,8 +566,8 @@ def method_list_items(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Capitalised names listed after a plural method noun: "previous methods such as Latent
     Plans or C-Bet", "strong policy models such as Meerkat", "baselines like X and Y".
 
-    The counterpart of the benchmark and dataset lists of :func:`find_typed_heads`: what a paper lists as methods is a method unless a longer or known
-    candidate says otherwise.
+    The counterpart of the benchmark and dataset lists of :func:`find_typed_heads`: what a paper
+    lists as methods is a method unless a longer or known candidate says otherwise.
 
     Args:
         text: Title + blank line + abstract.
