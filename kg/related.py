@@ -666,6 +666,11 @@ def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
 
 
+def _masked_unit_rows(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` with the columns outside ``mask`` zeroed, rows scaled to unit length."""
+    return _l2_rows(sp.csr_matrix(matrix @ sp.diags(mask.astype(np.float64))))
+
+
 def _unit_rows(matrix: sp.csr_matrix, scale: np.ndarray) -> sp.csr_matrix:
     """``_l2_rows(matrix @ diags(scale))`` of a CSR matrix with sorted indices, bit for bit.
 
@@ -1190,10 +1195,14 @@ class RelatedIndex:
         """Concept matrix (and its transpose) restricted to ``types``; feature mask."""
         if types is None:
             return self._c, self._ct, None
-        codes = np.array([_TYPE_CODE[t] for t in types], dtype=np.int8)
-        mask = np.isin(self.feature_type, codes)
-        restricted = _l2_rows(sp.csr_matrix(self._c_raw @ sp.diags(mask.astype(np.float64))))
+        mask = self._type_mask(types)
+        restricted = _masked_unit_rows(self._c_raw, mask)
         return restricted, restricted.T.tocsr(), mask
+
+    def _type_mask(self, types: set[EntityType]) -> np.ndarray:
+        """Which concept features belong to ``types``."""
+        codes = np.array([_TYPE_CODE[t] for t in types], dtype=np.int8)
+        return np.isin(self.feature_type, codes)
 
     def _raw_scores(self, x: sp.csr_matrix, c: sp.csr_matrix, e: np.ndarray | None,
                     ct: sp.csr_matrix, s: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -1343,11 +1352,11 @@ class RelatedIndex:
         c = self._c
         if types is not None:
             # only the rows the feedback reads, restricted as _typed restricts all of them
-            codes = np.array([_TYPE_CODE[t] for t in types], dtype=np.int8)
-            keep = sp.diags(np.isin(self.feature_type, codes).astype(np.float64))
             rows = d[: self.config.feedback_depth]
-            c = sp.vstack([self._c_raw[rows] @ keep, sp.csr_matrix((1, self._c.shape[1]))])
-            c = _l2_rows(sp.csr_matrix(c))
+            c = sp.csr_matrix(sp.vstack([
+                _masked_unit_rows(self._c_raw[rows], self._type_mask(types)),
+                sp.csr_matrix((1, self._c.shape[1])),
+            ]))
             local = np.full(len(self.ids), len(rows), dtype=np.int64)
             local[rows] = np.arange(len(rows))
         else:
