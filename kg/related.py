@@ -841,23 +841,23 @@ def _max_rows(pe: sp.csr_matrix, ef: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
-def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix],
+def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix],
                     state: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs of a chunk of query rows on the large-corpus path.
 
     Args:
-        task: ``(rows, xq, cq)``: the query rows and their pruned lexical and concept rows.
-        state: The bounded postings ``xt`` and ``ct``, the weights and the pool size.
+        task: ``(rows, features)``: the query rows and their pruned lexical and concept rows side
+            by side (:meth:`RelatedIndex._candidate_task`).
+        state: ``postings``, the bounded postings of the terms then the concept features, each
+            scaled by its component's weight (:meth:`RelatedIndex._postings`), and the pool size.
 
     Returns:
         ``(q, d)``: query row and candidate row of each pair, the best ``pool`` per query by
         the approximate score (the query itself excluded).
     """
-    rows, xq, cq = task
-    lexical = xq @ state["xt"]
-    if state["w_lexical"] != 1.0:  # x * 1.0 == x: skip a copy of the largest product
-        lexical = lexical * state["w_lexical"]
-    approx = (lexical + (cq @ state["ct"]) * state["w_concepts"]).tocsr()
+    rows, features = task
+    # one product sums both components as it goes (adding two products cost a third pass)
+    approx = (features @ state["postings"]).tocsr()
     pool = state["pool"]
     qs, ds = [], []
     for i, r in enumerate(rows):
@@ -880,8 +880,7 @@ def _set_worker_state(state: Mapping[str, Any]) -> None:
     _WORKER_STATE.update(state)
 
 
-def _top_candidates_task(task: tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def _top_candidates_task(task: tuple[np.ndarray, sp.csr_matrix]) -> tuple[np.ndarray, np.ndarray]:
     return _top_candidates(task, _WORKER_STATE)
 
 
@@ -1112,6 +1111,7 @@ class RelatedIndex:
             self._x = self.tf
         self._x.sort_indices()
         self._xt_full: sp.csr_matrix | None = None  # the property _xt builds it on first use
+        self._postings_top: sp.csr_matrix | None = None  # _postings builds it on first use
         self._fit_semantic()
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
@@ -1670,19 +1670,28 @@ class RelatedIndex:
             return q[keep], d[keep]
         return _top_candidates(self._candidate_task(rows), self._candidate_state())
 
-    def _candidate_task(self, rows: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix,
-                                                         sp.csr_matrix]:
+    def _candidate_task(self, rows: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
         """The query side of :func:`_top_candidates` for a chunk of rows: its strongest terms
-        and concept features."""
+        and concept features, side by side (the rows of :meth:`_postings`)."""
         cfg = self.config
-        return (rows, _prune_rows(self._x[rows], cfg.prune_features),
-                _prune_rows(self._c[rows], cfg.prune_features))
+        features = sp.hstack([_prune_rows(self._x[rows], cfg.prune_features),
+                              _prune_rows(self._c[rows], cfg.prune_features)], format="csr")
+        return rows, features
+
+    def _postings(self) -> sp.csr_matrix:
+        """The bounded postings of every term, then of every concept feature, scaled by the
+        component weights (built on first use; small: at most ``candidate_top`` per row)."""
+        post = self._postings_top
+        if post is None:
+            cfg = self.config
+            xt = self._xt_top * cfg.w_lexical if cfg.w_lexical != 1.0 else self._xt_top
+            post = self._postings_top = sp.vstack([xt, self._ct_top * cfg.w_concepts],
+                                                  format="csr")
+        return post
 
     def _candidate_state(self) -> dict[str, Any]:
         """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
-        cfg = self.config
-        return {"xt": self._xt_top, "ct": self._ct_top, "w_lexical": cfg.w_lexical,
-                "w_concepts": cfg.w_concepts, "pool": cfg.pool}
+        return {"postings": self._postings(), "pool": self.config.pool}
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
         cfg = self.config
