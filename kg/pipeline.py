@@ -390,7 +390,7 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     progress("related index", 1, 1)
     del concepts, paper_ids  # the index keeps what it needs (ids, titles, matrices)
     progress("related", 0, total)
-    for i, (pid, links) in enumerate(related_index.neighbour_links(k=k), 1):
+    for i, (pid, links) in enumerate(related_index.neighbour_links(k=k, workers=workers), 1):
         for target, score, concept_ids, terms in links:
             shared = [*concept_ids, *(f"term:{t}" for t in terms)]
             edges.append((pid, target, "RELATED_TO", round(float(score), 6),

@@ -486,6 +486,46 @@ def _serve() -> None:
         stdout.flush()
 
 
+_FORKED: dict[str, Any] = {}  # what the children of _fork_map run (set just before the fork)
+
+
+def _forked_call(task: Any) -> Any:
+    return _FORKED["func"](task)
+
+
+def _fork_map(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int) -> Iterator[Any]:
+    """``func(task)`` of every task, in task order: in ``workers`` forked child processes when
+    there are several (and the platform forks), else in this process.
+
+    For the steps that read the fitted matrices: a forked child shares the parent's pages
+    (copy-on-write, and they are only read) instead of receiving hundreds of MB through a pipe,
+    so ``func`` may be a closure over them; only the tasks and the results are pickled.
+    """
+    if workers <= 1 or len(tasks) <= 1 or "fork" not in _start_methods():
+        yield from map(func, tasks)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _FORKED["func"] = func
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield from executor.map(_forked_call, tasks)
+    except BrokenProcessPool:
+        raise KGError("a related-index worker process died — run again with --workers 1"
+                      ) from None
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        _FORKED.clear()
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
 # ---------------------------------------------------------------------------------------------
 # Concept features
 
@@ -1274,13 +1314,7 @@ class RelatedIndex:
         n = len(self.ids)
         if n <= max(self.config.exact_below, self.config.pool):
             return self._feedback_raw(a, b, self._c)
-        keys = getattr(self, "_feedback_keys", None)
-        if keys is None or keys[2] is not self._pool_d:  # built for these pools only
-            owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self._pool_ptr))
-            flat = owner * n + self._pool_d
-            order = np.argsort(flat, kind="stable")
-            raw = sum(self._pool_parts.values()) if self._pool_parts else np.zeros(len(flat))
-            keys = self._feedback_keys = (flat[order], raw[order], self._pool_d)
+        keys = self._pool_keys()
         out = np.zeros(len(a))
         missing = np.ones(len(a), dtype=bool)
         # a pair's raw score is symmetric to the bit (same products, same order), so the
@@ -1295,6 +1329,19 @@ class RelatedIndex:
         if missing.any():
             out[missing] = self._feedback_raw(a[missing], b[missing], self._c)
         return out
+
+    def _pool_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The candidate pools' pairs as sorted keys (query * n + candidate) with their raw
+        scores, for :meth:`_feedback_pool_raw` (built on first use, for these pools only)."""
+        keys = getattr(self, "_feedback_keys", None)
+        if keys is None or keys[2] is not self._pool_d:
+            n = len(self.ids)
+            owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self._pool_ptr))
+            flat = owner * n + self._pool_d
+            order = np.argsort(flat, kind="stable")
+            raw = sum(self._pool_parts.values()) if self._pool_parts else np.zeros(len(flat))
+            keys = self._feedback_keys = (flat[order], raw[order], self._pool_d)
+        return keys
 
     def _feedback_block(self, q: np.ndarray, d: np.ndarray, total: np.ndarray,
                         parts: dict[str, np.ndarray], k: int,
@@ -1780,8 +1827,10 @@ class RelatedIndex:
         inverse = inverse.ravel()
         first, second = keys // n, keys % n
         del keys
-        blocks = [self._pair_parts(first[lo:lo + block], second[lo:lo + block], self._c)
-                  for lo in range(0, len(first), block)]
+        # the exact components read the whole term matrix: forked children share it
+        blocks = list(_fork_map(
+            lambda lo: self._pair_parts(first[lo:lo + block], second[lo:lo + block], self._c),
+            range(0, len(first), block), self._workers))
         del first, second
         names = list(blocks[0]) if blocks else []
         parts = {name: np.concatenate([b[name] for b in blocks]) for name in names}
@@ -1850,49 +1899,71 @@ class RelatedIndex:
                 for j, p, c, t in zip(js, parts, concepts, terms)
             ]
 
-    def neighbour_links(self, k: int = 10) -> Iterator[
+    def neighbour_links(self, k: int = 10, workers: int = 1) -> Iterator[
             tuple[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]]]:
         """:meth:`all_neighbours` without the records: what a RELATED_TO edge stores.
 
         Args:
             k: Papers per paper.
+            workers: Processes that share the work (forked; the result is the same for any
+                number).
 
         Yields:
             (paper id, [(related paper id, score, shared concept ids, shared terms), ...]),
             in corpus order, best first (the same hits, scores and reasons as ``all_neighbours``).
         """
-        ids = self.ids
-        for pid, js, _, scores, concepts, terms in self._neighbour_chunks(k, False):
-            yield pid, [(ids[j], score, cs, t) for j, score, cs, t in zip(js, scores, concepts, terms)]
+        for pid, js, _, scores, concepts, terms in self._neighbour_chunks(k, False, workers):
+            yield pid, list(zip(js, scores, concepts, terms))
 
-    def _neighbour_chunks(self, k: int, components: bool) -> Iterator[tuple[
-            str, list[int], list[dict[str, float]], list[float],
+    def _neighbour_chunks(self, k: int, components: bool, workers: int = 1) -> Iterator[tuple[
+            str, list[Any], list[dict[str, float]], list[float],
             list[tuple[SharedConcept, ...]], list[tuple[str, ...]]]]:
-        """Per paper: hit rows, components (when asked), scores and reasons, chunk by chunk."""
+        """Per paper: hits (rows; ids when not ``components``), components (when asked), scores
+        and reasons, chunk by chunk."""
         if getattr(self, "_pool_ptr", None) is None or len(self._pool_ptr) != len(self.ids) + 1:
             self._fit_hubs()
         n = len(self.ids)
         step = max(1, self.config.chunk)
+        chunks = [(start, min(n, start + step)) for start in range(0, n, step)]
+        if workers > 1 and len(chunks) > 1:
+            self._reason_arrays()  # built once, before the children fork, not once in each
+        for rows in _fork_map(lambda chunk: self._neighbour_chunk(*chunk, k, components),
+                              chunks, workers):
+            yield from rows
+
+    def _reason_arrays(self) -> None:
+        """Build the lookup arrays the neighbour chunks read (each is built on first use)."""
+        self._entity_arrays()
+        self._bigram_words()
+        self._pool_keys()
+
+    def _neighbour_chunk(self, start: int, stop: int, k: int, components: bool) -> list[tuple[
+            str, list[Any], list[dict[str, float]], list[float],
+            list[tuple[SharedConcept, ...]], list[tuple[str, ...]]]]:
+        """:meth:`_neighbour_chunks` of the papers ``start`` to ``stop`` (rows)."""
         ptr = self._pool_ptr
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            lo, hi = int(ptr[start]), int(ptr[stop])
-            q = np.repeat(np.arange(start, stop), np.diff(ptr[start:stop + 1]))
-            d = self._pool_d[lo:hi]
-            comps = {name: v[lo:hi] for name, v in self._pool_parts.items()}
-            q, d, total, parts = self._best_pairs(q, d, comps, k, self._feedback_pool_raw)
-            concepts = self._shared_concepts_many(q, d, records=components)
-            terms = self._shared_terms_many(q, d)
-            js, scores = d.tolist(), total.tolist()
-            if components:
-                names = list(parts)
-                values = np.stack([parts[name] for name in names], axis=1).tolist()
-                comp_dicts = [dict(zip(names, v)) for v in values]
-            bounds = np.searchsorted(q, np.arange(start, stop + 1), side="left").tolist()
-            for r in range(start, stop):
-                a, b = bounds[r - start], bounds[r - start + 1]
-                yield (self.ids[r], js[a:b], comp_dicts[a:b] if components else [],
-                       scores[a:b], concepts[a:b], terms[a:b])
+        lo, hi = int(ptr[start]), int(ptr[stop])
+        q = np.repeat(np.arange(start, stop), np.diff(ptr[start:stop + 1]))
+        d = self._pool_d[lo:hi]
+        comps = {name: v[lo:hi] for name, v in self._pool_parts.items()}
+        q, d, total, parts = self._best_pairs(q, d, comps, k, self._feedback_pool_raw)
+        concepts = self._shared_concepts_many(q, d, records=components)
+        terms = self._shared_terms_many(q, d)
+        scores = total.tolist()
+        if components:
+            js: list[Any] = d.tolist()
+            names = list(parts)
+            values = np.stack([parts[name] for name in names], axis=1).tolist()
+            comp_dicts = [dict(zip(names, v)) for v in values]
+        else:
+            js = list(map(self.ids.__getitem__, d.tolist()))
+        bounds = np.searchsorted(q, np.arange(start, stop + 1), side="left").tolist()
+        out = []
+        for r in range(start, stop):
+            a, b = bounds[r - start], bounds[r - start + 1]
+            out.append((self.ids[r], js[a:b], comp_dicts[a:b] if components else [],
+                        scores[a:b], concepts[a:b], terms[a:b]))
+        return out
 
     def _bigram_words(self) -> tuple[np.ndarray, np.ndarray]:
         """Vocabulary ids of each bigram's two words (-1 for unigrams), built on first use."""

@@ -599,7 +599,9 @@ def test_related_fit_with_workers_and_chunks_gives_the_same_index(monkeypatch) -
         assert index.vocab == whole.vocab
         assert index.to_bytes() == whole.to_bytes()
         assert np.array_equal(index.hub, whole.hub)
-        assert list(index.neighbour_links(k=10)) == list(whole.neighbour_links(k=10))
+        # the links, in this process and in forked children
+        assert list(index.neighbour_links(k=10, workers=workers)) == list(
+            whole.neighbour_links(k=10))
     assert len(whole.corpus_abbrev) > 5  # the example papers define acronyms
 
 
