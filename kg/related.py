@@ -61,7 +61,7 @@ import sys
 import zipfile
 from array import array
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -369,123 +369,6 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
             np.array(lengths, dtype=np.int64))
 
 
-class _Workers:
-    """Runs the fit's tasks in order: in this process, or in ``workers`` child processes.
-
-    The children are fresh interpreters (``python -c``) that read pickled tasks on stdin and
-    write the results on stdout. Not forked: a forked child shares (and the kernel counts in its
-    resident size) every page of a parent that already holds the corpus's concepts. Not
-    multiprocessing's spawn either: that re-runs the caller's main script in each child.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._procs: list[Any] = []
-
-    def __enter__(self) -> _Workers:
-        if self.workers > 1:
-            import subprocess
-
-            # the children import this kg, wherever it was imported from
-            env = dict(os.environ)
-            root = str(Path(__file__).resolve().parent.parent)
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (root, env.get("PYTHONPATH", "")) if p)
-            self._procs = [
-                subprocess.Popen(
-                    [sys.executable, "-c", "from kg.related import _serve; _serve()"],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-                for _ in range(self.workers)
-            ]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for proc in self._procs:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
-            if exc[0] is not None:
-                proc.kill()
-            proc.wait()
-            proc.stdout.close()
-        self._procs = []
-
-    def map(self, func: Callable[..., Any], tasks: Iterator[Any], *args: Any) -> Iterator[Any]:
-        """``func(task, *args)`` of every task, in task order."""
-        if not self._procs:
-            for task in tasks:
-                yield func(task, *args)
-            return
-        import pickle
-
-        # one task in flight per child: the next task is read (from the caller's iterator)
-        # while the children work, and sent when its child has answered the previous one
-        pending: deque[int] = deque()  # children with a task in flight, oldest first
-        for i, task in enumerate(tasks):
-            w = i % len(self._procs)
-            if len(pending) == len(self._procs):  # the oldest is w
-                yield self._result(pending.popleft())
-            proc = self._procs[w]
-            pickle.dump((func, task, args), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            proc.stdin.flush()
-            pending.append(w)
-        while pending:
-            yield self._result(pending.popleft())
-
-    @property
-    def running(self) -> bool:
-        """Whether tasks go to child processes."""
-        return bool(self._procs)
-
-    def broadcast(self, func: Callable[..., Any], *args: Any) -> None:
-        """Run ``func(*args)`` once in every child (to hand each one the data of later tasks)."""
-        if not self._procs:
-            return
-        import pickle
-
-        for proc in self._procs:
-            pickle.dump((_call, func, (args,)), proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            proc.stdin.flush()
-        for w in range(len(self._procs)):
-            self._result(w)
-
-    def _result(self, w: int) -> Any:
-        import pickle
-
-        try:
-            ok, value = pickle.load(self._procs[w].stdout)
-        except EOFError:
-            code = self._procs[w].wait()
-            raise KGError(f"a related-index worker process died (exit code {code}) — run again "
-                          "with --workers 1") from None
-        if not ok:
-            raise value
-        return value
-
-
-def _call(func: Callable[..., Any], args: Sequence[Any]) -> Any:
-    return func(*args)
-
-
-def _serve() -> None:
-    """A worker process's loop (see :class:`_Workers`): tasks in, results out."""
-    import pickle
-
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        try:
-            func, task, args = pickle.load(stdin)
-        except EOFError:
-            return
-        try:
-            reply: tuple[bool, Any] = (True, func(task, *args))
-        except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
-            reply = (False, exc)
-        pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
-        stdout.flush()
-
-
 _FORKED: dict[str, Any] = {}  # what the children of _fork_map run (set just before the fork)
 
 
@@ -493,31 +376,46 @@ def _forked_call(task: Any) -> Any:
     return _FORKED["func"](task)
 
 
-def _fork_map(func: Callable[[Any], Any], tasks: Sequence[Any], workers: int) -> Iterator[Any]:
+def _fork_map(func: Callable[[Any], Any], tasks: Iterable[Any], workers: int) -> Iterator[Any]:
     """``func(task)`` of every task, in task order: in ``workers`` forked child processes when
     there are several (and the platform forks), else in this process.
 
-    For the steps that read the fitted matrices: a forked child shares the parent's pages
-    (copy-on-write, and they are only read) instead of receiving hundreds of MB through a pipe,
-    so ``func`` may be a closure over them; only the tasks and the results are pickled.
+    The children are forked when the first task is ready and inherit this process's pages
+    (copy-on-write; the fit's matrices are only read), so ``func`` may be a closure over the
+    index: only the tasks and the results travel through pipes. At most two tasks per child are
+    in flight, so a long stream of tasks (the corpus's texts) is never held at once. The
+    garbage collector's objects are frozen first: a child's collection would otherwise write
+    to (and so copy) every page of the parent's Python objects.
+
+    Raises:
+        KGError: A child process died (killed, out of memory).
     """
-    if workers <= 1 or len(tasks) <= 1 or "fork" not in _start_methods():
+    if workers <= 1 or "fork" not in _start_methods():
         yield from map(func, tasks)
         return
+    import gc
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     _FORKED["func"] = func
+    gc.freeze()
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pending: deque[Future[Any]] = deque()
     try:
-        yield from executor.map(_forked_call, tasks)
+        for task in tasks:
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+            pending.append(executor.submit(_forked_call, task))
+        while pending:
+            yield pending.popleft().result()
     except BrokenProcessPool:
         raise KGError("a related-index worker process died — run again with --workers 1"
                       ) from None
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         _FORKED.clear()
+        gc.unfreeze()
 
 
 def _start_methods() -> list[str]:
@@ -912,18 +810,6 @@ def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix],
     return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
 
 
-_WORKER_STATE: dict[str, Any] = {}  # a worker process's corpus-side data (set by broadcast)
-
-
-def _set_worker_state(state: Mapping[str, Any]) -> None:
-    _WORKER_STATE.clear()
-    _WORKER_STATE.update(state)
-
-
-def _top_candidates_task(task: tuple[np.ndarray, sp.csr_matrix]) -> tuple[np.ndarray, np.ndarray]:
-    return _top_candidates(task, _WORKER_STATE)
-
-
 # ---------------------------------------------------------------------------------------------
 # The index
 
@@ -951,8 +837,7 @@ class RelatedIndex:
         self.entity_vias: list[dict[int, str]] = []
         self.embeddings: np.ndarray | None = None
         self.hub = np.zeros(0, dtype=np.float64)
-        self._workers = 1  # processes for the fit's text analysis and candidate products
-        self._pool: _Workers | None = None  # the fit's worker processes, while it runs
+        self._workers = 1  # processes for the fit's text analysis, candidates and pair scores
         self._derive()
 
     # -- construction ---------------------------------------------------------------------
@@ -1005,15 +890,14 @@ class RelatedIndex:
                 index.titles.append(p.title)
                 yield p.title, p.abstract
 
-        with _Workers(index._workers) as pool:
-            for defs in pool.map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK)):
-                local.extend(defs)
-            if len(set(index.ids)) != len(index.ids):
-                dup = next(i for i, c in Counter(index.ids).items() if c > 1)
-                raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before '
-                              "ranking")
-            index.corpus_abbrev = majority_abbreviations(local)
-            index.tf, index.vocab = index._term_matrix(papers, local, pool)
+        for defs in _fork_map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK),
+                              index._workers):
+            local.extend(defs)
+        if len(set(index.ids)) != len(index.ids):
+            dup = next(i for i, c in Counter(index.ids).items() if c > 1)
+            raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before ranking')
+        index.corpus_abbrev = majority_abbreviations(local)
+        index.tf, index.vocab = index._term_matrix(papers, local)
         del local
         index._fit_concepts([concepts.get(pid, ()) for pid in index.ids], resources)
         for name in ("tf", "cf", "entity_features"):
@@ -1028,20 +912,12 @@ class RelatedIndex:
             if encode is not None and papers:
                 vectors = encode([embedding_text(p) for p in papers])
                 index.embeddings = vectors.astype(np.float16).astype(np.float32)
-        # the candidate products' workers start (fresh: the text workers' memory is gone) while
-        # this process derives the matrices they will need
-        with _Workers(index._workers) as pool:
-            index._derive()
-            index._pool = pool
-            try:
-                index._fit_hubs()
-            finally:
-                index._pool = None
+        index._derive()
+        index._fit_hubs()
         return index
 
     def _term_matrix(
         self, papers: Sequence[PaperText], local: Sequence[Mapping[str, str]],
-        pool: _Workers | None = None,
     ) -> tuple[sp.csr_matrix, list[str]]:
         # Each task counts a chunk's terms against its own vocabulary; the chunks' terms join the
         # corpus vocabulary in chunk order, so a term's id is its first appearance in the corpus
@@ -1055,9 +931,9 @@ class RelatedIndex:
         indptr = array("q", [0])
         tasks = batched(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
                         _TEXT_CHUNK)
-        run = (pool or _Workers(1)).map
-        for chunk_vocab, chunk_indices, chunk_counts, lengths in run(
-                _chunk_terms, tasks, self.corpus_abbrev, self.config.title_weight):
+        corpus, title_weight = self.corpus_abbrev, self.config.title_weight
+        for chunk_vocab, chunk_indices, chunk_counts, lengths in _fork_map(
+                lambda chunk: _chunk_terms(chunk, corpus, title_weight), tasks, self._workers):
             ids = np.fromiter(map(term_id, chunk_vocab), dtype=np.int32, count=len(chunk_vocab))
             indices.frombytes(ids[chunk_indices].tobytes())
             raw.frombytes(chunk_counts.tobytes())
@@ -1803,22 +1679,14 @@ class RelatedIndex:
         """
         n = len(self.ids)
         qs, ds = [], []
-        tasks = (self._candidate_task(np.arange(start, min(n, start + step)))
-                 for start in range(0, n, step))
-        # the bounded postings are small next to the corpus matrices, so the fit's worker
-        # processes (when it has some) can hold a copy and share the sparse products
-        pool = self._pool
-        if pool is not None and pool.running:
-            pool.broadcast(_set_worker_state, self._candidate_state())
-            results = pool.map(_top_candidates_task, tasks)
-        else:
-            state = self._candidate_state()
-            results = (_top_candidates(task, state) for task in tasks)
-        for q, d in results:
+        state = self._candidate_state()
+        # each worker prunes its own chunks' rows from the matrices it shares with this process
+        for q, d in _fork_map(
+                lambda start: _top_candidates(
+                    self._candidate_task(np.arange(start, min(n, start + step))), state),
+                range(0, n, step), self._workers):
             qs.append(q.astype(np.int64, copy=False))
             ds.append(d)
-        if pool is not None and pool.running:
-            pool.broadcast(_set_worker_state, {})  # the children's copy is not needed any more
         sizes = np.array([len(q) for q in qs], dtype=np.int64)
         q, d = np.concatenate(qs), np.concatenate(ds)
         del qs, ds
