@@ -60,8 +60,8 @@ import re
 import sys
 import zipfile
 from array import array
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -73,6 +73,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kg.errors import KGError
 from kg.iterutil import batched
+from kg.parallel import fork_map
 from kg.models import EntityType, PaperEntity
 
 FORMAT_VERSION = 1
@@ -367,61 +368,6 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
         lengths.append(len(counts))
     return (list(vocab), np.array(indices, dtype=np.int32), np.array(raw, dtype=np.int32),
             np.array(lengths, dtype=np.int64))
-
-
-_FORKED: dict[str, Any] = {}  # what the children of _fork_map run (set just before the fork)
-
-
-def _forked_call(task: Any) -> Any:
-    return _FORKED["func"](task)
-
-
-def _fork_map(func: Callable[[Any], Any], tasks: Iterable[Any], workers: int) -> Iterator[Any]:
-    """``func(task)`` of every task, in task order: in ``workers`` forked child processes when
-    there are several (and the platform forks), else in this process.
-
-    The children are forked when the first task is ready and inherit this process's pages
-    (copy-on-write; the fit's matrices are only read), so ``func`` may be a closure over the
-    index: only the tasks and the results travel through pipes. At most two tasks per child are
-    in flight, so a long stream of tasks (the corpus's texts) is never held at once. The
-    garbage collector's objects are frozen first: a child's collection would otherwise write
-    to (and so copy) every page of the parent's Python objects.
-
-    Raises:
-        KGError: A child process died (killed, out of memory).
-    """
-    if workers <= 1 or "fork" not in _start_methods():
-        yield from map(func, tasks)
-        return
-    import gc
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    _FORKED["func"] = func
-    gc.freeze()
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    pending: deque[Future[Any]] = deque()
-    try:
-        for task in tasks:
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-            pending.append(executor.submit(_forked_call, task))
-        while pending:
-            yield pending.popleft().result()
-    except BrokenProcessPool:
-        raise KGError("a related-index worker process died — run again with --workers 1"
-                      ) from None
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-        _FORKED.clear()
-        gc.unfreeze()
-
-
-def _start_methods() -> list[str]:
-    import multiprocessing
-
-    return multiprocessing.get_all_start_methods()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -890,7 +836,7 @@ class RelatedIndex:
                 index.titles.append(p.title)
                 yield p.title, p.abstract
 
-        for defs in _fork_map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK),
+        for defs in fork_map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK),
                               index._workers):
             local.extend(defs)
         if len(set(index.ids)) != len(index.ids):
@@ -932,7 +878,7 @@ class RelatedIndex:
         tasks = batched(((p.title, p.abstract, defs) for p, defs in zip(papers, local)),
                         _TEXT_CHUNK)
         corpus, title_weight = self.corpus_abbrev, self.config.title_weight
-        for chunk_vocab, chunk_indices, chunk_counts, lengths in _fork_map(
+        for chunk_vocab, chunk_indices, chunk_counts, lengths in fork_map(
                 lambda chunk: _chunk_terms(chunk, corpus, title_weight), tasks, self._workers):
             ids = np.fromiter(map(term_id, chunk_vocab), dtype=np.int32, count=len(chunk_vocab))
             indices.frombytes(ids[chunk_indices].tobytes())
@@ -1681,7 +1627,7 @@ class RelatedIndex:
         qs, ds = [], []
         state = self._candidate_state()
         # each worker prunes its own chunks' rows from the matrices it shares with this process
-        for q, d in _fork_map(
+        for q, d in fork_map(
                 lambda start: _top_candidates(
                     self._candidate_task(np.arange(start, min(n, start + step))), state),
                 range(0, n, step), self._workers):
@@ -1695,10 +1641,7 @@ class RelatedIndex:
         inverse = inverse.ravel()
         first, second = keys // n, keys % n
         del keys
-        # the exact components read the whole term matrix: forked children share it
-        blocks = list(_fork_map(
-            lambda lo: self._pair_parts(first[lo:lo + block], second[lo:lo + block], self._c),
-            range(0, len(first), block), self._workers))
+        blocks = self._pair_blocks(first, second, block)
         del first, second
         names = list(blocks[0]) if blocks else []
         parts = {name: np.concatenate([b[name] for b in blocks]) for name in names}
@@ -1707,6 +1650,14 @@ class RelatedIndex:
         for lo, hi in zip(bounds, bounds[1:]):
             at = inverse[lo:hi]
             yield q[lo:hi], d[lo:hi], {name: v[at] for name, v in parts.items()}
+
+    def _pair_blocks(self, first: np.ndarray, second: np.ndarray,
+                     block: int) -> list[dict[str, np.ndarray]]:
+        """:meth:`_pair_parts` of the pairs ``(first[i], second[i])``, ``block`` pairs at a time
+        (in the fit's workers: they share the whole term matrix with this process)."""
+        return list(fork_map(
+            lambda lo: self._pair_parts(first[lo:lo + block], second[lo:lo + block], self._c),
+            range(0, len(first), block), self._workers))
 
     def _fit_hubs(self) -> None:
         """Mean raw score of every paper to its ``hub_k`` nearest neighbours (and cache lists).
@@ -1795,7 +1746,7 @@ class RelatedIndex:
         chunks = [(start, min(n, start + step)) for start in range(0, n, step)]
         if workers > 1 and len(chunks) > 1:
             self._reason_arrays()  # built once, before the children fork, not once in each
-        for rows in _fork_map(lambda chunk: self._neighbour_chunk(*chunk, k, components),
+        for rows in fork_map(lambda chunk: self._neighbour_chunk(*chunk, k, components),
                               chunks, workers):
             yield from rows
 

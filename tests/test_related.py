@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import random
 from dataclasses import replace
 
@@ -638,33 +637,5 @@ def test_related_hub_step_scores_each_pair_as_the_chunked_pairs_would() -> None:
             assert np.array_equal(comps[name], values), name  # bit for bit
         mutual += int(np.isin(d0 * len(papers) + q0, q0 * len(papers) + d0).sum())
     assert mutual > 0  # some pairs were scored once for both of their papers
-
-
-def test_related_forked_workers_answer_in_task_order_and_raise_task_errors() -> None:
-    from kg.related import _fork_map
-
-    base = [10.0, 20.0]  # a closure: forked children see this process's objects
-
-    def shifted(i: int) -> float:
-        return base[i % 2] + math.sqrt(i)
-
-    expected = [shifted(i) for i in range(25)]
-    # more tasks than may be in flight at once (two per child), from a generator
-    assert list(_fork_map(shifted, (i for i in range(25)), 2)) == expected
-    assert list(_fork_map(shifted, range(25), 1)) == expected  # one worker: in this process
-    with pytest.raises(ValueError, match="math domain error"):
-        list(_fork_map(math.sqrt, [4.0, -1.0, 9.0], 2))
-
-
-def test_related_forked_worker_that_dies_is_a_one_line_error() -> None:
-    from kg.related import _fork_map
-
-    def die(i: int) -> int:
-        if i == 3:
-            os._exit(1)
-        return i
-
-    with pytest.raises(KGError, match="worker process died"):
-        list(_fork_map(die, range(8), 2))
 
 

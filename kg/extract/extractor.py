@@ -19,11 +19,8 @@ Example:
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import re
 from bisect import bisect_right
-from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +38,7 @@ from kg.extract import patterns as _patterns
 from kg.extract import sentences as _sentences  # noqa: F401
 from kg.extract.resolve import Candidate, resolve
 from kg.iterutil import batched
+from kg.parallel import can_fork, fork_map
 from kg.models import Abbreviation, EntityType, Extraction, Link, LinkKind, Mention, Paper
 
 PIPELINE = ("kg_sentences", "kg_abbreviations", "kg_gazetteer", "kg_patterns", "kg_links")
@@ -144,7 +142,7 @@ class Extractor:
         Yields:
             One :class:`~kg.models.Extraction` per paper, in the order of ``papers``.
         """
-        if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if workers > 1 and can_fork():
             yield from self._extract_forked(papers, int(workers), batch_size)
             return
         if workers > 1:
@@ -198,25 +196,10 @@ class Extractor:
         flight at a time, so input is read lazily and the parent builds records while the
         workers extract.
         """
-        global _FORKED
-        _FORKED = self
         chunks = batched(((paper.id, paper.title, paper.abstract) for paper in papers),
                          max(1, min(batch_size, _CHUNK)))
-        context = multiprocessing.get_context("fork")
-        pending: deque[Future[list[_Row]]] = deque()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for chunk in chunks:
-                if not pending:
-                    # Workers are forked at the first submit; frozen objects are left out of
-                    # their garbage collections, so the memory pages they share with the parent
-                    # are not copied. (Not unfrozen after: that would also thaw what
-                    # get_extractor froze.)
-                    gc.freeze()
-                pending.append(pool.submit(_extract_chunk, chunk))
-                if len(pending) > 2 * workers:
-                    yield from map(_record, pending.popleft().result())
-            while pending:
-                yield from map(_record, pending.popleft().result())
+        for rows in fork_map(lambda items: list(self._rows(items, len(items))), chunks, workers):
+            yield from map(_record, rows)
 
     def extract_text(self, text: str) -> Extraction:
         """Extract free text (no title), e.g. for ``kg related --text``.
@@ -517,14 +500,5 @@ def get_extractor(resources: Sequence[Path | str] = ()) -> Extractor:
     return _cached(tuple(str(p) for p in resources))
 
 
-_FORKED: Extractor | None = None
-"""The extractor forked workers inherit (set by :meth:`Extractor._extract_forked`)."""
-
-
 _CHUNK = 64
 """Papers per task sent to a forked worker (small chunks keep both workers busy to the end)."""
-
-
-def _extract_chunk(items: list[tuple[str, str, str]]) -> list[_Row]:
-    assert _FORKED is not None, "worker started without a forked extractor"
-    return list(_FORKED._rows(items, len(items)))
