@@ -846,11 +846,14 @@ class RelatedIndex:
         index.tf, index.vocab = index._term_matrix(papers, local)
         del local
         index._fit_concepts([concepts.get(pid, ()) for pid in index.ids], resources)
-        for name in ("tf", "cf", "entity_features"):
-            # stored as float32: round now so a reloaded index scores exactly the same (in
-            # place: a 100k-paper term matrix has ~20M values)
-            data = getattr(index, name).data
-            data[:] = data.astype(np.float32)
+        # stored as float32: round now so a reloaded index scores exactly the same. The weight
+        # matrices stay float32 in memory (a 100k-paper term matrix has ~20M values; every
+        # product with them is float64, of the same values); the entity weights are rounded in
+        # place.
+        index.tf.data = index.tf.data.astype(np.float32)
+        index.cf.data = index.cf.data.astype(np.float32)
+        data = index.entity_features.data
+        data[:] = data.astype(np.float32)
         if embeddings is not False:
             encode = embedder or load_embedder()
             if encode is None and embeddings:
@@ -978,14 +981,14 @@ class RelatedIndex:
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
         self._feature_idf = _idf(cdf, n)
-        self._c_raw = sp.csr_matrix(self.cf @ sp.diags(self._feature_idf)) if n else self.cf
+        self._c_raw_full: sp.csr_matrix | None = None  # the property _c_raw builds it
         if n:
             self.cf.sort_indices()
             self._c = _unit_rows(self.cf, self._feature_idf)
         else:
             self._c = self.cf
         self._c.sort_indices()
-        self._ct = self._c.T.tocsr()
+        self._ct_full: sp.csr_matrix | None = None  # the property _ct builds it on first use
         self._cache: dict[str, list[tuple[int, float]]] | None = None
         # Candidate postings: a common term's full posting list would make every query meet
         # most of the corpus (quadratic); its strongest papers are the ones that can rank.
@@ -993,7 +996,7 @@ class RelatedIndex:
             # the all-pairs work needs only the top postings: the full transpose (as large as
             # the term matrix) is made for single queries, when one comes
             self._xt_top = _top_per_row(self._x.T.tocsr(), self.config.candidate_top)
-            self._ct_top = _top_per_row(self._ct, self.config.candidate_top)
+            self._ct_top = _top_per_row(self._c.T.tocsr(), self.config.candidate_top)
         else:
             self._xt_top, self._ct_top = self._xt, self._ct
         # per-entity reason data and SharedConcept objects, filled on first use
@@ -1008,6 +1011,25 @@ class RelatedIndex:
         if xt is None:
             xt = self._xt_full = self._x.T.tocsr()
         return xt
+
+    @property
+    def _ct(self) -> sp.csr_matrix:
+        """The concept matrix transposed (feature x paper), for scoring single queries."""
+        ct = self._ct_full
+        if ct is None:
+            ct = self._ct_full = self._c.T.tocsr()
+        return ct
+
+    @property
+    def _c_raw(self) -> sp.csr_matrix:
+        """Concept feature weights times idf, not normalized (for type-restricted rows)."""
+        raw = self._c_raw_full
+        if raw is None:
+            raw = self.cf
+            if len(self.ids):
+                raw = sp.csr_matrix(self.cf @ sp.diags(self._feature_idf))
+            self._c_raw_full = raw
+        return raw
 
     def _fit_semantic(self) -> None:
         """Paper vectors from the shipped static word vectors (derived, never stored).
@@ -2065,8 +2087,9 @@ class RelatedIndex:
         index.hub = arrays["hub"].astype(np.float64)
         for name in ("tf", "cf", "paper_entities", "entity_features"):
             shape = tuple(int(s) for s in arrays[f"{name}_shape"])
+            dtype = np.float32 if name in ("tf", "cf") else np.float64  # as fit leaves them
             setattr(index, name, sp.csr_matrix(
-                (arrays[f"{name}_data"].astype(np.float64), arrays[f"{name}_indices"],
+                (arrays[f"{name}_data"].astype(dtype), arrays[f"{name}_indices"],
                  arrays[f"{name}_indptr"]), shape=shape))
         if "embeddings" in arrays:
             index.embeddings = arrays["embeddings"].astype(np.float32)
