@@ -402,7 +402,11 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
             progress("related", i, total)
     conn.executemany(insert_edges, edges)
     progress("write index", 0, 1)
-    store.set_meta(RELATED_INDEX_KEY, related_index.to_bytes())
+    # through a temporary file: the index's blob (hundreds of MB at 100k papers) is never in
+    # memory next to the index itself
+    with tempfile.TemporaryFile() as blob:
+        related_index.write(blob)
+        store.set_meta(RELATED_INDEX_KEY, blob)
     store.set_meta(ABBREVIATIONS_KEY, json.dumps(index.corpus_abbrev, sort_keys=True))
     progress("write index", 1, 1)
 

@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -2025,6 +2025,17 @@ class RelatedIndex:
         Returns:
             Bytes for :meth:`from_bytes` (e.g. the store's meta table).
         """
+        buf = io.BytesIO()
+        self.write(buf)
+        return buf.getvalue()
+
+    def write(self, fh: BinaryIO) -> None:
+        """Write what :meth:`to_bytes` returns to a binary file, array by array (a large index
+        is never held in memory as one blob).
+
+        Args:
+            fh: A binary file open for writing (seekable: the zip layout needs it).
+        """
         meta = {
             "format": FORMAT_VERSION,
             "config": asdict(self.config),
@@ -2051,13 +2062,11 @@ class RelatedIndex:
             if self.embeddings is not None:
                 yield "embeddings", lambda: self.embeddings.astype(np.float16)
 
-        buf = io.BytesIO()
         # the layout of np.savez (a stored zip of .npy files), written array by array
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             for name, make in arrays():
-                with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
-                    np.lib.format.write_array(fh, np.asanyarray(make()), allow_pickle=False)
-        return buf.getvalue()
+                with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, np.asanyarray(make()), allow_pickle=False)
 
     @classmethod
     def from_bytes(cls, blob: bytes) -> RelatedIndex:

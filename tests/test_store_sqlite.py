@@ -105,3 +105,23 @@ def test_store_sqlite_paper_and_titles_lookups(store_path, tiny_batch) -> None:
         assert store.titles(["paper:a", "paper:c", "paper:zzz"]) == {
             "paper:a": "PPO for robots", "paper:c": 'A <weird> & "title"'}
         assert list(store.titles()) == ["paper:a", "paper:b", "paper:c"]
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_store_sqlite_large_meta_values_are_written_in_chunks(store_path, monkeypatch,
+                                                              as_file: bool) -> None:
+    import io
+    import os
+
+    import kg.store.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "_BLOB_CHUNK", 1000)  # many chunks, one partial
+    value = os.urandom(10_500)
+    with SQLiteStore(store_path) as store:
+        with store.transaction():
+            store.set_meta("blob", io.BytesIO(value) if as_file else value)
+            store.set_meta("small", b"xy")
+            store.set_meta("text", "hello")
+        assert store.get_meta("blob") == value
+        assert store.get_meta("small") == b"xy"
+        assert store.get_meta("text") == "hello"

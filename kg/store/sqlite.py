@@ -15,12 +15,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import networkx as nx
 
@@ -171,20 +172,33 @@ class SQLiteStore:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
-    def set_meta(self, key: str, value: bytes | str) -> None:
-        """Store ``value`` under ``key`` (call inside :meth:`transaction` to make it atomic)."""
-        if isinstance(value, bytes) and len(value) > _BLOB_CHUNK and hasattr(self.conn, "blobopen"):
-            # Binding a large blob makes SQLite copy it twice (a 300 MB related index cost
-            # 600 MB of RSS); incremental blob I/O writes it in place, chunk by chunk.
-            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, zeroblob(?))",
-                              (key, len(value)))
-            (rowid,) = self.conn.execute("SELECT rowid FROM meta WHERE key = ?", (key,)).fetchone()
-            view = memoryview(value)
-            with self.conn.blobopen("meta", "value", rowid) as blob:
-                for start in range(0, len(value), _BLOB_CHUNK):
-                    blob.write(view[start:start + _BLOB_CHUNK])
+    def set_meta(self, key: str, value: bytes | str | BinaryIO) -> None:
+        """Store ``value`` under ``key`` (call inside :meth:`transaction` to make it atomic).
+
+        ``value`` may be a seekable binary file: its whole content is stored as a blob, copied
+        chunk by chunk (a large value is never held in memory).
+        """
+        if isinstance(value, (bytes, str)):
+            if not (isinstance(value, bytes) and len(value) > _BLOB_CHUNK
+                    and hasattr(self.conn, "blobopen")):
+                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                  (key, value))
+                return
+            value = io.BytesIO(value)
+        # Binding a large blob makes SQLite copy it twice (a 300 MB related index cost 600 MB of
+        # RSS); incremental blob I/O writes it in place, chunk by chunk.
+        size = value.seek(0, io.SEEK_END)
+        value.seek(0)
+        if not hasattr(self.conn, "blobopen"):  # Python < 3.11
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                              (key, value.read()))
             return
-        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, zeroblob(?))",
+                          (key, size))
+        (rowid,) = self.conn.execute("SELECT rowid FROM meta WHERE key = ?", (key,)).fetchone()
+        with self.conn.blobopen("meta", "value", rowid) as blob:
+            while chunk := value.read(_BLOB_CHUNK):
+                blob.write(chunk)
 
     # -- papers and extractions ----------------------------------------------------------------
     def content_hashes(self) -> dict[str, str]:
