@@ -104,7 +104,7 @@ def passages(root: Path, words_per_passage: int = 120) -> list[str]:
 
 
 def contextual_fit(words: list[str], prior: np.ndarray, texts: list[str], targets: np.ndarray,
-                   ridge: float, iterations: int = 300) -> np.ndarray:
+                   ridge: float, iterations: int = 200, tol: float = 1e-3) -> np.ndarray:
     """Word vectors whose TF-IDF-weighted passage sums reproduce the transformer's passage
     embeddings (Tokenlearn-style contextual distillation), shrunk towards the word-alone vectors.
 
@@ -153,9 +153,11 @@ def contextual_fit(words: list[str], prior: np.ndarray, texts: list[str], target
         rz_new = (r * z).sum(axis=0)
         p = z + p * (rz_new / np.maximum(rz, 1e-300))
         rz = rz_new
-        if step % 50 == 0:
-            print(f"cg {step}: residual {np.linalg.norm(r) / np.linalg.norm(b):.2e}",
-                  file=sys.stderr)
+        residual = np.linalg.norm(r) / np.linalg.norm(b)
+        if step % 10 == 0:
+            print(f"cg {step}: residual {residual:.2e}", file=sys.stderr, flush=True)
+        if residual < tol:
+            break
     print(f"{len(texts)} passages, {x.nnz} entries, {int((df > 0).sum())} words seen; "
           f"residual {np.linalg.norm(r) / np.linalg.norm(b):.2e}", file=sys.stderr)
     return w
