@@ -128,23 +128,6 @@ class RelatedConfig:
     w_embedding: float = 0.2
     # the shipped static word vectors (kg/data/static-words.npz); 0 turns the component off
     w_semantic: float = 0.1
-    # SIF word weights of the semantic vectors (Arora et al. 2017): a word's weight is
-    # sif_a / (sif_a + p(w)), p(w) its share of the corpus's word tokens, instead of its idf;
-    # 0 keeps TF-IDF weights
-    sif_a: float = 0.0
-    # common-component removal: the projection of every paper's semantic vector on the first
-    # `semantic_pcs` principal directions of the corpus's paper vectors is removed (SIF's step 2)
-    semantic_pcs: int = 0
-    # all-but-the-top (Mu & Viswanath 2018): the word vectors lose their first `semantic_drop`
-    # principal directions (the shipped vectors are PCA-ordered: their first columns)
-    semantic_drop: int = 0
-    # soft cosine (Sidorov et al. 2014): a term also meets its `soft_k` nearest static-vector
-    # neighbours among the corpus's words whose cosine is at least `soft_threshold` (weighted by
-    # that cosine); the lexical score becomes the soft cosine, its cross-term part the "soft"
-    # component (only re-ranks: evidence still needs an exact shared term); 0 turns it off
-    soft_threshold: float = 0.0
-    soft_k: int = 5
-    soft_normalize: bool = True
     w_alias: float = 1.0
     w_parent: float = 0.5
     w_word: float = 0.25
@@ -1130,7 +1113,6 @@ class RelatedIndex:
         self._x.sort_indices()
         self._xt_full: sp.csr_matrix | None = None  # the property _xt builds it on first use
         self._fit_semantic()
-        self._fit_soft()
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
         self._feature_idf = _idf(cdf, n)
@@ -1179,8 +1161,6 @@ class RelatedIndex:
         self._sem_cols = np.zeros(0, dtype=np.int64)
         self._sem_vecs: np.ndarray | None = None
         self._sem: np.ndarray | None = None
-        self._sem_scale: np.ndarray | None = None  # per-word weight (SIF), None: the idf
-        self._sem_pcs: np.ndarray | None = None  # common directions removed
         if static is None or not self.vocab or not len(self.ids):
             return
         get = static.words.get
@@ -1190,112 +1170,17 @@ class RelatedIndex:
         cols, rows = zip(*pairs)
         self._sem_cols = np.asarray(cols, dtype=np.int64)
         self._sem_vecs = static.vectors[np.asarray(rows, dtype=np.int64)].astype(np.float64)
-        cfg = self.config
-        if cfg.semantic_drop > 0:
-            self._sem_vecs = self._sem_vecs[:, cfg.semantic_drop:]
-        if cfg.sif_a > 0:
-            # the rows are TF-IDF: dividing out the idf leaves sublinear tf, times the SIF weight
-            self._sem_scale = self._sif_weights()[self._sem_cols] / self._term_idf[self._sem_cols]
-        if cfg.semantic_pcs > 0:
-            d = self._semantic_raw(self._x)
-            norms = np.linalg.norm(d, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            d /= norms
-            # first principal directions of the (uncentred) paper vectors, as SIF does
-            _, vecs = np.linalg.eigh(d.T @ d)
-            pcs = vecs[:, ::-1][:, : cfg.semantic_pcs].T
-            self._sem_pcs = pcs * np.sign(pcs[np.arange(len(pcs)), np.abs(pcs).argmax(axis=1)])[
-                :, None]
         self._sem = self._semantic(self._x)
-
-    def _fit_soft(self) -> None:
-        """Term-similarity matrix of the soft cosine and each paper's soft norm (derived)."""
-        self._soft_n: sp.csr_matrix | None = None
-        cfg = self.config
-        static = load_static_vectors() if cfg.soft_threshold > 0 else None
-        if static is None or not self.vocab or not len(self.ids):
-            return
-        get = static.words.get
-        pairs = [(j, w) for j, w in enumerate(map(get, self.vocab)) if w is not None]
-        if len(pairs) < 2:
-            return
-        cols = np.array([j for j, _ in pairs], dtype=np.int64)
-        v = static.vectors[np.array([w for _, w in pairs], dtype=np.int64)].astype(np.float32)
-        norms = np.linalg.norm(v, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        v /= norms
-        m, k = len(cols), min(cfg.soft_k, len(cols) - 1)
-        rr, cc, vv = [], [], []
-        step = 2048
-        for lo in range(0, m, step):
-            sims = v[lo:lo + step] @ v.T
-            sims[np.arange(len(sims)), np.arange(lo, lo + len(sims))] = -1.0
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            val = np.take_along_axis(sims, top, axis=1)
-            keep = val >= cfg.soft_threshold
-            rr.append(np.repeat(np.arange(lo, lo + len(sims)), k)[keep.ravel()])
-            cc.append(top[keep])
-            vv.append(val[keep].astype(np.float64))
-        r, c, val = np.concatenate(rr), np.concatenate(cc), np.concatenate(vv)
-        # symmetric: a neighbour relation either way round links both terms
-        n_m = sp.csr_matrix((val, (r, c)), shape=(m, m))
-        n_m = n_m.maximum(n_m.T).tocoo()
-        n_v = len(self.vocab)
-        soft = sp.csr_matrix((n_m.data, (cols[n_m.row], cols[n_m.col])), shape=(n_v, n_v))
-        soft.sort_indices()
-        self._soft_n = soft
-        self._soft_y = sp.csr_matrix(self._x @ soft)
-        self._soft_y.sort_indices()
-        self._soft_yt = self._soft_y.T.tocsr()
-        self._soft_inv = self._soft_scale(self._soft_inverse(self._x, self._soft_y))
-
-    @staticmethod
-    def _soft_inverse(x: sp.csr_matrix, y: sp.csr_matrix) -> np.ndarray:
-        """1 / soft norm sqrt(x S x) of unit rows ``x`` (``y = x N``, S = I + N)."""
-        cross = np.asarray(x.multiply(y).sum(axis=1)).ravel()
-        return 1.0 / np.sqrt(1.0 + np.maximum(cross, 0.0))
-
-    def _soft_scale(self, inv: np.ndarray) -> np.ndarray:
-        return inv if self.config.soft_normalize else np.ones_like(inv)
-
-    def _soft_lexical(self, exact: np.ndarray, a: np.ndarray, b: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """(exact, soft) parts of the soft cosine of stored pairs ``(a[i], b[i])``."""
-        assert self._soft_n is not None
-        # both orders, averaged: a pair scores the same bits whichever way round
-        cross = (_pair_dots(self._soft_y, self._x, a, b) + _pair_dots(self._soft_y, self._x, b, a))
-        scale = self._soft_inv[a] * self._soft_inv[b]
-        return exact * scale, cross * 0.5 * scale
-
-    def _sif_weights(self) -> np.ndarray:
-        """SIF weight a / (a + p(w)) of every vocabulary term (p: share of the word tokens)."""
-        tf = self.tf
-        # the stored tf is 1 + log(count): the counts come back exactly after rounding
-        counts = np.bincount(tf.indices, np.rint(np.exp(tf.data.astype(np.float64) - 1.0)),
-                             minlength=len(self.vocab))
-        unigram = np.array([" " not in t for t in self.vocab])
-        total = counts[unigram].sum()
-        p = counts / total if total else counts
-        return self.config.sif_a / (self.config.sif_a + p)
-
-    def _semantic_raw(self, x: sp.csr_matrix) -> np.ndarray:
-        """Weighted sums of the word vectors of TF-IDF rows (before common-component removal)."""
-        assert self._sem_vecs is not None
-        vecs = self._sem_vecs
-        if self._sem_scale is not None:
-            vecs = vecs * self._sem_scale[:, None]
-        # in row blocks: the column selection copies most of the matrix (rows are independent)
-        step = 8192
-        return np.vstack([np.asarray(x[lo:lo + step][:, self._sem_cols] @ vecs, dtype=np.float64)
-                          for lo in range(0, max(1, x.shape[0]), step)])
 
     def _semantic(self, x: sp.csr_matrix) -> np.ndarray | None:
         """Unit-length semantic vectors of TF-IDF rows (zero for papers without known words)."""
         if self._sem_vecs is None:
             return None
-        d = self._semantic_raw(x)
-        if self._sem_pcs is not None:
-            d -= (d @ self._sem_pcs.T) @ self._sem_pcs
+        # in row blocks: the column selection copies most of the matrix (rows are independent)
+        step = 8192
+        d = np.vstack([np.asarray(x[lo:lo + step][:, self._sem_cols] @ self._sem_vecs,
+                                  dtype=np.float64)
+                       for lo in range(0, max(1, x.shape[0]), step)])
         norms = np.linalg.norm(d, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         # On a 2**-12 grid every product is a multiple of 2**-24 and every partial sum of a dot
@@ -1327,13 +1212,6 @@ class RelatedIndex:
         lexical = np.asarray((x @ self._xt).todense()).ravel() * cfg.w_lexical
         concepts = np.asarray((c @ ct).todense()).ravel() * cfg.w_concepts
         out = {"lexical": lexical, "concepts": concepts}
-        if self._soft_n is not None:
-            y = sp.csr_matrix(x @ self._soft_n)
-            cross = (np.asarray((y @ self._xt).todense()).ravel()
-                     + np.asarray((x @ self._soft_yt).todense()).ravel())
-            scale = self._soft_scale(self._soft_inverse(x, y))[0] * self._soft_inv
-            out["lexical"] = lexical * scale
-            out["soft"] = cross * 0.5 * scale * cfg.w_lexical
         if self._sem is not None:
             if s is None:
                 s = self._semantic(x)
@@ -1816,12 +1694,6 @@ class RelatedIndex:
             con = np.asarray((self._c[rows] @ self._ct).todense())
             pos = np.searchsorted(rows, q)
             out = {"lexical": lex[pos, d] * cfg.w_lexical, "concepts": con[pos, d] * cfg.w_concepts}
-            if self._soft_n is not None:
-                cross = np.asarray((self._soft_y[rows] @ self._xt).todense())
-                cross += np.asarray((self._x[rows] @ self._soft_yt).todense())
-                scale = self._soft_inv[q] * self._soft_inv[d]
-                out["lexical"] = out["lexical"] * scale
-                out["soft"] = cross[pos, d] * 0.5 * scale * cfg.w_lexical
             if self._sem is not None:
                 sem = self._sem[rows] @ self._sem.T
                 out["semantic"] = sem[pos, d].astype(np.float64) * cfg.w_semantic
@@ -1843,9 +1715,6 @@ class RelatedIndex:
             "concepts": _pair_dots(c, c, a if c_a is None else c_a,
                                    b if c_b is None else c_b) * cfg.w_concepts,
         }
-        if self._soft_n is not None:
-            out["lexical"], soft = self._soft_lexical(out["lexical"], a, b)
-            out["soft"] = soft * cfg.w_lexical
         if self._sem is not None:
             sem = np.einsum("ij,ij->i", self._sem[a], self._sem[b])
             out["semantic"] = sem.astype(np.float64) * cfg.w_semantic

@@ -70,99 +70,6 @@ def external_texts(root: Path) -> list[str]:
     return texts
 
 
-def passages(root: Path, words_per_passage: int = 120) -> list[str]:
-    """Passages of Apache-2.0 ML text for the contextual step: consecutive sentences of the
-    SciREX training papers (title + abstract first, then the body, never across papers) of about
-    ``words_per_passage`` words, and the TDMSci sentences one by one (they come from many papers).
-    """
-    out: list[str] = []
-    path = root / "scirex-train" / "train_docs.jsonl.gz"
-    if path.is_file():
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                doc = json.loads(line)
-                words = doc["words"]
-                current: list[str] = []
-                for a, b in doc["sentences"]:
-                    current.extend(words[a:b])
-                    if len(current) >= words_per_passage:
-                        out.append(" ".join(current))
-                        current = []
-                if len(current) >= 10:
-                    out.append(" ".join(current))
-    for name in ("train_1500_v2.conll", "test_500_v2.conll"):
-        path = root / "tdmsci" / name
-        if path.is_file():
-            sentence: list[str] = []
-            for ln in path.read_text(encoding="utf-8").splitlines() + [""]:
-                if ln.strip():
-                    sentence.append(ln.split("\t")[0])
-                elif sentence:
-                    out.append(" ".join(sentence))
-                    sentence = []
-    return out
-
-
-def contextual_fit(words: list[str], prior: np.ndarray, texts: list[str], targets: np.ndarray,
-                   ridge: float, iterations: int = 200, tol: float = 1e-3) -> np.ndarray:
-    """Word vectors whose TF-IDF-weighted passage sums reproduce the transformer's passage
-    embeddings (Tokenlearn-style contextual distillation), shrunk towards the word-alone vectors.
-
-    Solves ``min ||X W - E||^2 + ridge ||W - W0||^2`` with X the passages' unit-length TF-IDF rows
-    over ``words`` (sublinear tf, smoothed idf: the weights kg gives a paper's words), E the unit
-    passage embeddings and W0 the unit word-alone vectors, by Jacobi-preconditioned conjugate
-    gradients (one system per output dimension, all at once). Words no passage holds keep W0.
-    """
-    import math
-
-    import scipy.sparse as sp
-
-    ids = {w: i for i, w in enumerate(words)}
-    rows, cols, vals = [], [], []
-    for r, text in enumerate(texts):
-        counts = Counter(w for w in analyze(text, {}, {}) if w in ids)
-        for w, c in counts.items():
-            rows.append(r)
-            cols.append(ids[w])
-            vals.append(1.0 + math.log(c))
-    x = sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(words)))
-    df = np.bincount(x.indices, minlength=len(words))
-    x = sp.csr_matrix(x @ sp.diags(np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0))
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    x = sp.csr_matrix(sp.diags(1.0 / norms) @ x)
-    xt = x.T.tocsr()
-    w0 = prior / np.maximum(np.linalg.norm(prior, axis=1, keepdims=True), 1e-12)
-    b = xt @ targets + ridge * w0
-    diag = np.asarray(x.multiply(x).sum(axis=0)).ravel() + ridge
-
-    def apply(p: np.ndarray) -> np.ndarray:
-        return xt @ (x @ p) + ridge * p
-
-    w = w0.copy()
-    r = b - apply(w)
-    z = r / diag[:, None]
-    p = z.copy()
-    rz = (r * z).sum(axis=0)
-    for step in range(iterations):
-        ap = apply(p)
-        alpha = rz / np.maximum((p * ap).sum(axis=0), 1e-300)
-        w += p * alpha
-        r -= ap * alpha
-        z = r / diag[:, None]
-        rz_new = (r * z).sum(axis=0)
-        p = z + p * (rz_new / np.maximum(rz, 1e-300))
-        rz = rz_new
-        residual = np.linalg.norm(r) / np.linalg.norm(b)
-        if step % 10 == 0:
-            print(f"cg {step}: residual {residual:.2e}", file=sys.stderr, flush=True)
-        if residual < tol:
-            break
-    print(f"{len(texts)} passages, {x.nnz} entries, {int((df > 0).sum())} words seen; "
-          f"residual {np.linalg.norm(r) / np.linalg.norm(b):.2e}", file=sys.stderr)
-    return w
-
-
 def vocabulary(wordpiece: list[str], texts: list[str], min_count: int, max_words: int) -> list[str]:
     counts: Counter[str] = Counter()
     for text in texts:
@@ -187,10 +94,6 @@ def main() -> None:
     ap.add_argument("--min-count", type=int, default=2)
     ap.add_argument("--max-words", type=int, default=40_000)
     ap.add_argument("--external", type=Path, default=EXTERNAL)
-    ap.add_argument("--contextual", action="store_true",
-                    help="fit the vectors to passage embeddings (SciREX + TDMSci, Apache-2.0)")
-    ap.add_argument("--ridge", type=float, default=1.0,
-                    help="contextual step: pull towards the word-alone vectors")
     args = ap.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
 
@@ -216,18 +119,6 @@ def main() -> None:
         words, vectors = [str(w) for w in npz["words"]], npz["vectors"].astype(np.float64)
     print(f"{len(words)} words", file=sys.stderr)
     method = "word alone -> mean pooled"
-    if args.contextual:
-        passages_file = args.cache / "passages.npz"
-        if not passages_file.is_file():
-            texts = passages(args.external)
-            emb = np.asarray(transformer().encode(texts, batch_size=64, show_progress_bar=False,
-                                                  normalize_embeddings=True), dtype=np.float32)
-            np.savez(passages_file, texts=np.array(texts), vectors=emb)
-        with np.load(passages_file) as npz:
-            texts, emb = [str(t) for t in npz["texts"]], npz["vectors"].astype(np.float64)
-        vectors = contextual_fit(words, vectors, texts, emb, args.ridge)
-        method += (f" (unit) -> fitted to {len(texts)} SciREX/TDMSci passage embeddings "
-                   f"(TF-IDF-weighted sums, ridge {args.ridge} towards the word-alone vectors)")
     centred = vectors - vectors.mean(axis=0)
     # PCA via SVD of the centred matrix; signs fixed so the artifact is reproducible
     _, _, vt = np.linalg.svd(centred, full_matrices=False)

@@ -10,8 +10,11 @@ Usage:
     python scripts/tune_related.py --concepts kg --no-embeddings --variants '{"hub_alpha": 0}'
                                     # config variants vs the defaults on the development and
                                     # held-out judgments: nDCG@10 / P@5 / MRR, and the per-query
-                                    # nDCG difference (bootstrap interval, wins/losses);
-                                    # --variants alone runs the component ablations
+                                    # nDCG difference (bootstrap interval, wins/losses); also on
+                                    # dev + the extra blind grades (dev+extra) and on dev and
+                                    # held-out queries together (all); --variants alone runs the
+                                    # component ablations; --static FILE.npz scores the variants
+                                    # with other static word vectors (scripts/distill_static.py)
     python scripts/tune_related.py --bench benchmarks/data/corpus-100000.jsonl
                                     # fit / all-neighbours time, `neighbours` latency (p50/p95)
 
@@ -203,7 +206,8 @@ def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs:
                 f" p5={s.p5:.3f} mrr={s.mrr:.3f}" if name != "all" else "")
             cells.append(f"{name} {metrics} "
                          f"d={d.mean:+.4f} [{d.low:+.4f},{d.high:+.4f}] {d.wins}W/{d.losses}L")
-        print(f"{spec}{' with ' + str(static) if static else ''}\n    " + "\n    ".join(cells), flush=True)
+        label = f"{spec} with {static}" if static else spec
+        print(label + "\n    " + "\n    ".join(cells), flush=True)
 
 
 def main() -> None:
