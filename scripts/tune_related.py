@@ -10,8 +10,11 @@ Usage:
     python scripts/tune_related.py --concepts kg --no-embeddings --variants '{"hub_alpha": 0}'
                                     # config variants vs the defaults on the development and
                                     # held-out judgments: nDCG@10 / P@5 / MRR, and the per-query
-                                    # nDCG difference (bootstrap interval, wins/losses);
-                                    # --variants alone runs the component ablations
+                                    # nDCG difference (bootstrap interval, wins/losses); also on
+                                    # dev + the extra blind grades (dev+extra) and on dev and
+                                    # held-out queries together (all); --variants alone runs the
+                                    # component ablations; --static FILE.npz scores the variants
+                                    # with other static word vectors (scripts/distill_static.py)
     python scripts/tune_related.py --bench benchmarks/data/corpus-100000.jsonl
                                     # fit / all-neighbours time, `neighbours` latency (p50/p95)
 
@@ -44,6 +47,7 @@ from kg.related_eval import (  # noqa: E402
 CORPUS = ROOT / "examples" / "hf-papers-policy.txt"
 JUDGMENTS = ROOT / "tests" / "data" / "related-dev.jsonl"
 HELDOUT = ROOT / "tests" / "data" / "related-heldout.jsonl"
+EXTRA = ROOT / "tests" / "data" / "related-dev-extra.jsonl"
 GOLD = ROOT / "tests" / "data" / "seed-dev.jsonl"
 
 
@@ -163,29 +167,47 @@ ABLATIONS = ('{"w_concepts": 0}', '{"w_semantic": 0}', '{"hub_alpha": 0}', '{"fe
 
 
 def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs: list[str],
-             emb: bool | None) -> None:
-    """Each config variant against the defaults, on both judgment sets, with paired intervals."""
+             emb: bool | None, static: Path | None = None) -> None:
+    """Each config variant against the defaults, with paired intervals: on the development and
+    held-out judgments, on dev + the extra blind grades of kg's unjudged top 10 (dev+extra), and
+    on dev and held-out queries together (all: the adoption rule's paired difference)."""
     judged = {name: read_judgments(path, papers)
               for name, path in (("dev", JUDGMENTS), ("held-out", HELDOUT))}
+    if EXTRA.is_file():
+        judged["dev+extra"] = judged["dev"] + read_judgments(EXTRA, papers)
     position = {p.id: i for i, p in enumerate(papers)}
 
     def scores(index: RelatedIndex) -> dict[str, SystemScores]:
         def rank(q: int) -> list[int]:
             return [position[pid] for pid, _ in index.ranking(papers[q].id, k=len(papers))]
-        return {name: score_rankings(rank, js) for name, js in judged.items()}
+        out = {name: score_rankings(rank, js) for name, js in judged.items()}
+        # dev and held-out queries are disjoint: one paired comparison over all of them
+        per = {**out["dev"].per_query, **out["held-out"].per_query}
+        out["all"] = SystemScores(
+            ndcg=sum(v["ndcg"] for v in per.values()) / len(per), p5=0.0, mrr=0.0, unjudged=0.0,
+            per_query=per)
+        return out
 
     base = scores(RelatedIndex.fit(papers, concepts, embeddings=emb))
+    if static is not None:
+        import kg.related
+
+        kg.related.STATIC_VECTORS = static
+        kg.related.load_static_vectors.cache_clear()
     for spec in ["{}", *specs]:
         overrides = json.loads(spec)
         cfg = replace(RelatedConfig(), **overrides)
-        got = base if not overrides else scores(
+        got = base if not overrides and static is None else scores(
             RelatedIndex.fit(papers, concepts, config=cfg, embeddings=emb))
         cells = []
         for name, s in got.items():
             d = paired_difference(base[name], s)
-            cells.append(f"{name} ndcg={s.ndcg:.4f} p5={s.p5:.3f} mrr={s.mrr:.3f} "
+            metrics = f"ndcg={s.ndcg:.4f}" + (
+                f" p5={s.p5:.3f} mrr={s.mrr:.3f}" if name != "all" else "")
+            cells.append(f"{name} {metrics} "
                          f"d={d.mean:+.4f} [{d.low:+.4f},{d.high:+.4f}] {d.wins}W/{d.losses}L")
-        print(f"{spec:32s} " + " | ".join(cells), flush=True)
+        label = f"{spec} with {static}" if static else spec
+        print(label + "\n    " + "\n    ".join(cells), flush=True)
 
 
 def main() -> None:
@@ -197,6 +219,9 @@ def main() -> None:
     ap.add_argument("--bench", type=Path)
     ap.add_argument("--variants", nargs="*", metavar="JSON",
                     help="RelatedConfig overrides to compare with the defaults")
+    ap.add_argument("--static", type=Path,
+                    help="--variants: static word vectors for the variants (the baseline keeps "
+                         "the shipped ones), e.g. a scripts/distill_static.py output")
     args = ap.parse_args()
     if args.bench:
         bench(args.bench)
@@ -206,7 +231,7 @@ def main() -> None:
         papers)
     emb = False if args.no_embeddings else None
     if args.variants is not None:
-        variants(papers, concepts, args.variants or list(ABLATIONS), emb)
+        variants(papers, concepts, args.variants or list(ABLATIONS), emb, args.static)
         return
     if args.show:
         index = RelatedIndex.fit(papers, concepts, embeddings=emb)
