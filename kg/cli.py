@@ -78,7 +78,7 @@ ResourceOpt = Annotated[
 WorkersOpt = Annotated[int, typer.Option("--workers", "-w", min=1, help="Extraction processes.")]
 BuildWorkersOpt = Annotated[int, typer.Option(
     "--workers", "-w", min=1,
-    help="Worker processes: extraction, and the related-paper index above 5,000 papers.")]
+    help="Worker processes: extraction, and the related-paper index and links above 5,000 papers.")]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

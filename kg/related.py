@@ -1747,7 +1747,7 @@ class RelatedIndex:
         Args:
             k: Papers per paper.
             workers: Processes that share the work (forked; the result is the same for any
-                number).
+                number). Corpora under 5,000 papers are done in-process.
 
         Yields:
             (paper id, [(related paper id, score, shared concept ids, shared terms), ...]),
@@ -1766,7 +1766,9 @@ class RelatedIndex:
         n = len(self.ids)
         step = max(1, self.config.chunk)
         chunks = [(start, min(n, start + step)) for start in range(0, n, step)]
-        if workers > 1 and len(chunks) > 1:
+        if n < _POOL_FROM:  # as in the fit: starting workers costs more than they save
+            workers = 1
+        if workers > 1:
             self._reason_arrays()  # built once, before the children fork, not once in each
         for rows in fork_map(lambda chunk: self._neighbour_chunk(*chunk, k, components),
                               chunks, workers):
