@@ -167,9 +167,9 @@ def build(
     # Extractions are spooled to a temporary file as they come (not held as records: at 100k
     # papers they take gigabytes), then written with the graph in ONE transaction.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        for ext in _extract_iter(todo, resources, workers, progress):
+        for paper_id, data in _extract_iter(todo, resources, workers, progress):
             # one line per paper: JSON never holds a raw newline (the id is JSON-encoded too)
-            spool.write(f"{json.dumps(ext.paper_id)}\t{ext.model_dump_json()}\n")
+            spool.write(f"{json.dumps(paper_id)}\t{data}\n")
         spool.seek(0)
         with store.transaction():
             n_todo = len(todo)
@@ -186,7 +186,8 @@ def build(
 
 
 def _extract_iter(papers: Sequence[Paper], resources: Sequence[Path], workers: int,
-                  progress: Progress) -> Iterator[Extraction]:
+                  progress: Progress) -> Iterator[tuple[str, str]]:
+    """(paper id, Extraction JSON) of every paper, in order."""
     if not papers:
         return
     total = len(papers)
@@ -194,8 +195,8 @@ def _extract_iter(papers: Sequence[Paper], resources: Sequence[Path], workers: i
     from kg.extract import get_extractor
 
     extractor = get_extractor(tuple(resources))
-    for i, ext in enumerate(extractor.extract_many(papers, workers=workers), 1):
-        yield ext
+    for i, pair in enumerate(extractor.extract_many_json(papers, workers=workers), 1):
+        yield pair
         if i % 64 == 0 or i == total:
             progress("extract", i, total)
 

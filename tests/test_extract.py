@@ -164,6 +164,10 @@ def test_extract_many_workers_agree_over_many_chunks(tiny: Extractor) -> None:
     assert [e.paper_id for e in two] == [p.id for p in papers]
     assert [e.model_dump_json() for e in two] == [e.model_dump_json() for e in one]
     assert two[1].mentions[0].model_fields_set == one[1].mentions[0].model_fields_set
+    # the JSON the build stores: built in the workers, the same as the records' own
+    expected = [(e.paper_id, e.model_dump_json()) for e in one]
+    assert list(tiny.extract_many_json(iter(papers), workers=2, batch_size=1)) == expected
+    assert list(tiny.extract_many_json(papers, workers=1)) == expected
 
 
 def test_extract_records_equal_validated_ones_and_copies_keep_their_fields_set(

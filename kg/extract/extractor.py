@@ -152,6 +152,34 @@ class Extractor:
         for row in self._rows(items, batch_size):
             yield _record(row)
 
+    def extract_many_json(
+        self, papers: Iterable[Paper], workers: int = 1, batch_size: int = 256
+    ) -> Iterator[tuple[str, str]]:
+        """:meth:`extract_many` as ``(paper id, Extraction JSON)``, for callers that store it.
+
+        The JSON is ``Extraction.model_dump_json()`` of the same records; with forked workers
+        they build the records and their JSON too, so this process only receives strings (a
+        100k-paper build spent about 130 us per paper here building and dumping them).
+
+        Args:
+            papers: The papers.
+            workers: Processes to use, as in :meth:`extract_many`.
+            batch_size: Texts per batch sent through the pipeline.
+
+        Yields:
+            One ``(paper id, JSON)`` per paper, in the order of ``papers``.
+        """
+        if workers > 1 and can_fork():
+            chunks = batched(((paper.id, paper.title, paper.abstract) for paper in papers),
+                             max(1, min(batch_size, _CHUNK)))
+            for pairs in fork_map(lambda items: [
+                    (row[0], _record(row).model_dump_json())
+                    for row in self._rows(items, len(items))], chunks, int(workers)):
+                yield from pairs
+            return
+        for ext in self.extract_many(papers, workers, batch_size):
+            yield ext.paper_id, ext.model_dump_json()
+
     def _rows(self, items: Iterable[tuple[str, str, str]], batch_size: int) -> Iterator[_Row]:
         """Plain rows of ``(id, title, abstract)`` items, in this process, in input order."""
         meta: list[tuple[str, str]] = []
