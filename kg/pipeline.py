@@ -391,11 +391,10 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     progress("related index", 1, 1)
     del concepts, paper_ids  # the index keeps what it needs (ids, titles, matrices)
     progress("related", 0, total)
-    for i, (pid, links) in enumerate(related_index.neighbour_links(k=k, workers=workers), 1):
-        for target, score, concept_ids, terms in links:
-            shared = [*concept_ids, *(f"term:{t}" for t in terms)]
-            edges.append((pid, target, "RELATED_TO", round(float(score), 6),
-                          len(shared), None, _json_list(shared)))
+    # the edge rows are made where the links are computed (in the workers)
+    for i, rows in enumerate(related_index.neighbour_links(k=k, workers=workers,
+                                                           transform=_related_edge_rows), 1):
+        edges.extend(rows)
         if len(edges) >= _WRITE_EVERY:
             conn.executemany(insert_edges, edges)
             edges.clear()
@@ -410,6 +409,17 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
         store.set_meta(RELATED_INDEX_KEY, blob)
     store.set_meta(ABBREVIATIONS_KEY, json.dumps(index.corpus_abbrev, sort_keys=True))
     progress("write index", 1, 1)
+
+
+def _related_edge_rows(pid: str, links: Sequence[tuple[str, float, tuple[str, ...],
+                                                      tuple[str, ...]]]) -> list[tuple[Any, ...]]:
+    """The ``edges`` rows of a paper's RELATED_TO links (shared concepts, then ``term:`` terms)."""
+    rows = []
+    for target, score, concept_ids, terms in links:
+        shared = [*concept_ids, *(f"term:{t}" for t in terms)]
+        rows.append((pid, target, "RELATED_TO", round(float(score), 6), len(shared), None,
+                     _json_list(shared)))
+    return rows
 
 
 class _StoredText(NamedTuple):

@@ -1740,27 +1740,39 @@ class RelatedIndex:
                 for j, p, c, t in zip(js, parts, concepts, terms)
             ]
 
-    def neighbour_links(self, k: int = 10, workers: int = 1) -> Iterator[
-            tuple[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]]]:
+    def neighbour_links(
+        self, k: int = 10, workers: int = 1,
+        transform: Callable[[str, list[tuple[str, float, tuple[str, ...], tuple[str, ...]]]],
+                            Any] | None = None,
+    ) -> Iterator[Any]:
         """:meth:`all_neighbours` without the records: what a RELATED_TO edge stores.
 
         Args:
             k: Papers per paper.
             workers: Processes that share the work (forked; the result is the same for any
                 number). Corpora under 5,000 papers are done in-process.
+            transform: Called with each paper's id and links where they are computed (in the
+                workers), its result yielded instead of the pair: e.g. the rows a store writes,
+                so that this process only receives them.
 
         Yields:
             (paper id, [(related paper id, score, shared concept ids, shared terms), ...]),
-            in corpus order, best first (the same hits, scores and reasons as ``all_neighbours``).
+            in corpus order, best first (the same hits, scores and reasons as ``all_neighbours``);
+            or ``transform``'s result for each.
         """
-        for pid, js, _, scores, concepts, terms in self._neighbour_chunks(k, False, workers):
-            yield pid, list(zip(js, scores, concepts, terms))
+        def links(rows: list[tuple[Any, ...]]) -> list[Any]:
+            out = [(pid, list(zip(js, scores, concepts, terms)))
+                   for pid, js, _, scores, concepts, terms in rows]
+            return out if transform is None else [transform(pid, ls) for pid, ls in out]
 
-    def _neighbour_chunks(self, k: int, components: bool, workers: int = 1) -> Iterator[tuple[
-            str, list[Any], list[dict[str, float]], list[float],
-            list[tuple[SharedConcept, ...]], list[tuple[str, ...]]]]:
+        yield from self._neighbour_chunks(k, False, workers, links)
+
+    def _neighbour_chunks(
+        self, k: int, components: bool, workers: int = 1,
+        finish: Callable[[list[tuple[Any, ...]]], list[Any]] | None = None,
+    ) -> Iterator[Any]:
         """Per paper: hits (rows; ids when not ``components``), components (when asked), scores
-        and reasons, chunk by chunk."""
+        and reasons, chunk by chunk; ``finish`` maps each chunk's list where it is computed."""
         if getattr(self, "_pool_ptr", None) is None or len(self._pool_ptr) != len(self.ids) + 1:
             self._fit_hubs()
         n = len(self.ids)
@@ -1770,8 +1782,12 @@ class RelatedIndex:
             workers = 1
         if workers > 1:
             self._reason_arrays()  # built once, before the children fork, not once in each
-        for rows in fork_map(lambda chunk: self._neighbour_chunk(*chunk, k, components),
-                              chunks, workers):
+
+        def chunk_rows(chunk: tuple[int, int]) -> list[Any]:
+            rows = self._neighbour_chunk(*chunk, k, components)
+            return rows if finish is None else finish(rows)
+
+        for rows in fork_map(chunk_rows, chunks, workers):
             yield from rows
 
     def _reason_arrays(self) -> None:
