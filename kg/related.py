@@ -63,7 +63,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -958,8 +958,13 @@ class RelatedIndex:
         self.paper_entities.data[:] = 1.0
         self.cf = _max_rows(self.paper_entities, self.entity_features)
 
+    # matrices built from the derived ones on first use (cached properties), dropped by _derive
+    _LAZY = ("_xt", "_ct", "_c_raw", "_postings")
+
     def _derive(self) -> None:
         """Matrices computed from the stored ones (cheap: linear in the non-zeros)."""
+        for name in self._LAZY:
+            self.__dict__.pop(name, None)
         n = len(self.ids)
         self._row = {pid: i for i, pid in enumerate(self.ids)}
         self._vocab_ids = {t: i for i, t in enumerate(self.vocab)}
@@ -975,20 +980,16 @@ class RelatedIndex:
         else:
             self._x = self.tf
         self._x.sort_indices()
-        self._xt_full: sp.csr_matrix | None = None  # the property _xt builds it on first use
-        self._postings_top: sp.csr_matrix | None = None  # _postings builds it on first use
         self._fit_semantic()
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
         self._feature_idf = _idf(cdf, n)
-        self._c_raw_full: sp.csr_matrix | None = None  # the property _c_raw builds it
         if n:
             self.cf.sort_indices()
             self._c = _unit_rows(self.cf, self._feature_idf)
         else:
             self._c = self.cf
         self._c.sort_indices()
-        self._ct_full: sp.csr_matrix | None = None  # the property _ct builds it on first use
         self._cache: dict[str, list[tuple[int, float]]] | None = None
         # Candidate postings: a common term's full posting list would make every query meet
         # most of the corpus (quadratic); its strongest papers are the ones that can rank.
@@ -1004,32 +1005,22 @@ class RelatedIndex:
                                            list[tuple[int, float, str, bool]]]] = {}
         self._shared_cache: dict[tuple[int, str], SharedConcept] = {}
 
-    @property
+    @cached_property
     def _xt(self) -> sp.csr_matrix:
         """The lexical matrix transposed (term x paper), for scoring single queries."""
-        xt = self._xt_full
-        if xt is None:
-            xt = self._xt_full = self._x.T.tocsr()
-        return xt
+        return self._x.T.tocsr()
 
-    @property
+    @cached_property
     def _ct(self) -> sp.csr_matrix:
         """The concept matrix transposed (feature x paper), for scoring single queries."""
-        ct = self._ct_full
-        if ct is None:
-            ct = self._ct_full = self._c.T.tocsr()
-        return ct
+        return self._c.T.tocsr()
 
-    @property
+    @cached_property
     def _c_raw(self) -> sp.csr_matrix:
         """Concept feature weights times idf, not normalized (for type-restricted rows)."""
-        raw = self._c_raw_full
-        if raw is None:
-            raw = self.cf
-            if len(self.ids):
-                raw = sp.csr_matrix(self.cf @ sp.diags(self._feature_idf))
-            self._c_raw_full = raw
-        return raw
+        if not len(self.ids):
+            return self.cf
+        return sp.csr_matrix(self.cf @ sp.diags(self._feature_idf))
 
     def _fit_semantic(self) -> None:
         """Paper vectors from the shipped static word vectors (derived, never stored).
@@ -1569,20 +1560,17 @@ class RelatedIndex:
                               _prune_rows(self._c[rows], cfg.prune_features)], format="csr")
         return rows, features
 
+    @cached_property
     def _postings(self) -> sp.csr_matrix:
         """The bounded postings of every term, then of every concept feature, scaled by the
-        component weights (built on first use; small: at most ``candidate_top`` per row)."""
-        post = self._postings_top
-        if post is None:
-            cfg = self.config
-            xt = self._xt_top * cfg.w_lexical if cfg.w_lexical != 1.0 else self._xt_top
-            post = self._postings_top = sp.vstack([xt, self._ct_top * cfg.w_concepts],
-                                                  format="csr")
-        return post
+        component weights (small: at most ``candidate_top`` per row)."""
+        cfg = self.config
+        xt = self._xt_top * cfg.w_lexical if cfg.w_lexical != 1.0 else self._xt_top
+        return sp.vstack([xt, self._ct_top * cfg.w_concepts], format="csr")
 
     def _candidate_state(self) -> dict[str, Any]:
         """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
-        return {"postings": self._postings(), "pool": self.config.pool}
+        return {"postings": self._postings, "pool": self.config.pool}
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
         cfg = self.config
