@@ -170,12 +170,9 @@ class Extractor:
             One ``(paper id, JSON)`` per paper, in the order of ``papers``.
         """
         if workers > 1 and can_fork():
-            chunks = batched(((paper.id, paper.title, paper.abstract) for paper in papers),
-                             max(1, min(batch_size, _CHUNK)))
-            for pairs in fork_map(lambda items: [
-                    (row[0], _record(row).model_dump_json())
-                    for row in self._rows(items, len(items))], chunks, int(workers)):
-                yield from pairs
+            yield from self._extract_forked(
+                papers, int(workers), batch_size,
+                finish=lambda row: (row[0], _record(row).model_dump_json()))
             return
         for ext in self.extract_many(papers, workers, batch_size):
             yield ext.paper_id, ext.model_dump_json()
@@ -212,22 +209,29 @@ class Extractor:
             yield self._to_extraction(doc, paper_id, title)
 
     def _extract_forked(
-        self, papers: Iterable[Paper], workers: int, batch_size: int
-    ) -> Iterator[Extraction]:
+        self, papers: Iterable[Paper], workers: int, batch_size: int,
+        finish: Callable[[_Row], Any] | None = None,
+    ) -> Iterator[Any]:
         """Extract chunks of papers in forked worker processes, in input order.
 
         Why not spaCy's ``n_process``: it ships whole Docs back to the parent, which cost more
         than the extraction itself (measured: 2 processes 0.13x the speed of one). Forked workers
         inherit the loaded pipeline, receive ``(id, title, abstract)`` tuples and send back plain
-        rows (dicts, tuples, strings): unpickling pydantic records cost the parent more than
-        building them from rows (measured 71 vs 7 us per paper to unpickle). A few chunks are in
-        flight at a time, so input is read lazily and the parent builds records while the
-        workers extract.
+        rows (dicts, tuples, strings), or ``finish`` of each row: unpickling pydantic records
+        cost the parent more than building them from rows (measured 71 vs 7 us per paper to
+        unpickle), so without ``finish`` the parent builds the records. A few chunks are in
+        flight at a time, so input is read lazily and the parent works while the workers
+        extract.
         """
         chunks = batched(((paper.id, paper.title, paper.abstract) for paper in papers),
                          max(1, min(batch_size, _CHUNK)))
-        for rows in fork_map(lambda items: list(self._rows(items, len(items))), chunks, workers):
-            yield from map(_record, rows)
+
+        def chunk_rows(items: list[tuple[str, str, str]]) -> list[Any]:
+            rows = self._rows(items, len(items))
+            return list(rows) if finish is None else [finish(row) for row in rows]
+
+        for rows in fork_map(chunk_rows, chunks, workers):
+            yield from (rows if finish is not None else map(_record, rows))
 
     def extract_text(self, text: str) -> Extraction:
         """Extract free text (no title), e.g. for ``kg related --text``.
