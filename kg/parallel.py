@@ -23,6 +23,9 @@ from typing import Any
 
 from kg.errors import KGError
 
+FORK_FROM = 5_000
+"""Papers below which the stages run in-process: starting workers costs more than they save."""
+
 _FUNC: list[Callable[[Any], Any]] = []  # what the forked children run (set before the fork)
 
 

@@ -14,7 +14,8 @@ import difflib
 import json
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -41,6 +42,8 @@ from kg.models import (
     Relation,
     RelationType,
 )
+from kg.iterutil import batched
+from kg.parallel import FORK_FROM, fork_map
 from kg.store.sqlite import SQLiteStore, content_hash
 
 if TYPE_CHECKING:
@@ -301,7 +304,7 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     conn = store.conn
     conn.execute("DELETE FROM edges")
     conn.execute("DELETE FROM entities")
-    grouper = ConceptGrouper(index)
+    grouper = ConceptGrouper(index)  # the corpus's surface forms, merged from every chunk
     relation_value = {(t, p): concept_relation(t, p).value
                       for t in EntityType for p in (False, True)}
     paper_ids: list[str] = []
@@ -321,40 +324,41 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
         "SELECT p.id, p.links, e.data FROM papers p LEFT JOIN extractions e ON e.paper_id = p.id"
         " ORDER BY p.id"
     )
-    for i, (pid, links, data) in enumerate(rows, 1):
-        mentions, abbreviations, link_parts = _extraction_parts(data)
-        groups = grouper.add(mentions, abbreviations, link_parts)
-        new_links = tuple(sorted({ln[0] for ln in link_parts}))
-        links_json = _json_list(new_links)
-        if links_json != links:
-            link_updates.append((links_json, pid))
-        paper_ids.append(pid)
-        keys = []
-        for eid, g in groups.items():
-            texts = frozenset(m[3] for m in g.mentions)
-            key = (eid, g.type, g.proposed, texts)
-            kid = key_ids.get(key)
-            if kid is None:
-                kid = key_ids[key] = len(key_ids)
-            keys.append(kid)
-            known = entity_texts.get(eid)
-            if known is None:
-                entity_texts[eid] = set(texts)
-                entity_types[eid] = g.type
-            else:
-                known.update(texts)
-            ms = g.mentions
-            # the first of the sorted mentions
-            first = ms[0] if len(ms) == 1 else min(ms, key=lambda m: (m[0], m[1]))
-            edges.append((pid, eid, relation_value[g.type, g.proposed],
-                          round(round(g.confidence, 4), 4), max(1, len(g.mentions)),
-                          first[4] or None, "[]"))
-        paper_keys.append(tuple(keys))
-        if len(edges) >= _WRITE_EVERY:
-            conn.executemany(insert_edges, edges)
-            edges.clear()
-        if i % 1024 == 0 or i == total:
-            progress("canonicalize", i, total)
+    # chunks of papers are grouped in the workers (JSON parsing and alias resolution); this
+    # process merges their surface forms in chunk order and interns the entity keys
+    i = 0
+    for found, surfaces, curated in fork_map(
+            lambda chunk: _canonical_chunk(index, relation_value, chunk),
+            batched(rows, _CANONICAL_CHUNK), workers if total >= FORK_FROM else 1):
+        for eid, counts in surfaces.items():
+            grouper.surfaces[eid].update(counts)
+        for eid, name in curated.items():
+            grouper.curated.setdefault(eid, name)
+        for pid, links, links_json, groups in found:
+            i += 1
+            if links_json != links:
+                link_updates.append((links_json, pid))
+            paper_ids.append(pid)
+            keys = []
+            for key, edge in groups:
+                kid = key_ids.get(key)
+                if kid is None:
+                    kid = key_ids[key] = len(key_ids)
+                keys.append(kid)
+                eid, type_, _, texts = key
+                known = entity_texts.get(eid)
+                if known is None:
+                    entity_texts[eid] = set(texts)
+                    entity_types[eid] = type_
+                else:
+                    known.update(texts)
+                edges.append(edge)
+            paper_keys.append(tuple(keys))
+            if len(edges) >= _WRITE_EVERY:
+                conn.executemany(insert_edges, edges)
+                edges.clear()
+            if i % 1024 == 0 or i == total:
+                progress("canonicalize", i, total)
     del rows
     conn.executemany(insert_edges, edges)
     edges.clear()
@@ -409,6 +413,40 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
         store.set_meta(RELATED_INDEX_KEY, blob)
     store.set_meta(ABBREVIATIONS_KEY, json.dumps(index.corpus_abbrev, sort_keys=True))
     progress("write index", 1, 1)
+
+
+_CANONICAL_CHUNK = 2000  # papers per task of the canonicalization workers
+
+
+def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType, bool], str],
+                     rows: Sequence[tuple[str, str, str | None]]) -> tuple[
+        list[tuple[str, str, str, list[tuple[tuple[str, EntityType, bool, frozenset[str]],
+                                             tuple[Any, ...]]]]],
+        dict[str, Counter[str]], dict[str, str]]:
+    """Group the stored mentions of a chunk of papers (``(id, links JSON, Extraction JSON)``).
+
+    Returns:
+        Per paper ``(id, stored links JSON, links JSON now, groups)``, each group its entity key
+        ``(id, type, proposed, mention texts)`` and concept-edge row; then the chunk's surface
+        form counts and curated names (a :class:`ConceptGrouper`'s, for this chunk alone).
+    """
+    grouper = ConceptGrouper(index)
+    out = []
+    for pid, links, data in rows:
+        mentions, abbreviations, link_parts = _extraction_parts(data)
+        groups = grouper.add(mentions, abbreviations, link_parts)
+        links_json = _json_list(sorted({ln[0] for ln in link_parts}))
+        found = []
+        for eid, g in groups.items():
+            ms = g.mentions
+            # the first of the sorted mentions
+            first = ms[0] if len(ms) == 1 else min(ms, key=lambda m: (m[0], m[1]))
+            found.append(((eid, g.type, g.proposed, frozenset(m[3] for m in ms)),
+                          (pid, eid, relation_value[g.type, g.proposed],
+                           round(round(g.confidence, 4), 4), max(1, len(ms)),
+                           first[4] or None, "[]")))
+        out.append((pid, links, links_json, found))
+    return out, dict(grouper.surfaces), grouper.curated
 
 
 def _related_edge_rows(pid: str, links: Sequence[tuple[str, float, tuple[str, ...],

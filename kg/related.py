@@ -73,7 +73,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kg.errors import KGError
 from kg.iterutil import batched
-from kg.parallel import fork_map
+from kg.parallel import FORK_FROM, fork_map
 from kg.models import EntityType, PaperEntity
 
 FORMAT_VERSION = 1
@@ -338,7 +338,7 @@ def _doc_terms(title: str, abstract: str, defs: Mapping[str, str], corpus: Mappi
 
 
 _TEXT_CHUNK = 2000  # papers per task of the text-analysis workers
-_POOL_FROM = 5000  # fewer papers: analysing in-process is faster than starting workers
+_POOL_FROM = FORK_FROM  # fewer papers: analysing in-process is faster than starting workers
 
 
 def _chunk_abbreviations(texts: Sequence[tuple[str, str]]) -> list[dict[str, str]]:

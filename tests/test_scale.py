@@ -64,6 +64,25 @@ def test_scale_rebuild_is_a_no_op_and_store_is_stable(built: Path, tmp_path: Pat
         assert store.batch() == before
 
 
+def test_scale_refresh_with_forked_workers_writes_the_same_store(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.related as related
+
+    # the worker paths of canonicalization, the related fit and the links, on a small corpus
+    monkeypatch.setattr(pipeline, "FORK_FROM", 0)
+    monkeypatch.setattr(pipeline, "_CANONICAL_CHUNK", 37)
+    monkeypatch.setattr(related, "_POOL_FROM", 0)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(built.read_bytes())
+    with SQLiteStore(copy) as store:
+        before = store.batch()
+        index_before = store.get_meta(pipeline.RELATED_INDEX_KEY)
+        with store.transaction():
+            pipeline.refresh_graph(store, workers=2)
+        assert store.batch() == before
+        assert store.get_meta(pipeline.RELATED_INDEX_KEY) == index_before
+
+
 @pytest.mark.parametrize("exact_below", [10_000, 0])
 def test_scale_chunked_reasons_equal_per_query_reasons(exact_below: int) -> None:
     papers = read_papers([EXAMPLE_CORPUS]).papers
