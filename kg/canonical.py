@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -260,6 +260,20 @@ class ConceptGrouper:
                 group = groups[rid] = _Group(type=EntityType.REPO, confidence=1.0)
             group.mentions.append((field_, start, end, text, ""))
         return groups
+
+    def counts(self) -> tuple[dict[str, Counter[str]], dict[str, str]]:
+        """What this grouper learned across papers (surface form counts, curated names), for
+        :meth:`merge` into another (a worker's grouper of one chunk into the corpus's)."""
+        return dict(self.surfaces), self.curated
+
+    def merge(self, counts: tuple[Mapping[str, Counter[str]], Mapping[str, str]]) -> None:
+        """Add another grouper's :meth:`counts`, as if its papers had been added here after
+        this grouper's (a curated name seen first stays)."""
+        surfaces, curated = counts
+        for eid, forms in surfaces.items():
+            self.surfaces[eid].update(forms)
+        for eid, name in curated.items():
+            self.curated.setdefault(eid, name)
 
     def display_names(self) -> dict[str, str]:
         """Entity id -> display name: the curated name, else the most frequent surface form."""

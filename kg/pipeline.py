@@ -138,7 +138,7 @@ def build(
         fmt: Force an input format (detected per file otherwise).
         skip_invalid: Keep the valid records of a file with invalid ones.
         resources: Extra resource files (alias lists) for extraction and canonicalization.
-        workers: Extraction processes (and the related-paper index's worker processes).
+        workers: Extraction processes (and the graph refresh's worker processes).
         k: RELATED_TO links per paper.
         progress: Progress callback.
 
@@ -280,8 +280,8 @@ def refresh_graph(
     (interned entity keys) stays in memory for the related-paper index. The result is the one
     :func:`kg.graph.build_graph` gives on the records (``tests/test_scale`` checks it).
 
-    ``workers`` processes share the related-paper index's text analysis and candidate products
-    (the result is the same for any number).
+    ``workers`` processes share canonicalization's grouping, the related-paper index's fit and
+    the related links (the result is the same for any number).
     """
     from kg.resources import load_resources
 
@@ -327,13 +327,10 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     # chunks of papers are grouped in the workers (JSON parsing and alias resolution); this
     # process merges their surface forms in chunk order and interns the entity keys
     i = 0
-    for found, surfaces, curated in fork_map(
+    for found, counts in fork_map(
             lambda chunk: _canonical_chunk(index, relation_value, chunk),
             batched(rows, _CANONICAL_CHUNK), workers if total >= FORK_FROM else 1):
-        for eid, counts in surfaces.items():
-            grouper.surfaces[eid].update(counts)
-        for eid, name in curated.items():
-            grouper.curated.setdefault(eid, name)
+        grouper.merge(counts)
         for pid, links, links_json, groups in found:
             i += 1
             if links_json != links:
@@ -422,13 +419,13 @@ def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType
                      rows: Sequence[tuple[str, str, str | None]]) -> tuple[
         list[tuple[str, str, str, list[tuple[tuple[str, EntityType, bool, frozenset[str]],
                                              tuple[Any, ...]]]]],
-        dict[str, Counter[str]], dict[str, str]]:
+        tuple[dict[str, Counter[str]], dict[str, str]]]:
     """Group the stored mentions of a chunk of papers (``(id, links JSON, Extraction JSON)``).
 
     Returns:
         Per paper ``(id, stored links JSON, links JSON now, groups)``, each group its entity key
-        ``(id, type, proposed, mention texts)`` and concept-edge row; then the chunk's surface
-        form counts and curated names (a :class:`ConceptGrouper`'s, for this chunk alone).
+        ``(id, type, proposed, mention texts)`` and concept-edge row; then the chunk's
+        :meth:`ConceptGrouper.counts`.
     """
     grouper = ConceptGrouper(index)
     out = []
@@ -446,7 +443,7 @@ def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType
                            round(round(g.confidence, 4), 4), max(1, len(ms)),
                            first[4] or None, "[]")))
         out.append((pid, links, links_json, found))
-    return out, dict(grouper.surfaces), grouper.curated
+    return out, grouper.counts()
 
 
 def _related_edge_rows(pid: str, links: Sequence[tuple[str, float, tuple[str, ...],
