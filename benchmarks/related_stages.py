@@ -27,40 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return 0
-
-
-def _pss(pid: int) -> int:
-    """Proportional set size: a page shared by k processes counts 1/k in each (forked children
-    share their parent's pages, which RSS would count once per process)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as fh:
-                    todo.extend(int(c) for c in fh.read().split())
-        except OSError:
-            pass
-    return pids
+from run import process_tree, pss_kb, rss_kb  # this folder's benchmark script
 
 
 def main() -> int:
@@ -89,12 +56,12 @@ def main() -> int:
         rounds = 0
         while True:
             rounds += 1
-            tree = _tree(me)
+            tree = process_tree(me)
             stage = marks[-1][0] if marks else "start"
-            total = sum(_rss(p) for p in tree)
+            total = sum(rss_kb(p) for p in tree) * 1024
             if total > peak["bytes"]:
                 peak["bytes"], peak["stage"] = total, stage
-            pss = sum(_pss(p) for p in tree) if rounds % 5 == 1 else 0  # every 250 ms
+            pss = sum(pss_kb(p) for p in tree) * 1024 if rounds % 5 == 1 else 0  # every 250 ms
             if pss > peak["pss"]:
                 peak["pss"], peak["pss_stage"] = pss, stage
             time.sleep(0.05)

@@ -158,7 +158,8 @@ class Measured:
         return f"failed (exit {self.returncode}: {lines[-1][:120] if lines else 'no output'})"
 
 
-def _rss_kb(pid: int) -> int:
+def rss_kb(pid: int) -> int:
+    """Resident set size of a process in kB (0 when it is gone)."""
     try:
         with open(f"/proc/{pid}/statm") as fh:
             return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
@@ -166,7 +167,9 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
-def _pss_kb(pid: int) -> int:
+def pss_kb(pid: int) -> int:
+    """Proportional set size in kB: a page shared by k processes counts 1/k in each (forked
+    children share their parent's pages, which RSS counts once per process)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as fh:
             for line in fh:
@@ -177,7 +180,8 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
-def _tree(root: int) -> list[int]:
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (root first)."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -229,10 +233,10 @@ def run_measured(cmd: Sequence[str], name: str, env: dict[str, str] | None = Non
             rounds = 0
             while not done.is_set():
                 # the launcher itself (the tree's root) is not part of the measured command
-                tree = _tree(proc.pid)[1:]
-                peak[0] = max(peak[0], sum(_rss_kb(p) for p in tree))
+                tree = process_tree(proc.pid)[1:]
+                peak[0] = max(peak[0], sum(rss_kb(p) for p in tree))
                 if rounds % 5 == 0:  # PSS walks the page tables: every 250 ms
-                    peak[1] = max(peak[1], sum(_pss_kb(p) for p in tree))
+                    peak[1] = max(peak[1], sum(pss_kb(p) for p in tree))
                 rounds += 1
                 done.wait(0.05)
 
