@@ -328,15 +328,6 @@ def name_key(name: str) -> str:
     return " ".join(fold(w) for w in _SPLIT.split(name) if w)
 
 
-def _doc_terms(title: str, abstract: str, defs: Mapping[str, str], corpus: Mapping[str, str],
-              title_weight: int) -> Counter[str]:
-    """Term counts of a paper: the title's unigrams and bigrams ``title_weight`` times, then the
-    abstract's, in order of first appearance (the order new terms enter the vocabulary)."""
-    counts = Counter(_grams(analyze(title, defs, corpus)) * title_weight)
-    counts.update(_grams(analyze(abstract, defs, corpus)))
-    return counts
-
-
 _TEXT_CHUNK = 2000  # papers per task of the text-analysis workers
 _POOL_FROM = FORK_FROM  # fewer papers: analysing in-process is faster than starting workers
 
@@ -350,24 +341,76 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
                  title_weight: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Term counts of (title, abstract, acronym definitions) triples, in a compact form.
 
+    A paper's terms are its title's unigrams and bigrams ``title_weight`` times, then its
+    abstract's. The words are analysed here one text at a time; the grams are counted for the
+    whole chunk at once (:func:`_count_grams`).
+
     Returns:
         ``(vocab, indices, counts, lengths)``: the chunk's own vocabulary in order of first
-        appearance, each paper's term ids into it and counts (papers one after the other, terms
-        in first-appearance order) and each paper's number of distinct terms.
+        appearance, each paper's term ids into it and counts (papers one after the other) and
+        each paper's number of distinct terms.
     """
-    # a new term gets the next id; map() over it runs without a Python-level loop per term
-    vocab: defaultdict[str, int] = defaultdict()
-    vocab.default_factory = vocab.__len__
-    term_id = vocab.__getitem__
-    # typed arrays, not lists: 4 bytes per entry instead of ~36
-    indices, raw, lengths = array("i"), array("i"), array("q")
+    # a new word gets the next id; map() over it runs without a Python-level loop per word
+    words: defaultdict[str, int] = defaultdict()
+    words.default_factory = words.__len__
+    word_id = words.__getitem__
+    # typed arrays, not lists: 8 bytes per entry instead of ~36
+    ids, lengths = array("q"), array("q")
     for title, abstract, defs in texts:
-        counts = _doc_terms(title, abstract, defs, corpus, title_weight)
-        indices.extend(map(term_id, counts))
-        raw.extend(counts.values())
-        lengths.append(len(counts))
-    return (list(vocab), np.array(indices, dtype=np.int32), np.array(raw, dtype=np.int32),
-            np.array(lengths, dtype=np.int64))
+        for text in (title, abstract):
+            tokens = analyze(text, defs, corpus)
+            ids.extend(map(word_id, tokens))
+            lengths.append(len(tokens))
+    return _count_grams(list(words), np.frombuffer(ids, dtype=np.int64),
+                        np.frombuffer(lengths, dtype=np.int64), title_weight)
+
+
+def _count_grams(words: Sequence[str], ids: np.ndarray, lengths: np.ndarray,
+                 title_weight: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Unigram and bigram counts of word-id sequences, vectorized: what ``Counter`` of each
+    paper's grams gives (:func:`_chunk_terms`), about 4x cheaper than counting in Python.
+
+    Args:
+        words: Word of each word id.
+        ids: The word ids of all texts, one text after the other; two texts per paper (title,
+            abstract).
+        lengths: Words per text.
+        title_weight: What a title gram counts.
+
+    Returns:
+        As :func:`_chunk_terms`; the vocabulary in ``Counter`` insertion order (a title's
+        unigrams, its bigrams, then the abstract's, paper after paper).
+    """
+    n_texts = len(lengths)
+    text_of = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
+    starts = np.zeros(n_texts, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    pos = np.arange(len(ids), dtype=np.int64) - starts[text_of]
+    pairs = np.flatnonzero(text_of[:-1] == text_of[1:])  # a word and the next, in one text
+    # a gram's code: a unigram its word id, a bigram both ids (the first + 1) in one int64
+    codes = np.concatenate([ids, ((ids[pairs] + 1) << 32) | ids[pairs + 1]])
+    texts = np.concatenate([text_of, text_of[pairs]])
+    # when each occurrence enters a Counter: text by text, unigrams before bigrams, in order
+    seen_at = np.concatenate([(text_of * 2) << 32 | pos,
+                              (text_of[pairs] * 2 + 1) << 32 | pos[pairs]])
+    weights = np.where(texts & 1, 1, title_weight)  # even texts are titles
+    if title_weight <= 0:  # the title's grams are not counted at all
+        keep = weights > 0
+        codes, texts, seen_at, weights = codes[keep], texts[keep], seen_at[keep], weights[keep]
+    grams, occurrence = np.unique(codes, return_inverse=True)
+    occurrence = occurrence.ravel()
+    first = np.full(len(grams), np.iinfo(np.int64).max)
+    np.minimum.at(first, occurrence, seen_at)
+    order = np.argsort(first)
+    term = np.empty(len(grams), dtype=np.int64)
+    term[order] = np.arange(len(grams), dtype=np.int64)
+    keys, inverse = np.unique((texts >> 1) * len(grams) + term[occurrence], return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(keys))
+    papers = keys // max(1, len(grams))
+    vocab = [words[c] if c < 1 << 32 else f"{words[(c >> 32) - 1]} {words[c & 0xFFFFFFFF]}"
+             for c in grams[order].tolist()]
+    return (vocab, (keys - papers * len(grams)).astype(np.int32), counts.astype(np.int32),
+            np.bincount(papers, minlength=n_texts // 2).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.errors import KGError
 from kg.models import EntityType, Paper, PaperEntity
 from kg.related import (
+    _count_grams,
     RelatedConfig,
     RelatedIndex,
     analyze,
@@ -639,3 +643,35 @@ def test_related_hub_step_scores_each_pair_as_the_chunked_pairs_would() -> None:
     assert mutual > 0  # some pairs were scored once for both of their papers
 
 
+
+
+@given(st.lists(st.tuples(st.lists(st.sampled_from("abc de policy robots models".split()),
+                                    max_size=6),
+                          st.lists(st.sampled_from("a b policy robot model de".split()),
+                                   max_size=12)), max_size=6),
+       st.integers(min_value=0, max_value=3))
+@settings(max_examples=150, deadline=None)
+def test_related_count_grams_matches_counting_each_paper(papers, title_weight):
+    # what _count_grams must equal: a Counter per paper, title grams title_weight times
+    words: dict[str, int] = {}
+    ids, lengths, expected, vocab = [], [], [], {}
+    for title, abstract in papers:
+        counts: Counter[str] = Counter()
+        for text, weight in ((title, title_weight), (abstract, 1)):
+            grams = [*text, *map(" ".join, zip(text, text[1:]))]
+            counts.update(grams * weight)
+            ids.extend(words.setdefault(w, len(words)) for w in text)
+            lengths.append(len(text))
+        for term in counts:
+            vocab.setdefault(term, len(vocab))
+        expected.append(dict(counts))
+    got_vocab, indices, got_counts, got_lengths = _count_grams(
+        list(words), np.array(ids, dtype=np.int64), np.array(lengths, dtype=np.int64),
+        title_weight)
+    assert got_vocab == list(vocab)
+    assert got_lengths.tolist() == [len(c) for c in expected]
+    at = 0
+    for paper, n in zip(expected, got_lengths.tolist()):
+        got = {got_vocab[t]: int(c) for t, c in zip(indices[at:at + n], got_counts[at:at + n])}
+        assert got == paper
+        at += n
