@@ -275,8 +275,10 @@ def child_build(corpus_path: str, db: str, workers: int) -> int:
     Stages are the ones the library reports through its progress callback (read, extract,
     write papers, canonicalize, related index, related, write index); for each, the wall and
     CPU time from the build's start at its first and last report are printed on stdout as
-    ``STAGE name wall0 wall1 cpu0 cpu1``, then the whole build as ``total``. Time between two
-    stages (imports, opening the store) belongs to none of them.
+    ``STAGE name wall0 wall1 cpu0 cpu1 workers``, then the whole build as ``total``. Time
+    between two stages (imports, opening the store) belongs to none of them. ``workers`` is the
+    CPU time of the worker processes reaped from the stage's start to the next stage's start
+    (a stage's workers are reaped when its work ends, before the next stage reports).
     """
     from kg import pipeline
     from kg.store.sqlite import SQLiteStore
@@ -287,11 +289,18 @@ def child_build(corpus_path: str, db: str, workers: int) -> int:
 
     import resource
 
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    workers_at: dict[str, float] = {}  # the worker processes' CPU when each stage starts
+
     def progress(stage: str, done: int, total: int) -> None:
         now = [time.perf_counter() - wall0, time.process_time() - cpu0]
         if stage not in spans:
             spans[stage] = now + now
             order.append(stage)
+            workers_at[stage] = children_cpu()
             # the process's peak RSS so far, when each stage starts (stderr: not parsed)
             print(f"peak RSS at start of {stage}: "
                   f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB",
@@ -303,21 +312,25 @@ def child_build(corpus_path: str, db: str, workers: int) -> int:
     end = [time.perf_counter() - wall0, time.process_time() - cpu0]
     print(f"peak RSS at the end: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f}"
           " MB", file=sys.stderr, flush=True)
-    for stage in order:
+    marks = [workers_at[stage] for stage in order] + [children_cpu()]
+    for i, stage in enumerate(order):
         w0, c0, w1, c1 = spans[stage]
-        print(f"{STAGE_PREFIX}{stage.replace(' ', '_')} {w0:.3f} {w1:.3f} {c0:.3f} {c1:.3f}")
-    print(f"{STAGE_PREFIX}total 0 {end[0]:.3f} 0 {end[1]:.3f}")
+        print(f"{STAGE_PREFIX}{stage.replace(' ', '_')} {w0:.3f} {w1:.3f} {c0:.3f} {c1:.3f}"
+              f" {marks[i + 1] - marks[i]:.3f}")
+    print(f"{STAGE_PREFIX}total 0 {end[0]:.3f} 0 {end[1]:.3f} {marks[-1] - marks[0]:.3f}")
     print(f"{MAXRSS_PREFIX}{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
     return 0
 
 
-def stage_times(log_path: Path) -> list[tuple[str, float, float]]:
-    """(stage, wall seconds, CPU seconds of the main process) from a child build's log."""
+def stage_times(log_path: Path) -> list[tuple[str, float, float, float]]:
+    """(stage, wall seconds, CPU seconds of the main process, CPU seconds of its worker
+    processes) from a child build's log."""
     out = []
     for line in log_path.read_text(errors="replace").splitlines():
         if line.startswith(STAGE_PREFIX):
-            name, w0, w1, c0, c1 = line[len(STAGE_PREFIX):].split()
-            out.append((name.replace("_", " "), float(w1) - float(w0), float(c1) - float(c0)))
+            name, w0, w1, c0, c1, workers = line[len(STAGE_PREFIX):].split()
+            out.append((name.replace("_", " "), float(w1) - float(w0), float(c1) - float(c0),
+                        float(workers)))
     return out
 
 
@@ -430,7 +443,7 @@ class SizeResult:
     export_mb: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     neo4j: str = ""
-    stages: list[tuple[str, float, float]] = field(default_factory=list)
+    stages: list[tuple[str, float, float, float]] = field(default_factory=list)
 
 
 def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
@@ -452,7 +465,7 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
     res.stages = stage_times(res.build.log)
     log(f"kg build {size}: {res.build.wall:.1f} s wall, {res.build.cpu:.1f} s CPU, "
         f"{res.build.peak_mb:,.0f} MB (sum of RSS {res.build.tree_peak_mb:,.0f} MB); stages: "
-        + ", ".join(f"{n} {w:.1f}/{c:.1f}" for n, w, c in res.stages))
+        + ", ".join(f"{n} {w:.1f}/{c:.1f}/{k:.1f}" for n, w, c, k in res.stages))
     import sqlite3
 
     conn = sqlite3.connect(db)
@@ -596,16 +609,18 @@ def table(ext: dict[str, float] | None, sizes: list[SizeResult], nproc: int) -> 
     if staged:
         names: list[str] = []
         for s in staged:
-            names += [n for n, _, _ in s.stages if n not in names]
-        lines += ["", "`kg build` stages, wall / CPU seconds of the main process (extraction "
-                  "workers' CPU is not in the main process's figure):", "",
+            names += [n for n, *_ in s.stages if n not in names]
+        lines += ["", "`kg build` stages, wall seconds / CPU seconds of the main process / CPU "
+                  "seconds of its worker processes (the build is CPU-bound where the two CPU "
+                  "figures add up to about twice the wall time):", "",
                   "| stage | " + " | ".join(_k(s.size) for s in staged) + " |",
                   "|---|" + "---|" * len(staged)]
         for name in names:
             cells = []
             for s in staged:
-                found = [(w, c) for n, w, c in s.stages if n == name]
-                cells.append(f"{found[0][0]:.1f} / {found[0][1]:.1f}" if found else "")
+                found = [(w, c, k) for n, w, c, k in s.stages if n == name]
+                cells.append(f"{found[0][0]:.1f} / {found[0][1]:.1f} / {found[0][2]:.1f}"
+                             if found else "")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if sizes and any(s.counts for s in sizes):
         lines.append("")
