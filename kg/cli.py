@@ -298,9 +298,9 @@ def eval_related(
     from kg.related_eval import evaluate_related
 
     papers = read_papers([input], fmt=fmt).papers
-    concepts = pipeline.extract_concepts(papers, tuple(resource or ()))
-    report = evaluate_related(papers, {pc.id: pc.entities for pc in concepts}, judgments, k=k,
-                              embeddings=embeddings)
+    concepts, acronyms = pipeline.related_inputs(papers, tuple(resource or ()))
+    report = evaluate_related(papers, concepts, judgments, k=k, embeddings=embeddings,
+                              abbreviations=acronyms)
     if as_json:
         _print_json(report.to_dict())
         return
@@ -334,8 +334,7 @@ def related(
     with _open_store(store) as db:
         index = pipeline.load_related_index(db)
         if text is not None:
-            concepts = pipeline.text_concepts(db, text)
-            hits = index.search(text, concepts.entities, k=k, types=type_filter)
+            hits = pipeline.related_to_text(db, index, text, k=k, types=type_filter)
             heading = f'papers related to the text "{text[:60]}"'
             source_id = None
         else:

@@ -311,6 +311,9 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     # per paper: indices into `keys` (entity id, type, proposed, mention texts), interned
     key_ids: dict[tuple[str, EntityType, bool, frozenset[str]], int] = {}
     paper_keys: list[tuple[int, ...]] = []
+    # the acronyms each paper defines, as the extractor found them: the related index expands
+    # the same ones canonicalization merged concepts by
+    acronyms: dict[str, dict[str, str]] = {}
     entity_texts: dict[str, set[str]] = {}
     entity_types: dict[str, EntityType] = {}
     link_updates: list[tuple[str, str]] = []
@@ -331,10 +334,12 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
             lambda chunk: _canonical_chunk(index, relation_value, chunk),
             batched(rows, _CANONICAL_CHUNK), workers if total >= FORK_FROM else 1):
         grouper.merge(counts)
-        for pid, links, links_json, groups in found:
+        for pid, links, links_json, groups, defined in found:
             i += 1
             if links_json != links:
                 link_updates.append((links_json, pid))
+            if defined:
+                acronyms[pid] = defined
             paper_ids.append(pid)
             keys = []
             for key, edge in groups:
@@ -388,9 +393,9 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     # the texts are read from the store on each of the fit's passes: holding every paper's
     # record through the fit would add hundreds of MB at 100k papers
     related_index = RelatedIndex.fit(_StoredTexts(conn, len(paper_ids)), concepts,
-                                     workers=workers)
+                                     workers=workers, abbreviations=acronyms)
     progress("related index", 1, 1)
-    del concepts, paper_ids  # the index keeps what it needs (ids, titles, matrices)
+    del concepts, paper_ids, acronyms  # the index keeps what it needs (ids, titles, matrices)
     progress("related", 0, total)
     # the edge rows are made where the links are computed (in the workers)
     for i, rows in enumerate(related_index.neighbour_links(k=k, workers=workers,
@@ -418,14 +423,14 @@ _CANONICAL_CHUNK = 2000  # papers per task of the canonicalization workers
 def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType, bool], str],
                      rows: Sequence[tuple[str, str, str | None]]) -> tuple[
         list[tuple[str, str, str, list[tuple[tuple[str, EntityType, bool, frozenset[str]],
-                                             tuple[Any, ...]]]]],
+                                             tuple[Any, ...]]], dict[str, str]]],
         tuple[dict[str, Counter[str]], dict[str, str]]]:
     """Group the stored mentions of a chunk of papers (``(id, links JSON, Extraction JSON)``).
 
     Returns:
-        Per paper ``(id, stored links JSON, links JSON now, groups)``, each group its entity key
-        ``(id, type, proposed, mention texts)`` and concept-edge row; then the chunk's
-        :meth:`ConceptGrouper.counts`.
+        Per paper ``(id, stored links JSON, links JSON now, groups, acronyms)``, each group its
+        entity key ``(id, type, proposed, mention texts)`` and concept-edge row, the acronyms
+        the paper defines (short -> long form); then the chunk's :meth:`ConceptGrouper.counts`.
     """
     grouper = ConceptGrouper(index)
     out = []
@@ -442,7 +447,7 @@ def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType
                           (pid, eid, relation_value[g.type, g.proposed],
                            round(round(g.confidence, 4), 4), max(1, len(ms)),
                            first[4] or None, "[]")))
-        out.append((pid, links, links_json, found))
+        out.append((pid, links, links_json, found, dict(abbreviations)))
     return out, grouper.counts()
 
 
@@ -568,17 +573,56 @@ def load_related_index(store: SQLiteStore) -> RelatedIndex:
 
 
 def text_concepts(store: SQLiteStore, text: str, resources: Sequence[Path] = ()) -> PaperConcepts:
-    """Extract and canonicalize free text against the store's corpus (``kg related --text``)."""
+    """Extract and canonicalize free text against the store's corpus."""
     from kg.extract import get_extractor
-    from kg.resources import load_resources
 
     extraction = get_extractor(tuple(resources)).extract_text(text)
+    return _text_concepts(store, text, extraction, resources)
+
+
+def _text_concepts(store: SQLiteStore, text: str, extraction: Extraction,
+                   resources: Sequence[Path]) -> PaperConcepts:
+    from kg.resources import load_resources
+
     index = AliasIndex.build(load_resources(tuple(resources)))
     raw = store.get_meta(ABBREVIATIONS_KEY)
     if raw:
         index.corpus_abbrev.update(json.loads(raw))
     paper = Paper(id=extraction.paper_id, title="", abstract=text)
     return canonicalize([paper], [extraction], index=index)[0]
+
+
+def acronyms(extraction: Extraction) -> dict[str, str]:
+    """The acronyms a paper defines (short -> long form), as the related index takes them."""
+    return {a.short: a.long for a in extraction.abbreviations}
+
+
+def related_to_text(store: SQLiteStore, index: RelatedIndex, text: str, k: int = 10,
+                    types: set[EntityType] | None = None,
+                    resources: Sequence[Path] = ()) -> list[RelatedHit]:
+    """Papers related to free text (``kg related --text``).
+
+    The text is extracted and canonicalized against the store's corpus like a stored paper,
+    and the acronyms it defines expand its terms as a stored paper's do.
+    """
+    from kg.extract import get_extractor
+
+    extraction = get_extractor(tuple(resources)).extract_text(text)
+    concepts = _text_concepts(store, text, extraction, resources)
+    return index.search(text, concepts.entities, k=k, types=types,
+                        abbreviations=acronyms(extraction))
+
+
+def related_inputs(
+    papers: Sequence[Paper], resources: Sequence[Path] = (), workers: int = 1,
+    progress: Progress = _no_progress,
+) -> tuple[dict[str, tuple[PaperEntity, ...]], dict[str, dict[str, str]]]:
+    """What :meth:`RelatedIndex.fit` takes besides the papers, without a store (``kg
+    eval-related``): each paper's canonical entities and the acronyms it defines."""
+    extractions = extract_papers(papers, resources, workers, progress)
+    concepts = canonicalize(papers, extractions, resources)
+    return ({pc.id: pc.entities for pc in concepts},
+            {e.paper_id: acronyms(e) for e in extractions if e.abbreviations})
 
 
 def parse_types(value: str | None) -> set[EntityType] | None:

@@ -842,6 +842,7 @@ class RelatedIndex:
         embedder: Embedder | None = None,
         resources: Sequence[Any] | None = None,
         workers: int = 1,
+        abbreviations: Mapping[str, Mapping[str, str]] | None = None,
     ) -> RelatedIndex:
         """Fit the scorer on a corpus.
 
@@ -858,6 +859,12 @@ class RelatedIndex:
             workers: Processes for the text analysis (acronyms, tokens) and the candidate
                 products of the neighbour lists; the index is the same for any number. Small
                 corpora are fitted in-process.
+            abbreviations: Paper id -> the acronyms it defines (short -> long form), as kg's
+                extractor found them (``Extraction.abbreviations``): the build, ``kg
+                eval-related`` and ``kg related --text`` pass them, so the ranking expands the
+                acronyms the graph's concepts were merged by. When None, each paper's title and
+                abstract are scanned by :func:`find_abbreviations` (a simpler detector that
+                needs no extractor).
 
         Returns:
             The fitted index (neighbour lists of every paper are computed once and cached).
@@ -879,9 +886,13 @@ class RelatedIndex:
                 index.titles.append(p.title)
                 yield p.title, p.abstract
 
-        for defs in fork_map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK),
-                              index._workers):
-            local.extend(defs)
+        if abbreviations is None:
+            for defs in fork_map(_chunk_abbreviations, batched(texts(), _TEXT_CHUNK),
+                                  index._workers):
+                local.extend(defs)
+        else:
+            for _ in texts():  # the ids and titles
+                local.append(abbreviations.get(index.ids[-1], {}))
         if len(set(index.ids)) != len(index.ids):
             dup = next(i for i, c in Counter(index.ids).items() if c > 1)
             raise KGError(f'duplicate paper id "{dup}" — deduplicate the corpus before ranking')
@@ -952,13 +963,19 @@ class RelatedIndex:
     ) -> None:
         cfg = self.config
         hierarchy = _Hierarchy.from_resources(resources)
-        # the pipeline hands the same (interned) entity objects to many papers: key names once
-        names: set[str] = set()
+        # An entity's matching keys come from every surface form the corpus gives it: a paper's
+        # entity carries that paper's forms only, and the features must not depend on which
+        # paper comes first.
+        forms: dict[str, set[str]] = {}
         for ents in per_paper:
             for e in ents:
-                names.add(e.name)
-                names.update(e.aliases)
-        known_keys = {name_key(name) for name in names}
+                known = forms.get(e.id)
+                if known is None:
+                    forms[e.id] = {e.name, *e.aliases}
+                else:
+                    known.add(e.name)
+                    known.update(e.aliases)
+        known_keys = {name_key(name) for name in set().union(*forms.values())}
         feature_ids: dict[str, int] = {}
         entity_ids: dict[tuple[str, bool], int] = {}
         er, ec, ev = array("q"), array("q"), array("d")
@@ -969,7 +986,9 @@ class RelatedIndex:
                 key = (e.id, e.proposed)
                 ent = entity_ids.get(key)
                 if ent is None:
-                    feats = _entity_features(e, self.corpus_abbrev, hierarchy, known_keys, cfg)
+                    every = e.model_copy(update={"aliases": tuple(sorted(forms[e.id] - {e.name}))})
+                    feats = _entity_features(every, self.corpus_abbrev, hierarchy, known_keys,
+                                             cfg)
                     boost = 1.0 + (cfg.proposed_boost if e.proposed else 0.0)
                     ent = entity_ids[key] = len(self.entities)
                     self.entities.append((e.id, e.type.value, e.name))
@@ -1400,7 +1419,8 @@ class RelatedIndex:
         return self._raw_scores(self._x[row], c[row], e, ct, sem)
 
     def search(self, text: str, concepts: Sequence[PaperEntity] = (), k: int = 10,
-               types: set[EntityType] | None = None) -> list[RelatedHit]:
+               types: set[EntityType] | None = None,
+               abbreviations: Mapping[str, str] | None = None) -> list[RelatedHit]:
         """The ``k`` papers most related to free text (e.g. an abstract that is not stored).
 
         Args:
@@ -1408,11 +1428,13 @@ class RelatedIndex:
             concepts: The text's canonical entities (from the extractor and canonicalizer).
             k: How many papers.
             types: Only concepts of these types count; all when None.
+            abbreviations: The acronyms the text defines (short -> long form), from kg's
+                extractor as in :meth:`fit`; found by :func:`find_abbreviations` when None.
 
         Returns:
             Hits, best first.
         """
-        defs = find_abbreviations(text)
+        defs = find_abbreviations(text) if abbreviations is None else abbreviations
         counts = Counter(_grams(analyze(text, defs, self.corpus_abbrev)))
         cols, vals = [], []
         for term, count in counts.items():

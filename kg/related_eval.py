@@ -311,6 +311,7 @@ def evaluate_related(
     *,
     embeddings: bool | None = None,
     index: object | None = None,
+    abbreviations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> RelatedEvalReport:
     """Rank every judged query with kg's scorer and the baselines; compute the metrics.
 
@@ -322,6 +323,8 @@ def evaluate_related(
         embeddings: Use sentence embeddings in kg's scorer and as a baseline (None: when
             installed; False: never).
         index: A fitted :class:`kg.related.RelatedIndex` to evaluate instead of fitting one.
+        abbreviations: Paper id -> the acronyms it defines, from kg's extractor (as the build
+            fits the index; see :meth:`kg.related.RelatedIndex.fit`).
 
     Returns:
         The report: systems "kg", "tfidf" and, when available, "embeddings".
@@ -333,7 +336,7 @@ def evaluate_related(
 
     judgments = read_judgments(judgments_path, papers)
     related = index if isinstance(index, RelatedIndex) else RelatedIndex.fit(
-        papers, concepts, embeddings=embeddings)
+        papers, concepts, embeddings=embeddings, abbreviations=abbreviations)
     n = len(papers)
     position = {p.id: i for i, p in enumerate(papers)}
 

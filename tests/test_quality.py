@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from kg.evaluate import evaluate
-from kg.pipeline import extract_concepts
+from kg.pipeline import extract_concepts, related_inputs
 from kg.readers import read_papers
 from kg.related_eval import evaluate_related
 
@@ -44,7 +44,9 @@ def test_quality_extraction_f1_floors(corpus, gold: str, floors: dict[str, float
 
 @pytest.mark.parametrize("judgments", ["related-dev.jsonl", "related-heldout.jsonl"])
 def test_quality_related_beats_tfidf(corpus, judgments: str) -> None:
-    papers, concepts = corpus
-    report = evaluate_related(papers, {pc.id: pc.entities for pc in concepts},
-                              DATA / judgments, embeddings=False)
+    papers, _ = corpus
+    # what `kg eval-related` fits: kg's concepts and the acronyms its extractor found
+    concepts, acronyms = related_inputs(papers)
+    report = evaluate_related(papers, concepts, DATA / judgments, embeddings=False,
+                              abbreviations=acronyms)
     assert report.systems["kg"].ndcg > report.systems["tfidf"].ndcg

@@ -123,6 +123,46 @@ def test_related_acronym_meets_long_form() -> None:
     assert "proximal policy" in top.shared_terms
 
 
+def test_related_acronyms_from_the_extractor_expand_terms() -> None:
+    # paper a never writes "long form (GRPO)": only the extractor's definitions connect it to b
+    papers = [
+        _paper("a", "GRPO for theorem provers"),
+        _paper("b", "Group relative policy optimization revisited"),
+        _paper("c", "Kalman filters for tracking"),
+    ]
+    defined = {"paper:a": {"GRPO": "Group Relative Policy Optimization"}}
+    with_defs = RelatedIndex.fit(papers, {}, config=PLAIN, embeddings=False,
+                                 abbreviations=defined)
+    top = with_defs.neighbours("paper:a", k=1)
+    assert [h.paper_id for h in top] == ["paper:b"]
+    assert "group relative" in top[0].shared_terms
+    scanned = RelatedIndex.fit(papers, {}, config=PLAIN, embeddings=False)
+    assert scanned.neighbours("paper:a", k=1) == []
+    # a text query takes the acronyms its own extraction found
+    hits = with_defs.search("KF tracking of robots", abbreviations={"KF": "Kalman filters"})
+    assert hits[0].paper_id == "paper:c" and "kalman filter" in hits[0].shared_terms
+    assert "kalman filter" not in with_defs.search("KF tracking of robots")[0].shared_terms
+
+
+def test_related_entity_features_do_not_depend_on_paper_order() -> None:
+    # the same entity with different surface forms per paper: its matching keys are all of them
+    papers = [_paper(x, "a study of learning") for x in "abc"]
+    concepts = {
+        "paper:a": [_method("PPO", "Proximal Policy Optimization")],
+        "paper:b": [_method("PPO")],
+        "paper:c": [_method("Clipped Proximal Policy Optimization")],
+    }
+    cfg = RelatedConfig(w_concepts=1.0, hub_alpha=0.0, feedback_beta=0.0)
+    scores = []
+    for order in ("abc", "bac", "cba"):
+        index = RelatedIndex.fit([papers["abc".index(x)] for x in order], concepts, config=cfg,
+                                 embeddings=False, resources=())
+        scores.append({h.paper_id: round(h.components["concepts"], 9)
+                       for h in index.neighbours("paper:c", k=2)})
+    assert scores[0] == scores[1] == scores[2]
+    assert scores[0]["paper:b"] > 0  # b's PPO is a's PPO, whose long form shares c's words
+
+
 def test_related_concepts_rank_shared_rare_concept_first() -> None:
     # Same words everywhere; only the concepts tell the papers apart.
     papers = [_paper(x, "a study of learning") for x in "qabc"]
