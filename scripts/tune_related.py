@@ -87,13 +87,25 @@ def gold_concepts(papers: list[Paper]) -> dict[str, list[PaperEntity]]:
     return out
 
 
-def kg_concepts(papers: list[Paper]) -> dict[str, list[PaperEntity]]:
-    """Concepts from kg's own extractor + canonicalizer."""
-    from kg.canonical import canonicalize
-    from kg.extract import get_extractor
+ACRONYMS: dict[str, dict[str, str]] | None = None
+"""With ``--concepts kg``: the acronyms kg's extractor found per paper, which the fits take as
+the build does; otherwise None (the index scans the texts with its own detector)."""
 
-    extractions = list(get_extractor().extract_many(papers))
-    return {pc.id: list(pc.entities) for pc in canonicalize(papers, extractions)}
+
+def kg_concepts(papers: list[Paper]) -> dict[str, list[PaperEntity]]:
+    """Concepts from kg's own extractor + canonicalizer (and its acronyms, in ACRONYMS)."""
+    global ACRONYMS
+    from kg.pipeline import related_inputs
+
+    concepts, ACRONYMS = related_inputs(papers)
+    return {pid: list(ents) for pid, ents in concepts.items()}
+
+
+def fit(papers: list[Paper], concepts: dict[str, list[PaperEntity]], **kwargs: object
+        ) -> RelatedIndex:
+    """``RelatedIndex.fit`` with the extractor's acronyms when there are any."""
+    return RelatedIndex.fit(papers, concepts, abbreviations=ACRONYMS,
+                            **kwargs)  # type: ignore[arg-type]
 
 
 def show(index: RelatedIndex, papers: list[Paper], q: int, k: int = 10) -> None:
@@ -132,7 +144,7 @@ def bench(path: Path, k: int = 10, queries: int = 200) -> None:
         for p in papers
     }
     t0, c0 = time.perf_counter(), time.process_time()
-    index = RelatedIndex.fit(papers, concepts, embeddings=False)
+    index = fit(papers, concepts, embeddings=False)
     t1, c1 = time.perf_counter(), time.process_time()
     links = sum(len(hits) for _, hits in index.all_neighbours(k=k))
     t2, c2 = time.perf_counter(), time.process_time()
@@ -188,7 +200,7 @@ def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs:
             per_query=per)
         return out
 
-    base = scores(RelatedIndex.fit(papers, concepts, embeddings=emb))
+    base = scores(fit(papers, concepts, embeddings=emb))
     if static is not None:
         import kg.related
 
@@ -198,7 +210,7 @@ def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs:
         overrides = json.loads(spec)
         cfg = replace(RelatedConfig(), **overrides)
         got = base if not overrides and static is None else scores(
-            RelatedIndex.fit(papers, concepts, config=cfg, embeddings=emb))
+            fit(papers, concepts, config=cfg, embeddings=emb))
         cells = []
         for name, s in got.items():
             d = paired_difference(base[name], s)
@@ -234,15 +246,15 @@ def main() -> None:
         variants(papers, concepts, args.variants or list(ABLATIONS), emb, args.static)
         return
     if args.show:
-        index = RelatedIndex.fit(papers, concepts, embeddings=emb)
+        index = fit(papers, concepts, embeddings=emb)
         for q in args.show:
             show(index, papers, q)
         return
-    report = evaluate_related(papers, concepts, JUDGMENTS, embeddings=emb)
+    report = evaluate_related(papers, concepts, JUDGMENTS, embeddings=emb, abbreviations=ACRONYMS)
     print(json.dumps(report.to_dict(), indent=1))
     if not args.grid:
         return
-    base = RelatedIndex.fit(papers, concepts, embeddings=emb)
+    base = fit(papers, concepts, embeddings=emb)
     grid = {
         "w_concepts": (0.0, 0.03, 0.06, 0.1),
         "hub_alpha": (0.0, 0.2, 0.3, 0.5),
@@ -252,7 +264,7 @@ def main() -> None:
     }
     for values in itertools.product(*grid.values()):
         cfg = replace(RelatedConfig(), **dict(zip(grid, values)))
-        index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=emb)
+        index = fit(papers, concepts, config=cfg, embeddings=emb)
         r = evaluate_related(papers, concepts, JUDGMENTS, embeddings=False, index=index)
         s = r.systems["kg"]
         # held-out queries are printed to reject what helps the development queries only
