@@ -9,7 +9,8 @@ can be timed (and their output compared) without extracting again:
 
 Per stage it prints the wall time, this process's CPU time and its child processes' CPU time
 (the related index's worker processes), then the peak resident memory of the process tree
-(sampled every 50 ms, PSS every 250 ms: this process and its children), as the sum of RSS (a page that forked
+(sampled every 50 ms, PSS every second: this process and its children; the sampler runs in
+this process, so its CPU column includes it), as the sum of RSS (a page that forked
 children share with this process counts once in each) and as the sum of PSS (a page shared by
 k processes counts 1/k in each: the physical memory the tree holds). ``--dump`` writes every edge (source,
 target, weight, count, shared; sorted) and, next to it (``.index``), the stored related index,
@@ -61,7 +62,8 @@ def main() -> int:
             total = sum(rss_kb(p) for p in tree) * 1024
             if total > peak["bytes"]:
                 peak["bytes"], peak["stage"] = total, stage
-            pss = sum(pss_kb(p) for p in tree) * 1024 if rounds % 5 == 1 else 0  # every 250 ms
+            # PSS walks every page table of the tree (~7 ms per GB): once a second
+            pss = sum(pss_kb(p) for p in tree) * 1024 if rounds % 20 == 1 else 0
             if pss > peak["pss"]:
                 peak["pss"], peak["pss_stage"] = pss, stage
             time.sleep(0.05)
