@@ -572,16 +572,9 @@ def load_related_index(store: SQLiteStore) -> RelatedIndex:
     return RelatedIndex.from_bytes(blob if isinstance(blob, bytes) else blob.encode())
 
 
-def text_concepts(store: SQLiteStore, text: str, resources: Sequence[Path] = ()) -> PaperConcepts:
-    """Extract and canonicalize free text against the store's corpus."""
-    from kg.extract import get_extractor
-
-    extraction = get_extractor(tuple(resources)).extract_text(text)
-    return _text_concepts(store, text, extraction, resources)
-
-
 def _text_concepts(store: SQLiteStore, text: str, extraction: Extraction,
                    resources: Sequence[Path]) -> PaperConcepts:
+    """Free text's extraction canonicalized against the store's corpus (its acronyms too)."""
     from kg.resources import load_resources
 
     index = AliasIndex.build(load_resources(tuple(resources)))
