@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from itertools import filterfalse
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -255,14 +256,18 @@ def find_name_tokens(text: str) -> list[tuple[int, int]]:
     pos = 0
     cache = _WORD_NAMES
     # Words repeat across abstracts: what a word yields is looked up, and only the offset of its
-    # core depends on the text (``find`` from the end of the previous core, as always).
-    for word in text.split():
+    # core depends on the text (``find`` from the end of the previous core, as always). Most
+    # words yield nothing and leave the position alone; a set filters them out in C
+    # (``filterfalse``), so the loop below only sees the few that are new or names.
+    for word in filterfalse(_NO_NAME_WORDS.__contains__, text.split()):
         info = cache.get(word)
         if info is None:
             if len(cache) >= _WORD_CACHE_SIZE:
                 cache.clear()
+                _NO_NAME_WORDS.clear()
             info = cache[word] = _word_names(word)
         if not info:
+            _NO_NAME_WORDS.add(word)
             continue
         core, spans = info
         at = text.find(core, pos)
@@ -276,6 +281,8 @@ def find_name_tokens(text: str) -> list[tuple[int, int]]:
 
 _WORD_NAMES: dict[str, tuple[str, tuple[tuple[int, int], ...]] | tuple[()]] = {}
 """Word -> (core, name spans relative to the core) or ``()`` when the word is no name."""
+_NO_NAME_WORDS: set[str] = set()
+"""The words of :data:`_WORD_NAMES` that yield nothing (``()``), cleared with it."""
 _WORD_CACHE_SIZE = 200_000
 
 
