@@ -132,22 +132,26 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
         Non-overlapping candidates in text order.
     """
     # Candidates only compete within a cluster of chained overlaps; most clusters hold a single
-    # candidate, which needs no ranking.
+    # candidate, which needs no ranking. A cluster is a slice ``ordered[first:i]``.
+    ordered = sorted(candidates, key=_START)
     kept: list[Candidate] = []
-    cluster: list[Candidate] = []
+    first = 0
     cluster_end = -1
-    for cand in sorted(candidates, key=_START):
-        if cand.end <= cand.start:
+    for i, cand in enumerate(ordered):
+        start, end = cand[0], cand[1]
+        if end <= start:
             # An empty span overlaps nothing; where it goes among equal starts is up to the ranking.
             return _drop_overlaps_ranked(candidates)
-        if cand.start >= cluster_end and cluster:
-            _keep_best(cluster, kept)
-            cluster = []
-        cluster.append(cand)
-        if cand.end > cluster_end:
-            cluster_end = cand.end
-    if cluster:
-        _keep_best(cluster, kept)
+        if start >= cluster_end and i:
+            if i - first == 1:
+                kept.append(ordered[first])
+            else:
+                _keep_best(ordered, first, i, kept)
+            first = i
+        if end > cluster_end:
+            cluster_end = end
+    if ordered:
+        _keep_best(ordered, first, len(ordered), kept)
     return kept
 
 
@@ -159,14 +163,18 @@ def _rank(cand: Candidate) -> tuple[int, int, float, int]:
     return (cand.start - cand.end, -_PRIORITY.get(cand.rule, 0), -cand.confidence, cand.start)
 
 
-def _keep_best(cluster: list[Candidate], kept: list[Candidate]) -> None:
-    """Append the winners of a cluster of chained overlaps (in text order) to ``kept``."""
-    if len(cluster) == 1:
-        kept.append(cluster[0])
-    elif len(cluster) == 2:
-        kept.append(min(cluster, key=_rank))  # two overlapping spans: one wins
+def _keep_best(ordered: list[Candidate], first: int, stop: int, kept: list[Candidate]) -> None:
+    """Append the winners of the cluster of chained overlaps ``ordered[first:stop]`` (in text
+    order) to ``kept``."""
+    size = stop - first
+    if size == 1:
+        kept.append(ordered[first])
+    elif size == 2:
+        # Two overlapping spans: one wins (the first on a tie, as ``min`` would).
+        a, b = ordered[first], ordered[first + 1]
+        kept.append(b if _rank(b) < _rank(a) else a)
     else:
-        kept.extend(_drop_overlaps_ranked(cluster))
+        kept.extend(_drop_overlaps_ranked(ordered[first:stop]))
 
 
 def _drop_overlaps_ranked(candidates: Sequence[Candidate]) -> list[Candidate]:
