@@ -172,13 +172,36 @@ TASK_HEADS = frozenset(
     grounding dispatch""".split()
 )
 _TASK_STRIP_TAIL = re.compile(r"(?:\s+(?:tasks?|problems?|settings?|domains?|scenarios?|applications?))+$", re.IGNORECASE)
+_TAIL_WORDS = ("task", "tasks", "problem", "problems", "setting", "settings", "domain", "domains",
+               "scenario", "scenarios", "application", "applications")
+
+
+def _may_have_tail(chunk: str) -> bool:
+    """False when :data:`_TASK_STRIP_TAIL` cannot match ``chunk``: an ASCII chunk that ends
+    neither with one of its words (in any case) nor with a line break (where ``$`` also
+    matches); the check costs less than one failed position of the search."""
+    return not chunk.isascii() or chunk.endswith("\n") or chunk.lower().endswith(_TAIL_WORDS)
+
+
+_TASK_STRIP_HEAD_WORDS = (
+    "a an the on towards toward efficient effective improved improving enhancing provably "
+    "scalable simple fast robust learning rethinking revisiting understanding benchmarking "
+    "scaling evaluating optimizing bridging aligning unifying training boosting advancing "
+    "accelerating exploring stabilizing incentivizing unlocking fine-tuning"
+).split()
 _TASK_STRIP_HEAD = re.compile(
-    r"^(?:(?:a|an|the|on|towards|toward|efficient|effective|improved|improving|enhancing|"
-    r"provably|scalable|simple|fast|robust|learning|rethinking|revisiting|understanding|"
-    r"benchmarking|scaling|evaluating|optimizing|bridging|aligning|unifying|training|boosting|"
-    r"advancing|accelerating|exploring|stabilizing|incentivizing|unlocking|fine-tuning)\s+)+",
-    re.IGNORECASE,
+    r"^(?:(?:" + "|".join(map(re.escape, _TASK_STRIP_HEAD_WORDS)) + r")\s+)+", re.IGNORECASE
 )
+_TASK_STRIP_HEAD_SET = frozenset(_TASK_STRIP_HEAD_WORDS)
+
+
+def _may_have_head(chunk: str) -> bool:
+    """False when :data:`_TASK_STRIP_HEAD` cannot match ``chunk``: an ASCII chunk whose first
+    word (in lower case) is none of its words."""
+    if not chunk.isascii():
+        return True
+    words = chunk.split(None, 1)
+    return bool(words) and words[0].lower() in _TASK_STRIP_HEAD_SET
 _NOT_TASK_WORDS = frozenset(
     "policy policies method methods approach approaches framework model models network networks "
     "algorithm algorithms study survey case guide perspective roadmap power value efficacy "
@@ -1086,11 +1109,12 @@ def find_title_tasks(text: str, title_len: int) -> list[tuple[int, int]]:
         if connector in _MEANS_CONNECTORS:
             continue
         chunk = title[start:end]
-        head = _TASK_STRIP_HEAD.match(chunk)
+        head = _TASK_STRIP_HEAD.match(chunk) if _may_have_head(chunk) else None
         if head:
             start += head.end()
             chunk = title[start:end]
-        tail = _TASK_STRIP_TAIL.search(chunk)
+        # The tail words end a chunk that has one: most chunks are not searched at all.
+        tail = _TASK_STRIP_TAIL.search(chunk) if _may_have_tail(chunk) else None
         if tail:
             end = start + tail.start()
             chunk = title[start:end]
