@@ -637,7 +637,9 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
                         # (not a clause, "ensuring that a scenario conforms", nor the object a
                         # paper learns, "learning optimal policy")
                         out.append((match.start(1), match.end(1)))
-            before = _PROBLEM_BEFORE.search(text, max(start, pos - 80), pos + 1)
+            before = _PROBLEM_BEFORE.search(
+                text, _spaces_back(text, max(start, pos - 80), pos, 5), pos + 1
+            )
             if before is not None:
                 words = before.group(1).split()
                 last = words[-1].lower()
@@ -647,6 +649,22 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
                     out.append((before.start(1), before.end(1)))
     out.sort()
     return out
+
+
+def _spaces_back(text: str, lo: int, pos: int, count: int) -> int:
+    """Just after the ``count``-th space before the space at ``pos`` (``lo`` when the text from
+    ``lo`` has fewer), but not before ``lo``.
+
+    :data:`_PROBLEM_BEFORE` ends at the space at ``pos`` and holds at most five spaces, all of
+    them literal: no match starts before this point, so the search starts here instead of
+    trying every position of the 80-character window (the look-behind still sees the text
+    before it).
+    """
+    for _ in range(count):
+        pos = text.rfind(" ", lo, pos)
+        if pos < 0:
+            return lo
+    return pos + 1
 
 
 def _inside_word(text: str, s: int) -> bool:
@@ -925,6 +943,17 @@ _MEANS_BEFORE = re.compile(
 )
 
 
+def _means_before(text: str, start: int) -> bool:
+    """Whether :data:`_MEANS_BEFORE` matches the 40 characters before ``start``.
+
+    A match ends the window and spans at most its last three words ("based on the "), so the
+    search starts where the third-last word does instead of at every position of the window.
+    """
+    before = text[max(0, start - 40) : start]
+    head = before.rsplit(None, 3)
+    return _MEANS_BEFORE.search(before, len(head[0]) if len(head) == 4 else 0) is not None
+
+
 def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
     """Drop task phrases the paper only ever names as a means ("using multi-task learning",
     "via uncertainty estimation"): a tool the paper uses is not the problem it addresses.
@@ -940,8 +969,7 @@ def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
     for cand in cands:
         if cand.type == "task":
             key = _key(text[cand.start : cand.end])
-            before = text[max(0, cand.start - 40) : cand.start]
-            means[key] = means.get(key, True) and _MEANS_BEFORE.search(before) is not None
+            means[key] = means.get(key, True) and _means_before(text, cand.start)
     drop = {key for key, only_means in means.items() if only_means}
     if not drop:
         return cands
