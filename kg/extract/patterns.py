@@ -202,11 +202,38 @@ def _may_have_head(chunk: str) -> bool:
         return True
     words = chunk.split(None, 1)
     return bool(words) and words[0].lower() in _TASK_STRIP_HEAD_SET
+
+
 _NOT_TASK_WORDS = frozenset(
     "policy policies method methods approach approaches framework model models network networks "
     "algorithm algorithms study survey case guide perspective roadmap power value efficacy "
     "laws law towards toward".split()
 )
+
+
+def search_last_words(
+    pattern: re.Pattern[str], text: str, lo: int, hi: int, words: int
+) -> re.Match[str] | None:
+    """``pattern.search(text, lo, hi)`` for a pattern that ends at ``hi`` (``$``) and whose
+    matches span at most ``words`` whitespace-separated words of the window.
+
+    No match can start before the ``words``-th last word, so the search starts there instead of
+    trying every position of the window (look-behinds and ``\\b`` still see the text before it).
+
+    Args:
+        pattern: A compiled pattern anchored at the end of the window.
+        text: The text.
+        lo: Start of the window.
+        hi: End of the window.
+        words: Most words a match spans (a partial first word counts as one).
+
+    Returns:
+        The match, or None.
+    """
+    head = text[lo:hi].rsplit(None, words)
+    if len(head) > words:
+        lo += len(head[0])
+    return pattern.search(text, lo, hi)
 
 
 def finditer_at(

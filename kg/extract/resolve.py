@@ -28,6 +28,7 @@ from kg.extract.patterns import (
     TASK_HEADS,
     UNKNOWN,
     method_list_items,
+    search_last_words,
     type_by_context,
 )
 
@@ -278,7 +279,7 @@ def resolve(
             if suffix is not None:
                 e = suffix.end()
             if s > title_len and text[s : s + 1].isupper():
-                left = _CAPITAL_MODIFIERS.search(text, max(title_len, s - 60), s)
+                left = search_last_words(_CAPITAL_MODIFIERS, text, max(title_len, s - 60), s, 3)
                 start = left.start() if left is not None else s
                 for word in _WORD.finditer(text, start, s):
                     if word.group() in _NOT_MODIFIER:
@@ -348,7 +349,7 @@ def resolve(
                 type_ = "method"
             canonical = None
         if (proposal is None and not known
-                and _WE_PROPOSE_BEFORE.search(text, max(0, ls - 50), ls)):
+                and search_last_words(_WE_PROPOSE_BEFORE, text, max(0, ls - 50), ls, 4)):
             # "we propose the dichotomy of control (DoC)": the paper's own, named contribution
             proposal = (ls, le, type_)
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
@@ -1061,7 +1062,9 @@ def _type_unknowns(
             continue
         # Still unknown: the first loop found no context type for this very candidate (the list
         # pass only turns unknowns into known types), so type_by_context is not asked again.
-        if _ON_BEFORE.search(text[max(0, cand.start - 40) : cand.start]):
+        # (a slice: its start is a word boundary to the pattern, wherever it cuts the text)
+        before = text[max(0, cand.start - 40) : cand.start]
+        if search_last_words(_ON_BEFORE, before, 0, len(before), 4):
             if starts is None:
                 starts = [s for s, _ in sentences]
             k = bisect_right(starts, cand.start) - 1
