@@ -420,6 +420,13 @@ def type_by_form(name: str) -> str:
     return UNKNOWN
 
 
+_HEAD_AFTER_FIRST = frozenset("bdestclg")
+"""First letters of the head nouns of :data:`_HEAD_AFTER` (after its leading spaces)."""
+_APPOSITIVE_HEAD_FIRST = frozenset("(,iat")
+"""What :data:`_APPOSITIVE_HEAD` can see first after its optional spaces: a parenthesis, a
+comma, "is"/"as" or the article."""
+
+
 def type_by_context(text: str, end: int) -> str:
     """Type suggested by what follows a name ending at ``end``.
 
@@ -433,15 +440,23 @@ def type_by_context(text: str, end: int) -> str:
         ``benchmark``, ``dataset``, ``task`` (for "X tasks") or :data:`UNKNOWN`.
     """
     window = text[end : end + 90]
-    head = _HEAD_AFTER.match(window)
-    if head:
-        word = head.group(1).lower()
-        if word.startswith("task"):
-            return UNKNOWN
-        return _head_type(word)
-    appos = _APPOSITIVE_HEAD.match(window)
-    if appos:
-        return _head_type(appos.group(1).lower())
+    # What the window starts with after its spaces decides which pattern can match at all
+    # (most names are followed by neither a head noun nor an appositive).
+    rest = window.lstrip()
+    first = rest[:1]
+    if not first:
+        return UNKNOWN
+    if first in _HEAD_AFTER_FIRST and len(rest) < len(window):
+        head = _HEAD_AFTER.match(window)
+        if head:
+            word = head.group(1).lower()
+            if word.startswith("task"):
+                return UNKNOWN
+            return _head_type(word)
+    if first in _APPOSITIVE_HEAD_FIRST:
+        appos = _APPOSITIVE_HEAD.match(window)
+        if appos:
+            return _head_type(appos.group(1).lower())
     return UNKNOWN
 
 
