@@ -137,13 +137,16 @@ def _long_before(text: str, short: str, end: int) -> tuple[int, int] | None:
         end -= 1
     start = _clause_start(text, end, 200)
     window = text[start:end]
-    words = list(_WORD.finditer(window))
     n_chars = sum(ch.isalnum() for ch in short)
     max_words = min(n_chars + 5, n_chars * 2)
-    if not words:
+    # Where the last ``max_words`` words of the window start (one split from the right instead
+    # of a match object for every word of a window of up to 200 characters).
+    # (``max_words`` is 0 for a short form without letters or digits: then all words count.)
+    parts = window.rsplit(None, max_words) if max_words > 0 else window.split(None, 1)
+    if not parts:
         return None
-    words = words[-max_words:]
-    base = start + words[0].start()
+    tail = window[len(parts[0]) :] if 0 < max_words < len(parts) else window
+    base = start + len(window) - len(tail.lstrip())
     candidate = text[base:end]
     offset = _align(short, candidate)
     if offset is None:

@@ -28,6 +28,7 @@ from kg.extract.patterns import (
     TASK_HEADS,
     UNKNOWN,
     method_list_items,
+    search_last_words,
     type_by_context,
 )
 
@@ -132,22 +133,26 @@ def drop_overlaps(candidates: Sequence[Candidate]) -> list[Candidate]:
         Non-overlapping candidates in text order.
     """
     # Candidates only compete within a cluster of chained overlaps; most clusters hold a single
-    # candidate, which needs no ranking.
+    # candidate, which needs no ranking. A cluster is a slice ``ordered[first:i]``.
+    ordered = sorted(candidates, key=_START)
     kept: list[Candidate] = []
-    cluster: list[Candidate] = []
+    first = 0
     cluster_end = -1
-    for cand in sorted(candidates, key=_START):
-        if cand.end <= cand.start:
+    for i, cand in enumerate(ordered):
+        start, end = cand[0], cand[1]
+        if end <= start:
             # An empty span overlaps nothing; where it goes among equal starts is up to the ranking.
             return _drop_overlaps_ranked(candidates)
-        if cand.start >= cluster_end and cluster:
-            _keep_best(cluster, kept)
-            cluster = []
-        cluster.append(cand)
-        if cand.end > cluster_end:
-            cluster_end = cand.end
-    if cluster:
-        _keep_best(cluster, kept)
+        if start >= cluster_end and i:
+            if i - first == 1:
+                kept.append(ordered[first])
+            else:
+                _keep_best(ordered, first, i, kept)
+            first = i
+        if end > cluster_end:
+            cluster_end = end
+    if ordered:
+        _keep_best(ordered, first, len(ordered), kept)
     return kept
 
 
@@ -159,14 +164,18 @@ def _rank(cand: Candidate) -> tuple[int, int, float, int]:
     return (cand.start - cand.end, -_PRIORITY.get(cand.rule, 0), -cand.confidence, cand.start)
 
 
-def _keep_best(cluster: list[Candidate], kept: list[Candidate]) -> None:
-    """Append the winners of a cluster of chained overlaps (in text order) to ``kept``."""
-    if len(cluster) == 1:
-        kept.append(cluster[0])
-    elif len(cluster) == 2:
-        kept.append(min(cluster, key=_rank))  # two overlapping spans: one wins
+def _keep_best(ordered: list[Candidate], first: int, stop: int, kept: list[Candidate]) -> None:
+    """Append the winners of the cluster of chained overlaps ``ordered[first:stop]`` (in text
+    order) to ``kept``."""
+    size = stop - first
+    if size == 1:
+        kept.append(ordered[first])
+    elif size == 2:
+        # Two overlapping spans: one wins (the first on a tie, as ``min`` would).
+        a, b = ordered[first], ordered[first + 1]
+        kept.append(b if _rank(b) < _rank(a) else a)
     else:
-        kept.extend(_drop_overlaps_ranked(cluster))
+        kept.extend(_drop_overlaps_ranked(ordered[first:stop]))
 
 
 def _drop_overlaps_ranked(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -270,7 +279,7 @@ def resolve(
             if suffix is not None:
                 e = suffix.end()
             if s > title_len and text[s : s + 1].isupper():
-                left = _CAPITAL_MODIFIERS.search(text, max(title_len, s - 60), s)
+                left = search_last_words(_CAPITAL_MODIFIERS, text, max(title_len, s - 60), s, 3)
                 start = left.start() if left is not None else s
                 for word in _WORD.finditer(text, start, s):
                     if word.group() in _NOT_MODIFIER:
@@ -340,7 +349,7 @@ def resolve(
                 type_ = "method"
             canonical = None
         if (proposal is None and not known
-                and _WE_PROPOSE_BEFORE.search(text, max(0, ls - 50), ls)):
+                and search_last_words(_WE_PROPOSE_BEFORE, text, max(0, ls - 50), ls, 4)):
             # "we propose the dichotomy of control (DoC)": the paper's own, named contribution
             proposal = (ls, le, type_)
         if proposal is None and _OUR_BEFORE.search(text, max(0, ls - 12), ls):
@@ -629,7 +638,9 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
                         # (not a clause, "ensuring that a scenario conforms", nor the object a
                         # paper learns, "learning optimal policy")
                         out.append((match.start(1), match.end(1)))
-            before = _PROBLEM_BEFORE.search(text, max(start, pos - 80), pos + 1)
+            before = _PROBLEM_BEFORE.search(
+                text, _spaces_back(text, max(start, pos - 80), pos, 5), pos + 1
+            )
             if before is not None:
                 words = before.group(1).split()
                 last = words[-1].lower()
@@ -639,6 +650,22 @@ def problem_phrases(text: str, start: int = 0) -> list[tuple[int, int]]:
                     out.append((before.start(1), before.end(1)))
     out.sort()
     return out
+
+
+def _spaces_back(text: str, lo: int, pos: int, count: int) -> int:
+    """Just after the ``count``-th space before the space at ``pos`` (``lo`` when the text from
+    ``lo`` has fewer), but not before ``lo``.
+
+    :data:`_PROBLEM_BEFORE` ends at the space at ``pos`` and holds at most five spaces, all of
+    them literal: no match starts before this point, so the search starts here instead of
+    trying every position of the 80-character window (the look-behind still sees the text
+    before it).
+    """
+    for _ in range(count):
+        pos = text.rfind(" ", lo, pos)
+        if pos < 0:
+            return lo
+    return pos + 1
 
 
 def _inside_word(text: str, s: int) -> bool:
@@ -917,6 +944,17 @@ _MEANS_BEFORE = re.compile(
 )
 
 
+def _means_before(text: str, start: int) -> bool:
+    """Whether :data:`_MEANS_BEFORE` matches the 40 characters before ``start``.
+
+    A match ends the window and spans at most its last three words ("based on the "), so the
+    search starts where the third-last word does instead of at every position of the window.
+    """
+    before = text[max(0, start - 40) : start]
+    head = before.rsplit(None, 3)
+    return _MEANS_BEFORE.search(before, len(head[0]) if len(head) == 4 else 0) is not None
+
+
 def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
     """Drop task phrases the paper only ever names as a means ("using multi-task learning",
     "via uncertainty estimation"): a tool the paper uses is not the problem it addresses.
@@ -932,8 +970,7 @@ def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
     for cand in cands:
         if cand.type == "task":
             key = _key(text[cand.start : cand.end])
-            before = text[max(0, cand.start - 40) : cand.start]
-            means[key] = means.get(key, True) and _MEANS_BEFORE.search(before) is not None
+            means[key] = means.get(key, True) and _means_before(text, cand.start)
     drop = {key for key, only_means in means.items() if only_means}
     if not drop:
         return cands
@@ -1025,7 +1062,9 @@ def _type_unknowns(
             continue
         # Still unknown: the first loop found no context type for this very candidate (the list
         # pass only turns unknowns into known types), so type_by_context is not asked again.
-        if _ON_BEFORE.search(text[max(0, cand.start - 40) : cand.start]):
+        # (a slice: its start is a word boundary to the pattern, wherever it cuts the text)
+        before = text[max(0, cand.start - 40) : cand.start]
+        if search_last_words(_ON_BEFORE, before, 0, len(before), 4):
             if starts is None:
                 starts = [s for s, _ in sentences]
             k = bisect_right(starts, cand.start) - 1

@@ -52,11 +52,22 @@ def _split(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     ends = []
     # str.find per terminator is much faster than a regex scan over every character.
-    for mark in (". ", "? ", "! ", ".\n", '." ', ".) "):
+    for mark in ("? ", "! "):
         pos = text.find(mark, start, stop)
         while pos >= 0:
             ends.append(pos)
             pos = text.find(mark, pos + 1, stop)
+    # The four terminators that start with a period (". ", ".\n", '." ', ".) ") in one pass
+    # over the periods instead of one scan of the text each (half the time of this function).
+    last = stop - 1
+    pos = text.find(".", start, last) if last > start else -1
+    while pos >= 0:
+        after = text[pos + 1]
+        if after == " " or after == "\n" or (
+            (after == '"' or after == ")") and pos + 2 < stop and text[pos + 2] == " "
+        ):
+            ends.append(pos)
+        pos = text.find(".", pos + 1, last)
     if not ends:
         _append(text, start, stop, spans)
         return spans
