@@ -171,9 +171,9 @@ TASK_HEADS = frozenset(
     transcription visualization linking anonymization colorization quantification repair counting
     grounding dispatch""".split()
 )
-_TASK_STRIP_TAIL = re.compile(r"(?:\s+(?:tasks?|problems?|settings?|domains?|scenarios?|applications?))+$", re.IGNORECASE)
-_TAIL_WORDS = ("task", "tasks", "problem", "problems", "setting", "settings", "domain", "domains",
-               "scenario", "scenarios", "application", "applications")
+_TAIL_WORDS = ("tasks", "task", "problems", "problem", "settings", "setting", "domains", "domain",
+               "scenarios", "scenario", "applications", "application")
+_TASK_STRIP_TAIL = re.compile(r"(?:\s+(?:" + "|".join(_TAIL_WORDS) + r"))+$", re.IGNORECASE)
 
 
 def _may_have_tail(chunk: str) -> bool:

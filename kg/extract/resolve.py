@@ -945,14 +945,10 @@ _MEANS_BEFORE = re.compile(
 
 
 def _means_before(text: str, start: int) -> bool:
-    """Whether :data:`_MEANS_BEFORE` matches the 40 characters before ``start``.
-
-    A match ends the window and spans at most its last three words ("based on the "), so the
-    search starts where the third-last word does instead of at every position of the window.
-    """
+    """Whether :data:`_MEANS_BEFORE` matches the 40 characters before ``start`` (a match ends
+    the window and spans at most its last three words, "based on the ")."""
     before = text[max(0, start - 40) : start]
-    head = before.rsplit(None, 3)
-    return _MEANS_BEFORE.search(before, len(head[0]) if len(head) == 4 else 0) is not None
+    return search_last_words(_MEANS_BEFORE, before, 0, len(before), 3) is not None
 
 
 def drop_means_tasks(text: str, cands: list[Candidate]) -> list[Candidate]:
