@@ -585,7 +585,7 @@ def _text_concepts(store: SQLiteStore, text: str, extraction: Extraction,
     return canonicalize([paper], [extraction], index=index)[0]
 
 
-def acronyms(extraction: Extraction) -> dict[str, str]:
+def extraction_acronyms(extraction: Extraction) -> dict[str, str]:
     """The acronyms a paper defines (short -> long form), as the related index takes them."""
     return {a.short: a.long for a in extraction.abbreviations}
 
@@ -603,7 +603,7 @@ def related_to_text(store: SQLiteStore, index: RelatedIndex, text: str, k: int =
     extraction = get_extractor(tuple(resources)).extract_text(text)
     concepts = _text_concepts(store, text, extraction, resources)
     return index.search(text, concepts.entities, k=k, types=types,
-                        abbreviations=acronyms(extraction))
+                        abbreviations=extraction_acronyms(extraction))
 
 
 def related_inputs(
@@ -615,7 +615,7 @@ def related_inputs(
     extractions = extract_papers(papers, resources, workers, progress)
     concepts = canonicalize(papers, extractions, resources)
     return ({pc.id: pc.entities for pc in concepts},
-            {e.paper_id: acronyms(e) for e in extractions if e.abbreviations})
+            {e.paper_id: extraction_acronyms(e) for e in extractions if e.abbreviations})
 
 
 def parse_types(value: str | None) -> set[EntityType] | None:
