@@ -74,11 +74,6 @@ _CAPRUN = re.compile(
 )
 _MINOR_TAIL = re.compile(r"(?:\s+(?:of|for|with|via|and|the|to|in|on|from|a))+$")
 
-_PROPOSE = re.compile(
-    r"\b(?:[Ww]e|[Tt]his (?:paper|work|study|article|letter|report)|[Oo]ur (?:paper|work))"
-    r"(?:\s+[\w\-]+){0,3}?\s+(?:propose|introduce|present|develop|design|devise|formulate|"
-    r"contribute|release|build|construct|curate|create|call|name|term|dub|offer)[sd]?\b"
-)
 _DESCRIPTOR = re.compile(
     r"\s*(?:(?:a|an|the|our|two|three|new|novel|simple|general|unified|scalable|efficient|"
     r"principled|lightweight|practical|versatile|powerful|first|large-scale|yet|effective|"
@@ -100,15 +95,6 @@ _APPOSITIVE_HEAD = re.compile(
 _HEAD_AFTER = re.compile(
     r"\s+(benchmarks?|datasets?|environments?|suites?|simulators?|corpus|corpora|testbeds?|"
     r"leaderboard|games?|tasks?|databases?|data sets?|training sets?|test sets?|collections?)\b"
-)
-_TYPED_HEAD = re.compile(
-    r"(?<![\w\-])(" + _CAPWORD + r"(?:[\s\-](?:[A-Z0-9][\w.\-]*|v\d[\w.]*)){0,3})\s+"
-    r"(benchmarks?|datasets?|environments?|suites?|simulators?|corpus|corpora|testbeds?|"
-    r"leaderboard|games)\b"
-)
-_LIST_INTRO = re.compile(
-    r"\b(benchmarks?|datasets?|environments?|suites?|simulators?|corpora|games|testbeds?|"
-    r"domains|tasks)\s*(?:\(|,)?\s*(?:such as|including|like|e\.g\.,?|namely|i\.e\.,?|from|:)\s+"
 )
 _LIST_ITEM = re.compile(r"(" + _CAPWORD + r"(?:[\s\-](?:[A-Z0-9][\w.\-]*)){0,3})")
 _LIST_SEP = re.compile(r"\s*(?:,\s*(?:and|or)\s+|,\s*|\s+and\s+|\s+or\s+|\s*&\s*)")
@@ -273,7 +259,6 @@ def finditer_at(
             end = match.end()
 
 
-_CAP_START = re.compile(r"[A-Z0-9][\w.+\-]*")
 _HAS_INNER_CAP = re.compile(r"[A-Za-z0-9][a-z0-9]*[A-Z]")
 
 
