@@ -17,6 +17,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
@@ -149,30 +150,43 @@ def build(
         InputError: When an input is invalid (and ``skip_invalid`` is false).
         StoreError: When the store cannot be written.
     """
-    from kg.readers import read_papers
+    from kg.readers import ReadResult, iter_papers
 
     progress("read", 0, 1)
-    result = read_papers(list(paths), fmt=fmt, skip_invalid=skip_invalid)
-    report = BuildReport(
-        read=len(result.papers), skipped=[str(p) for p in result.skipped],
-        warnings=[str(p) for p in result.warnings],
-    )
     stored = store.content_hashes()
-    hashes = {p.id: content_hash(p) for p in result.papers}
-    todo = [p for p in result.papers if stored.get(p.id) != hashes[p.id]]
     progress("read", 1, 1)
-    report.added = sum(1 for p in todo if p.id not in stored)
-    report.updated = len(todo) - report.added
-    report.unchanged = len(result.papers) - len(todo)
-    if not todo and store.get_meta(RELATED_INDEX_KEY) is not None:
-        report.counts = graph_counts(store)
-        return report
-    # Extractions are spooled to a temporary file as they come (not held as records: at 100k
-    # papers they take gigabytes), then written with the graph in ONE transaction.
+    read = ReadResult()
+    report = BuildReport()
+    todo: list[Paper] = []  # new or changed papers, written after extraction
+    hashes: dict[str, str] = {}
+
+    def changed() -> Iterator[Paper]:
+        for paper in iter_papers(list(paths), fmt=fmt, skip_invalid=skip_invalid, result=read):
+            report.read += 1
+            digest = content_hash(paper)
+            if stored.get(paper.id) != digest:
+                hashes[paper.id] = digest
+                todo.append(paper)
+                yield paper
+
+    # The input is read while the first papers are extracted: the extraction workers pull
+    # papers as the reader validates them (an invalid record, without skip_invalid, raises
+    # here once the input is read, before anything is written). Extractions are spooled to a
+    # temporary file as they come (not held as records: at 100k papers they take gigabytes),
+    # then written with the graph in ONE transaction.
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        for paper_id, data in _extract_iter(todo, resources, workers, progress):
+        for paper_id, data in _extract_iter(changed(), lambda: len(todo), resources, workers,
+                                            progress):
             # one line per paper: JSON never holds a raw newline (the id is JSON-encoded too)
             spool.write(f"{json.dumps(paper_id)}\t{data}\n")
+        report.skipped = [str(p) for p in read.skipped]
+        report.warnings = [str(p) for p in read.warnings]
+        report.added = sum(1 for p in todo if p.id not in stored)
+        report.updated = len(todo) - report.added
+        report.unchanged = report.read - len(todo)
+        if not todo and store.get_meta(RELATED_INDEX_KEY) is not None:
+            report.counts = graph_counts(store)
+            return report
         spool.seek(0)
         with store.transaction():
             n_todo = len(todo)
@@ -181,27 +195,33 @@ def build(
             store.upsert_extraction_rows(_spooled(spool))
             progress("write papers", n_todo, n_todo)
             # the records are in the store now; refresh_graph streams them back as it needs them
-            del result, todo, hashes, stored
+            del todo, hashes, stored
             refresh_graph(store, resources=resources, k=k, progress=progress,
                           workers=workers)
     report.counts = graph_counts(store)
     return report
 
 
-def _extract_iter(papers: Sequence[Paper], resources: Sequence[Path], workers: int,
+def _extract_iter(papers: Iterable[Paper], read_so_far: Callable[[], int],
+                  resources: Sequence[Path], workers: int,
                   progress: Progress) -> Iterator[tuple[str, str]]:
-    """(paper id, Extraction JSON) of every paper, in order."""
-    if not papers:
+    """(paper id, Extraction JSON) of every paper, in order; the pipeline is loaded only when
+    there is a first paper. The progress total is ``read_so_far()``: the papers read so far
+    (the input is still being read while the first ones are extracted)."""
+    stream = iter(papers)
+    first = next(stream, None)
+    if first is None:
         return
-    total = len(papers)
-    progress("extract", 0, total)
+    progress("extract", 0, read_so_far())
     from kg.extract import get_extractor
 
     extractor = get_extractor(tuple(resources))
-    for i, pair in enumerate(extractor.extract_many_json(papers, workers=workers), 1):
+    for i, pair in enumerate(extractor.extract_many_json(chain([first], stream),
+                                                         workers=workers), 1):
         yield pair
-        if i % 64 == 0 or i == total:
-            progress("extract", i, total)
+        if i % 64 == 0:
+            progress("extract", i, read_so_far())
+    progress("extract", i, read_so_far())
 
 
 def _spooled(spool: IO[str]) -> Iterator[tuple[str, str]]:

@@ -11,7 +11,7 @@ import pytest
 
 from kg.errors import InputError
 from kg.models import slug
-from kg.readers import FORMATS, Problem, ReadResult, detect_format, read_papers
+from kg.readers import FORMATS, Problem, ReadResult, detect_format, iter_papers, read_papers
 from kg.readers._common import (
     clean_text,
     normalize_url,
@@ -466,6 +466,33 @@ def test_readers_wrong_field_types() -> None:
         f'{path}:2: field "abstract" must be a string (got a list) — fix the line or pass '
         "--skip-invalid (and 4 more invalid records)"
     )
+
+
+def test_readers_iter_papers_streams_and_stops_at_the_first_invalid_record(
+        tmp_path: Path) -> None:
+    lines = [{"title": f"Paper {i}", "abstract": f"Abstract {i}."} for i in range(6)]
+    lines[3] = {"title": "Broken", "abstract": ["not", "a", "string"]}
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    # lazily: the first paper comes out before the rest of the file is parsed
+    stream = iter_papers([path])
+    assert next(stream).title == "Paper 0"
+    # without skip_invalid nothing after the bad record goes out (the run will fail anyway),
+    # and the error, with its count, comes once the whole input is read
+    result = ReadResult()
+    got = []
+    with pytest.raises(InputError, match=r"mixed\.jsonl:4: field \"abstract\""):
+        for paper in iter_papers([path], result=result):
+            got.append(paper.title)
+    assert got == ["Paper 0", "Paper 1", "Paper 2"]
+    assert len(result.skipped) == 1
+    # with skip_invalid every good record streams out, the bad one is listed
+    result = ReadResult()
+    titles = [p.title for p in iter_papers([path], skip_invalid=True, result=result)]
+    assert titles == ["Paper 0", "Paper 1", "Paper 2", "Paper 4", "Paper 5"]
+    assert strs(result.skipped) == [f'{path}:4: field "abstract" must be a string (got a list)']
+    assert result.papers == []  # the stream does not also keep them
+    assert [p.title for p in read_ok(path).papers] == titles
 
 
 def test_readers_truncated_last_jsonl_line() -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from kg import pipeline
 from kg.canonical import AliasIndex, canonicalize
+from kg.errors import InputError
 from kg.graph import build_graph
 from kg.readers import read_papers
 from kg.related import RelatedConfig, RelatedIndex, _row_of
@@ -103,3 +104,57 @@ def test_scale_chunked_reasons_equal_per_query_reasons(exact_below: int) -> None
         ]
         seen += bool(hits)
     assert seen > len(papers) * 0.9
+
+
+def _example_records(n: int) -> list[dict[str, str]]:
+    papers = read_papers([EXAMPLE_CORPUS]).papers
+    return [{"id": f"p{i:04d}", "title": papers[i % len(papers)].title + f" ({i})",
+             "abstract": papers[i % len(papers)].abstract} for i in range(n)]
+
+
+def test_scale_build_extracts_while_reading_and_reports_full_progress(tmp_path: Path) -> None:
+    path = tmp_path / "papers.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _example_records(600)),
+                    encoding="utf-8")
+    events: list[tuple[int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "extract":
+            events.append((done, total))
+
+    with SQLiteStore(tmp_path / "kg.db") as store:
+        report = pipeline.build([path], store, progress=progress)
+        assert report.read == report.added == 600
+        assert store.paper_count() == 600
+    # the first papers were extracted before the whole input was read: the progress total
+    # (papers read so far) grew while extracting, and the last event is complete
+    assert events[0][1] < 600
+    assert events[-1] == (600, 600)
+    assert [d for d, _ in events] == sorted(d for d, _ in events)
+
+
+def test_scale_build_stops_extracting_at_an_invalid_record_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    records: list[object] = list(_example_records(400))
+    records[100] = {"title": "Broken", "abstract": ["not", "text"]}
+    path = tmp_path / "papers.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    from kg.extract.extractor import Extractor
+
+    seen: list[str] = []
+    original = Extractor.extract_many_json
+
+    def counting(self: Extractor, papers, workers: int = 1, batch_size: int = 256):  # type: ignore[no-untyped-def]
+        def tap():  # type: ignore[no-untyped-def]
+            for paper in papers:
+                seen.append(paper.id)
+                yield paper
+        return original(self, tap(), workers, batch_size)
+
+    monkeypatch.setattr(Extractor, "extract_many_json", counting)
+    with SQLiteStore(tmp_path / "kg.db") as store:
+        with pytest.raises(InputError, match=r"papers\.jsonl:101: "):
+            pipeline.build([path], store)
+        assert store.paper_count() == 0
+    # the papers after the bad record were read (to count problems), never extracted
+    assert seen == [f"paper:p{i:04d}" for i in range(100)]

@@ -42,7 +42,7 @@ from kg.readers.hf_text import read_hf_text
 from kg.readers.json_doc import read_json
 from kg.readers.jsonl import read_jsonl
 
-__all__ = ["FORMATS", "Problem", "ReadResult", "detect_format", "read_papers"]
+__all__ = ["FORMATS", "Problem", "ReadResult", "detect_format", "iter_papers", "read_papers"]
 
 READERS: dict[str, Callable[[str, str], Iterator[Item]]] = {
     "hf-text": read_hf_text,
@@ -135,11 +135,41 @@ def read_papers(
         InputError: For a missing, empty, binary or unparseable file, an unknown ``fmt``, or —
             without ``skip_invalid`` — the first invalid record (with the count of the others).
     """
+    result = ReadResult()
+    result.papers.extend(iter_papers(paths, fmt, skip_invalid, result))
+    return result
+
+
+def iter_papers(
+    paths: Sequence[str | Path],
+    fmt: str | None = None,
+    skip_invalid: bool = False,
+    result: ReadResult | None = None,
+) -> Iterator[Paper]:
+    """:func:`read_papers` as a stream: each valid, deduplicated paper as soon as it is read.
+
+    Skipped records and warnings are collected in ``result`` (not its ``papers``). Without
+    ``skip_invalid``, no paper is yielded after the first invalid record (the run will fail):
+    the rest of the input is still read, to count the invalid records for the message.
+
+    Args:
+        paths: Input files, as for :func:`read_papers`.
+        fmt: Force a format, as for :func:`read_papers`.
+        skip_invalid: Leave invalid records out instead of failing.
+        result: Where the skipped records and the warnings go (a new one when None).
+
+    Yields:
+        The papers, in input order.
+
+    Raises:
+        InputError: As :func:`read_papers`, once the input is read.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if fmt is not None:
         check_format(fmt)
-    result = ReadResult()
+    if result is None:
+        result = ReadResult()
     dedup = _Deduplicator()
     for path in paths:
         name, data = read_input(path)
@@ -162,7 +192,8 @@ def read_papers(
             result.warnings.extend(Problem(name, item.line, message) for message in built.warnings)
             paper, duplicate = dedup.check(built.paper, location)
             if duplicate is None:
-                result.papers.append(paper)
+                if skip_invalid or not result.skipped:
+                    yield paper
                 continue
             first, first_location, key = duplicate
             if not _same_content(first, paper):
@@ -184,4 +215,3 @@ def read_papers(
         if more:
             message += f" (and {more} more invalid record{'s' if more > 1 else ''})"
         raise InputError(message)
-    return result
