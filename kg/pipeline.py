@@ -129,9 +129,10 @@ def build(
 ) -> BuildReport:
     """Add the papers of ``paths`` to the store and rebuild the graph.
 
-    Everything is read and validated first; new or changed papers are extracted; then the store
-    is updated in ONE transaction, so a failure at any point leaves the previous store intact.
-    Building the same input twice changes nothing.
+    New or changed papers are extracted as they are read and validated; once the whole input is
+    read (an invalid record without ``skip_invalid`` fails the run here), the store is updated in
+    ONE transaction, so a failure at any point leaves the previous store intact. Building the
+    same input twice changes nothing.
 
     Args:
         paths: Input files.
