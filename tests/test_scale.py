@@ -158,3 +158,23 @@ def test_scale_build_stops_extracting_at_an_invalid_record_and_writes_nothing(
         assert store.paper_count() == 0
     # the papers after the bad record were read (to count problems), never extracted
     assert seen == [f"paper:p{i:04d}" for i in range(100)]
+
+
+def test_scale_build_checks_every_input_path_before_extracting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "papers.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _example_records(50)),
+                    encoding="utf-8")
+    import kg.extract
+
+    def no_extractor(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the extractor was loaded")
+
+    monkeypatch.setattr(kg.extract, "get_extractor", no_extractor)
+    with SQLiteStore(tmp_path / "kg.db") as store:
+        # a typo in the second path fails at once, not after the first file is extracted
+        with pytest.raises(InputError, match=r"missing\.jsonl: no such file"):
+            pipeline.build([path, tmp_path / "missing.jsonl"], store)
+        with pytest.raises(InputError, match=r"is a directory"):
+            pipeline.build([path, tmp_path], store)
+        assert store.paper_count() == 0

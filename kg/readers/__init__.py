@@ -29,6 +29,7 @@ from kg.readers._common import (
     Item,
     Problem,
     build_paper,
+    check_input,
     decode_bytes,
     make_paper_id,
     read_input,
@@ -170,6 +171,8 @@ def iter_papers(
         check_format(fmt)
     if result is None:
         result = ReadResult()
+    for path in paths:
+        check_input(path)
     dedup = _Deduplicator()
     for path in paths:
         name, data = read_input(path)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import html
+import os
 import re
 import sys
 import unicodedata
@@ -223,6 +224,26 @@ def read_input(path: str | Path) -> tuple[str, bytes]:
         raise InputError(f"{name}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
+
+
+def check_input(path: str | Path) -> None:
+    """Fail early, as :func:`read_input` would, for a path that is missing, a directory or
+    unreadable (``-``, standard input, always passes): a stream over several files checks them
+    all before working on the first.
+
+    Raises:
+        InputError: The message :func:`read_input` gives for the same path.
+    """
+    name = str(path)
+    if name == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{name}: is a directory, not a file — pass the paper files in it")
+    if not p.exists():
+        raise InputError(f"{name}: no such file")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{name}: permission denied")
 
 
 def split_lines(text: str) -> list[str]:
