@@ -196,6 +196,13 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
     return Decoded(text.lstrip("\ufeff"), warnings)
 
 
+_PATH_ERRORS = {
+    "missing": "{name}: no such file",
+    "directory": "{name}: is a directory, not a file — pass the paper files in it",
+    "unreadable": "{name}: permission denied",
+}
+
+
 def read_input(path: str | Path) -> tuple[str, bytes]:
     """Read a file's bytes (``-`` is standard input).
 
@@ -215,13 +222,11 @@ def read_input(path: str | Path) -> tuple[str, bytes]:
     try:
         return name, p.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
+        raise InputError(_PATH_ERRORS["missing"].format(name=name)) from None
     except IsADirectoryError:
-        raise InputError(
-            f"{name}: is a directory, not a file — pass the paper files in it"
-        ) from None
+        raise InputError(_PATH_ERRORS["directory"].format(name=name)) from None
     except PermissionError:
-        raise InputError(f"{name}: permission denied") from None
+        raise InputError(_PATH_ERRORS["unreadable"].format(name=name)) from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
@@ -238,12 +243,10 @@ def check_input(path: str | Path) -> None:
     if name == "-":
         return
     p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{name}: is a directory, not a file — pass the paper files in it")
-    if not p.exists():
-        raise InputError(f"{name}: no such file")
-    if not os.access(p, os.R_OK):
-        raise InputError(f"{name}: permission denied")
+    problem = ("directory" if p.is_dir() else "missing" if not p.exists()
+               else "unreadable" if not os.access(p, os.R_OK) else None)
+    if problem:
+        raise InputError(_PATH_ERRORS[problem].format(name=name))
 
 
 def split_lines(text: str) -> list[str]:
