@@ -1023,8 +1023,14 @@ class RelatedIndex:
     # matrices built from the derived ones on first use (cached properties), dropped by _derive
     _LAZY = ("_xt", "_ct", "_c_raw", "_postings")
 
-    def _derive(self) -> None:
-        """Matrices computed from the stored ones (cheap: linear in the non-zeros)."""
+    def _derive(self, saved: Mapping[str, Any] | None = None) -> None:
+        """Matrices computed from the stored ones (cheap: linear in the non-zeros).
+
+        ``saved``: derived arrays a stored index carries (:meth:`write`; the papers' semantic
+        vectors and the candidate postings), used instead of computing them again: they are the
+        costliest part of loading a large index.
+        """
+        saved = saved or {}
         for name in self._LAZY:
             self.__dict__.pop(name, None)
         n = len(self.ids)
@@ -1042,7 +1048,7 @@ class RelatedIndex:
         else:
             self._x = self.tf
         self._x.sort_indices()
-        self._fit_semantic()
+        self._fit_semantic(saved.get("sem"))
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
         self._feature_idf = _idf(cdf, n)
@@ -1058,8 +1064,12 @@ class RelatedIndex:
         if n > max(self.config.exact_below, self.config.pool):
             # the all-pairs work needs only the top postings: the full transpose (as large as
             # the term matrix) is made for single queries, when one comes
-            self._xt_top = _top_per_row(self._x.T.tocsr(), self.config.candidate_top)
-            self._ct_top = _top_per_row(self._c.T.tocsr(), self.config.candidate_top)
+            self._xt_top = saved.get("xt_top")
+            if self._xt_top is None:
+                self._xt_top = _top_per_row(self._x.T.tocsr(), self.config.candidate_top)
+            self._ct_top = saved.get("ct_top")
+            if self._ct_top is None:
+                self._ct_top = _top_per_row(self._c.T.tocsr(), self.config.candidate_top)
         else:
             self._xt_top, self._ct_top = self._xt, self._ct
         # per-entity reason data and SharedConcept objects, filled on first use
@@ -1084,8 +1094,9 @@ class RelatedIndex:
             return self.cf
         return sp.csr_matrix(self.cf @ sp.diags(self._feature_idf))
 
-    def _fit_semantic(self) -> None:
-        """Paper vectors from the shipped static word vectors (derived, never stored).
+    def _fit_semantic(self, saved: np.ndarray | None = None) -> None:
+        """Paper vectors from the shipped static word vectors (``saved``: the ones a stored index
+        carries, used as they are).
 
         A paper's vector is the mean of its words' vectors weighted by the words' TF-IDF
         weights in the paper, so the words that make the lexical score also lead here, while
@@ -1107,7 +1118,7 @@ class RelatedIndex:
         cols, rows = zip(*pairs)
         self._sem_cols = np.asarray(cols, dtype=np.int64)
         self._sem_vecs = static.vectors[np.asarray(rows, dtype=np.int64)].astype(np.float64)
-        self._sem = self._semantic(self._x)
+        self._sem = saved if saved is not None else self._semantic(self._x)
 
     def _semantic(self, x: sp.csr_matrix) -> np.ndarray | None:
         """Unit-length semantic vectors of TF-IDF rows (zero for papers without known words)."""
@@ -2132,6 +2143,19 @@ class RelatedIndex:
                 yield f"{name}_shape", lambda m=m: np.array(m.shape, dtype=np.int64)
             if self.embeddings is not None:
                 yield "embeddings", lambda: self.embeddings.astype(np.float16)
+            # derived, but stored: loading a 100k-paper index would spend seconds on them
+            if self._sem is not None:
+                # multiples of 2**-12 below 1 in magnitude (_semantic): exact as int16
+                yield "derived_sem", lambda: np.rint(self._sem * 4096.0).astype(np.int16)
+            if self._pruned():
+                for name in ("xt_top", "ct_top"):
+                    m = getattr(self, f"_{name}")
+                    yield f"derived_{name}_data", lambda m=m: m.data.astype(np.float64, copy=False)
+                    yield f"derived_{name}_indices", lambda m=m: m.indices.astype(np.int32,
+                                                                                 copy=False)
+                    yield f"derived_{name}_indptr", lambda m=m: m.indptr.astype(np.int64,
+                                                                               copy=False)
+                    yield f"derived_{name}_shape", lambda m=m: np.array(m.shape, dtype=np.int64)
 
         # the layout of np.savez (a stored zip of .npy files), written array by array
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -2173,5 +2197,15 @@ class RelatedIndex:
                  arrays[f"{name}_indptr"]), shape=shape))
         if "embeddings" in arrays:
             index.embeddings = arrays["embeddings"].astype(np.float32)
-        index._derive()
+        saved: dict[str, Any] = {}
+        if "derived_sem" in arrays:
+            saved["sem"] = arrays["derived_sem"].astype(np.float64) / 4096.0
+        for name in ("xt_top", "ct_top"):
+            if f"derived_{name}_data" in arrays:
+                m = sp.csr_matrix(
+                    (arrays[f"derived_{name}_data"], arrays[f"derived_{name}_indices"],
+                     arrays[f"derived_{name}_indptr"]),
+                    shape=tuple(int(v) for v in arrays[f"derived_{name}_shape"]))
+                saved[name] = m
+        index._derive(saved)
         return index

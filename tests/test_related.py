@@ -368,6 +368,40 @@ def test_related_to_bytes_round_trip_gives_identical_hits() -> None:
     assert dict(loaded.all_neighbours(k=3)) == dict(index.all_neighbours(k=3))
 
 
+def test_related_stored_derived_arrays_load_as_computed_on_the_large_corpus_path() -> None:
+    import io
+    import zipfile
+
+    papers, concepts = _example_corpus()
+    # the large-corpus path: the stored index carries the semantic vectors and the postings
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False)
+    blob = index.to_bytes()
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = zf.namelist()
+        assert {"derived_sem.npy", "derived_xt_top_data.npy", "derived_ct_top_data.npy"} <= set(names)
+        # the same index without them: the loader computes them again (older stores)
+        bare = io.BytesIO()
+        with zipfile.ZipFile(bare, "w") as out:
+            for name in names:
+                if not name.startswith("derived_"):
+                    out.writestr(name, zf.read(name))
+    loaded = RelatedIndex.from_bytes(blob)
+    computed = RelatedIndex.from_bytes(bare.getvalue())
+    assert loaded._sem is not None and np.array_equal(loaded._sem, computed._sem)
+    assert np.array_equal(loaded._sem, index._sem)
+    for name in ("_xt_top", "_ct_top"):
+        a, b = getattr(loaded, name), getattr(computed, name)
+        assert (a != b).nnz == 0 and np.array_equal(a.indptr, b.indptr)
+        assert np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data)
+    for pid in (papers[0].id, papers[77].id, papers[150].id):
+        assert loaded.neighbours(pid, k=5) == computed.neighbours(pid, k=5) == index.neighbours(
+            pid, k=5)
+    text = "offline reinforcement learning with diffusion policies"
+    assert loaded.search(text, k=5) == computed.search(text, k=5) == index.search(text, k=5)
+    assert dict(loaded.all_neighbours(k=3)) == dict(index.all_neighbours(k=3))
+
+
 def test_related_from_bytes_rejects_garbage() -> None:
     with pytest.raises(KGError, match="run `kg build` again"):
         RelatedIndex.from_bytes(b"not an index")
