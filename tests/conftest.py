@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,19 @@ EXAMPLE_CORPUS = ROOT / "examples" / "hf-papers-policy.txt"
 DEV_GOLD = ROOT / "tests" / "data" / "seed-dev.jsonl"
 RELATED_DEV = ROOT / "tests" / "data" / "related-dev.jsonl"
 FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir() -> Iterator[None]:
+    """The suite's own kg cache (``KG_CACHE_DIR``): tests never read or write the user's."""
+    before = os.environ.get("KG_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="kg-test-cache-") as cache:
+        os.environ["KG_CACHE_DIR"] = cache
+        yield
+    if before is None:
+        os.environ.pop("KG_CACHE_DIR", None)
+    else:
+        os.environ["KG_CACHE_DIR"] = before
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import spacy
 
@@ -15,6 +17,8 @@ from kg.extract.patterns import (
 )
 from kg.extract.resolve import Candidate, drop_overlaps, head_type
 from kg.extract.sentences import split_sentences
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "hf-papers-policy.txt"
 
 
 def names(text: str) -> list[str]:
@@ -460,3 +464,45 @@ def test_patterns_title_splits_equal_the_case_insensitive_scan(title: str) -> No
         (m.start(), m.end(), m.group().strip().lower()) for m in _TITLE_SPLIT.finditer(title)
     )
     assert _title_splits(title) == expected
+
+
+def test_gazetteer_pattern_tokens_cache_matches_like_pattern_docs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacy.matcher import PhraseMatcher
+
+    from kg.extract.gazetteer import pattern_tokens, plural_forms
+    from kg.readers import read_papers
+    from kg.resources import load_resources
+
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
+    entries = load_resources(())[:4000]  # real names and aliases, a quick subset
+    texts = [f"{p.title}. {p.abstract}" for p in read_papers([EXAMPLE]).papers]
+
+    def matches(matcher: object) -> list[tuple[int, int, str]]:
+        out = []
+        for doc in nlp.pipe(texts):
+            out.extend((s, e, nlp.vocab.strings[m]) for m, s, e in matcher(doc))  # type: ignore[operator]
+        return sorted(out)
+
+    nlp = spacy.blank("en")
+    # the matcher as spaCy builds it from pattern Docs (kg's way before the cache)
+    reference = PhraseMatcher(nlp.vocab, attr="LOWER")
+    tokenizer = spacy.blank("en", vocab=nlp.vocab).tokenizer
+    for i, entry in enumerate(entries):
+        forms = [v for f in (entry.name, *entry.aliases) if len(f) >= 2 and "(" not in f
+                 and ")" not in f for v in plural_forms(f)]
+        if forms:
+            reference.add(str(i), list(tokenizer.pipe(forms)))
+    want = matches(reference)
+    assert len(want) > 300
+    cold, _ = build_matchers(nlp, entries)
+    assert list(tmp_path.glob("pattern-tokens-*.json"))  # written on the first build
+    warm, _ = build_matchers(nlp, entries)
+    assert matches(cold) == matches(warm) == want
+    # a damaged cache file is ignored (and rewritten)
+    for path in tmp_path.glob("pattern-tokens-*.json"):
+        path.write_text("[[\"trunc", encoding="utf-8")
+    damaged, _ = build_matchers(nlp, entries)
+    assert matches(damaged) == want
+    forms = ["PPO-2", "state-of-the-art", "Q-learning"]
+    assert pattern_tokens("en", forms) == [[t.text for t in tokenizer(f)] for f in forms]

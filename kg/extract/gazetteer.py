@@ -18,8 +18,13 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -115,14 +120,61 @@ def build_matchers(
                 if sensitive and variant[:1].islower():
                     # "meta-RL" starts a sentence or a title word as "Meta-RL".
                     allowed[key].add(variant[:1].upper() + variant[1:])
-    # A separate tokenizer (same vocab, same rules) tokenizes the patterns: filling the pipeline
-    # tokenizer's cache with tens of thousands of pattern strings makes it several times slower.
-    tokenizer = spacy.blank(nlp.lang, vocab=nlp.vocab).tokenizer
     keys = list(forms_of)
-    docs = iter(tokenizer.pipe([f for k in keys for f in forms_of[k]]))
+    # The matcher compares LOWER hashes: each pattern is given as its tokens' hashes (what
+    # PhraseMatcher makes of a Doc), from the tokens of the form (cached, see pattern_tokens).
+    strings = nlp.vocab.strings
+    tokens = iter(pattern_tokens(nlp.lang, [f for k in keys for f in forms_of[k]]))
     for k in keys:
-        matcher.add(k, [next(docs) for _ in forms_of[k]])
+        matcher.add(k, [[strings.add(word.lower()) for word in next(tokens)]
+                        for _ in forms_of[k]])
     return matcher, {k: frozenset(v) for k, v in allowed.items()}
+
+
+_TOKENS_FORMAT = 1  # of the cache files below
+
+
+def cache_dir() -> Path:
+    """Where kg keeps files it can always make again: ``$KG_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/kg``, else ``~/.cache/kg``."""
+    if os.environ.get("KG_CACHE_DIR"):
+        return Path(os.environ["KG_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "kg"
+
+
+def pattern_tokens(lang: str, forms: Sequence[str]) -> list[list[str]]:
+    """The token texts of each form, as spaCy's default tokenizer for ``lang`` splits them.
+
+    Tokenizing the ~26,000 resource forms into Docs takes about a second of an extractor's
+    start-up and gives the same result every time for the same spaCy version: the splits are
+    cached in :func:`cache_dir` under a key made of the spaCy version, the language and the
+    forms. A missing, damaged or stale file only makes the start slower; an unwritable cache
+    directory is skipped.
+    """
+    digest = hashlib.sha256()
+    for part in (str(_TOKENS_FORMAT), spacy.__version__, lang, *forms):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    path = cache_dir() / f"pattern-tokens-{digest.hexdigest()[:32]}.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, list) and len(cached) == len(forms):
+            return cached
+    except (OSError, ValueError):
+        pass
+    # A separate tokenizer (same rules) tokenizes the patterns: filling the pipeline tokenizer's
+    # cache with tens of thousands of pattern strings makes it several times slower.
+    tokenizer = spacy.blank(lang).tokenizer
+    split = [[token.text for token in doc] for doc in tokenizer.pipe(forms)]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         suffix=".tmp", delete=False) as tmp:
+            json.dump(split, tmp, ensure_ascii=False)
+        os.replace(tmp.name, path)  # whole files only, even with builds running side by side
+    except OSError:
+        pass
+    return split
 
 
 def match_gazetteer(
