@@ -212,20 +212,32 @@ def _spooled(spool: IO[str]) -> Iterator[tuple[str, str]]:
 
 _ENTITY_TYPES = {t.value: t for t in EntityType}
 _LINK_KINDS = {k.value: k for k in LinkKind}
-_ABBREV_KEY = '"abbreviations":['
 _JSON = json.JSONDecoder()
 
 
-def _abbreviation_pairs(data: str) -> list[tuple[str, str]]:
-    """(short, long) of a stored Extraction JSON, parsing only its abbreviations array."""
-    at = data.find(_ABBREV_KEY)
-    # pydantic writes keys in field order without spaces; anything else: parse it all
-    items = (_JSON.raw_decode(data, at + len(_ABBREV_KEY) - 1)[0] if at >= 0
-             else json.loads(data).get("abbreviations", ()))
-    return [(a["short"], a["long"]) for a in items]
+# Per stored extraction with abbreviations: the JSON from its abbreviations array on (1 = the key
+# was found), or all of it (0). pydantic writes keys in field order without spaces, and the key
+# cannot occur inside a JSON string (its quotes would be escaped), so SQLite cuts each JSON down
+# to its tail and skips the papers without abbreviations: Python sees a few hundred bytes per
+# paper instead of the whole JSON.
+_ABBREVIATIONS_SQL = (
+    "SELECT CASE WHEN at THEN substr(data, at + 16) ELSE data END, at > 0 FROM"
+    " (SELECT data, instr(data, '\"abbreviations\":[') AS at FROM extractions"
+    "  WHERE instr(data, '\"abbreviations\":[]') = 0)"
+)
 
 
-def _extraction_parts(data: str | None) -> tuple[list[MentionParts], list[tuple[str, str]],
+def _abbreviation_pairs(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """(short, long) of every abbreviation of every stored extraction, in store order."""
+    decode = _JSON.raw_decode
+    for tail, cut in conn.execute(_ABBREVIATIONS_SQL):
+        # anything but pydantic's compact output: parse it all
+        items = decode(tail)[0] if cut else json.loads(tail).get("abbreviations", ())
+        for a in items:
+            yield a["short"], a["long"]
+
+
+def _extraction_parts(data: bytes | str | None) -> tuple[list[MentionParts], list[tuple[str, str]],
                                                  list[LinkParts]]:
     """Mentions, abbreviations and links of a stored Extraction JSON, as plain tuples.
 
@@ -288,11 +300,8 @@ def refresh_graph(
     conn = store.conn
     total = store.paper_count()
     progress("canonicalize", 0, total)
-    index = AliasIndex.from_abbreviations(
-        load_resources(tuple(resources)),
-        (pair for (data,) in conn.execute("SELECT data FROM extractions")
-         for pair in _abbreviation_pairs(data)),
-    )
+    index = AliasIndex.from_abbreviations(load_resources(tuple(resources)),
+                                          _abbreviation_pairs(conn))
     with store.bulk_load():
         _refresh_rows(store, index, k, total, progress, workers)
 
@@ -308,8 +317,9 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     relation_value = {(t, p): concept_relation(t, p).value
                       for t in EntityType for p in (False, True)}
     paper_ids: list[str] = []
-    # per paper: indices into `keys` (entity id, type, proposed, mention texts), interned
-    key_ids: dict[tuple[str, EntityType, bool, frozenset[str]], int] = {}
+    # per paper: indices into `keys` (entity id, type, proposed, sorted mention texts), interned,
+    # in the order of the paper's entities (type, id)
+    key_ids: dict[tuple[str, EntityType, bool, tuple[str, ...]], int] = {}
     paper_keys: list[tuple[int, ...]] = []
     # the acronyms each paper defines, as the extractor found them: the related index expands
     # the same ones canonicalization merged concepts by
@@ -317,36 +327,29 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     entity_texts: dict[str, set[str]] = {}
     entity_types: dict[str, EntityType] = {}
     link_updates: list[tuple[str, str]] = []
-    edges: list[tuple[Any, ...]] = []
     insert_edges = (
         "INSERT OR REPLACE INTO edges(source, target, type, weight, count, evidence, shared)"
         " VALUES (?,?,?,?,?,?,?)"
     )
-    # streamed: SQLite lets this connection write other tables while the cursor is open
+    # streamed: SQLite lets this connection write other tables while the cursor is open; the
+    # extraction JSON comes as bytes (UTF-8 as stored: no decoding here, none for the pickle)
     rows = conn.execute(
-        "SELECT p.id, p.links, e.data FROM papers p LEFT JOIN extractions e ON e.paper_id = p.id"
-        " ORDER BY p.id"
+        "SELECT p.id, p.links, CAST(e.data AS BLOB) FROM papers p"
+        " LEFT JOIN extractions e ON e.paper_id = p.id ORDER BY p.id"
     )
-    # chunks of papers are grouped in the workers (JSON parsing and alias resolution); this
-    # process merges their surface forms in chunk order and interns the entity keys
+    # chunks of papers are grouped in the workers (JSON parsing, alias resolution, edge rows);
+    # this process merges their surface forms in chunk order, interns the entity keys (each
+    # chunk sends its distinct keys once) and writes the edges
     i = 0
-    for found, counts in fork_map(
+    for papers, keys, edges, counts in fork_map(
             lambda chunk: _canonical_chunk(index, relation_value, chunk),
             batched(rows, _CANONICAL_CHUNK), workers if total >= FORK_FROM else 1):
         grouper.merge(counts)
-        for pid, links, links_json, groups, defined in found:
-            i += 1
-            if links_json != links:
-                link_updates.append((links_json, pid))
-            if defined:
-                acronyms[pid] = defined
-            paper_ids.append(pid)
-            keys = []
-            for key, edge in groups:
-                kid = key_ids.get(key)
-                if kid is None:
-                    kid = key_ids[key] = len(key_ids)
-                keys.append(kid)
+        local = []
+        for key in keys:
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(key_ids)
                 eid, type_, _, texts = key
                 known = entity_texts.get(eid)
                 if known is None:
@@ -354,16 +357,21 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
                     entity_types[eid] = type_
                 else:
                     known.update(texts)
-                edges.append(edge)
-            paper_keys.append(tuple(keys))
-            if len(edges) >= _WRITE_EVERY:
-                conn.executemany(insert_edges, edges)
-                edges.clear()
-            if i % 1024 == 0 or i == total:
-                progress("canonicalize", i, total)
+            local.append(kid)
+        at = local.__getitem__
+        for pid, links_json, kids, defined in papers:
+            if links_json is not None:
+                link_updates.append((links_json, pid))
+            if defined:
+                acronyms[pid] = defined
+            paper_ids.append(pid)
+            paper_keys.append(tuple(map(at, kids)))
+        conn.executemany(insert_edges, edges)
+        del edges
+        done, i = i, i + len(papers)
+        if done // 1024 != i // 1024 or i == total:
+            progress("canonicalize", i, total)
     del rows
-    conn.executemany(insert_edges, edges)
-    edges.clear()
     conn.executemany("UPDATE papers SET links = ? WHERE id = ?", link_updates)
     display = grouper.display_names()
     conn.executemany(
@@ -381,13 +389,12 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     for eid, type_, proposed, texts in key_ids:
         name = display[eid]
         interned.append(PaperEntity.model_construct(
-            id=eid, type=type_, name=name, aliases=tuple(sorted(texts - {name})),
+            id=eid, type=type_, name=name, aliases=tuple(t for t in texts if t != name),
             proposed=proposed))
     del key_ids
-    concepts = {
-        pid: tuple(sorted((interned[kid] for kid in kids), key=lambda e: (e.type.value, e.id)))
-        for pid, kids in zip(paper_ids, paper_keys)
-    }
+    # each paper's keys come sorted by (type, id), the order canonicalize() gives
+    concepts = {pid: tuple(map(interned.__getitem__, kids))
+                for pid, kids in zip(paper_ids, paper_keys)}
     del paper_keys, interned
     progress("related index", 0, 1)
     # the texts are read from the store on each of the fit's passes: holding every paper's
@@ -397,6 +404,7 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     progress("related index", 1, 1)
     del concepts, paper_ids, acronyms  # the index keeps what it needs (ids, titles, matrices)
     progress("related", 0, total)
+    edges: list[tuple[Any, ...]] = []
     # the edge rows are made where the links are computed (in the workers)
     for i, rows in enumerate(related_index.neighbour_links(k=k, workers=workers,
                                                            transform=_related_edge_rows), 1):
@@ -421,34 +429,45 @@ _CANONICAL_CHUNK = 2000  # papers per task of the canonicalization workers
 
 
 def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType, bool], str],
-                     rows: Sequence[tuple[str, str, str | None]]) -> tuple[
-        list[tuple[str, str, str, list[tuple[tuple[str, EntityType, bool, frozenset[str]],
-                                             tuple[Any, ...]]], dict[str, str]]],
+                     rows: Sequence[tuple[str, str, bytes | str | None]]) -> tuple[
+        list[tuple[str, str | None, tuple[int, ...], dict[str, str]]],
+        list[tuple[str, EntityType, bool, tuple[str, ...]]], list[tuple[Any, ...]],
         tuple[dict[str, Counter[str]], dict[str, str]]]:
     """Group the stored mentions of a chunk of papers (``(id, links JSON, Extraction JSON)``).
 
     Returns:
-        Per paper ``(id, stored links JSON, links JSON now, groups, acronyms)``, each group its
-        entity key ``(id, type, proposed, mention texts)`` and concept-edge row, the acronyms
-        the paper defines (short -> long form); then the chunk's :meth:`ConceptGrouper.counts`.
+        Per paper ``(id, links JSON when it changed else None, keys, acronyms)``: the paper's
+        entity keys as indices into the chunk's distinct keys, in (type, id) order, and the
+        acronyms it defines (short -> long form); then the distinct entity keys ``(id, type,
+        proposed, sorted mention texts)`` in first-seen order, the chunk's concept-edge rows
+        (in paper order, each paper's in first-mention order), and the chunk's
+        :meth:`ConceptGrouper.counts`.
     """
     grouper = ConceptGrouper(index)
     out = []
+    key_ids: dict[tuple[str, EntityType, bool, tuple[str, ...]], int] = {}
+    edges = []
     for pid, links, data in rows:
         mentions, abbreviations, link_parts = _extraction_parts(data)
         groups = grouper.add(mentions, abbreviations, link_parts)
         links_json = _json_list(sorted({ln[0] for ln in link_parts}))
-        found = []
+        kids = []
         for eid, g in groups.items():
             ms = g.mentions
             # the first of the sorted mentions
             first = ms[0] if len(ms) == 1 else min(ms, key=lambda m: (m[0], m[1]))
-            found.append(((eid, g.type, g.proposed, frozenset(m[3] for m in ms)),
-                          (pid, eid, relation_value[g.type, g.proposed],
-                           round(round(g.confidence, 4), 4), max(1, len(ms)),
-                           first[4] or None, "[]")))
-        out.append((pid, links, links_json, found, dict(abbreviations)))
-    return out, grouper.counts()
+            key = (eid, g.type, g.proposed, tuple(sorted({m[3] for m in ms})))
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(key_ids)
+            kids.append((g.type.value, eid, kid))
+            edges.append((pid, eid, relation_value[g.type, g.proposed],
+                          round(round(g.confidence, 4), 4), max(1, len(ms)), first[4] or None,
+                          "[]"))
+        kids.sort()
+        out.append((pid, None if links_json == links else links_json,
+                    tuple(k[2] for k in kids), dict(abbreviations)))
+    return out, list(key_ids), edges, grouper.counts()
 
 
 def _related_edge_rows(pid: str, links: Sequence[tuple[str, float, tuple[str, ...],
