@@ -212,29 +212,17 @@ def _spooled(spool: IO[str]) -> Iterator[tuple[str, str]]:
 
 _ENTITY_TYPES = {t.value: t for t in EntityType}
 _LINK_KINDS = {k.value: k for k in LinkKind}
+_ABBREV_KEY = '"abbreviations":['
 _JSON = json.JSONDecoder()
 
 
-# Per stored extraction with abbreviations: the JSON from its abbreviations array on (1 = the key
-# was found), or all of it (0). pydantic writes keys in field order without spaces, and the key
-# cannot occur inside a JSON string (its quotes would be escaped), so SQLite cuts each JSON down
-# to its tail and skips the papers without abbreviations: Python sees a few hundred bytes per
-# paper instead of the whole JSON.
-_ABBREVIATIONS_SQL = (
-    "SELECT CASE WHEN at THEN substr(data, at + 16) ELSE data END, at > 0 FROM"
-    " (SELECT data, instr(data, '\"abbreviations\":[') AS at FROM extractions"
-    "  WHERE instr(data, '\"abbreviations\":[]') = 0)"
-)
-
-
-def _abbreviation_pairs(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
-    """(short, long) of every abbreviation of every stored extraction, in store order."""
-    decode = _JSON.raw_decode
-    for tail, cut in conn.execute(_ABBREVIATIONS_SQL):
-        # anything but pydantic's compact output: parse it all
-        items = decode(tail)[0] if cut else json.loads(tail).get("abbreviations", ())
-        for a in items:
-            yield a["short"], a["long"]
+def _abbreviation_pairs(data: str) -> list[tuple[str, str]]:
+    """(short, long) of a stored Extraction JSON, parsing only its abbreviations array."""
+    at = data.find(_ABBREV_KEY)
+    # pydantic writes keys in field order without spaces; anything else: parse it all
+    items = (_JSON.raw_decode(data, at + len(_ABBREV_KEY) - 1)[0] if at >= 0
+             else json.loads(data).get("abbreviations", ()))
+    return [(a["short"], a["long"]) for a in items]
 
 
 def _extraction_parts(data: bytes | str | None) -> tuple[list[MentionParts], list[tuple[str, str]],
@@ -300,8 +288,11 @@ def refresh_graph(
     conn = store.conn
     total = store.paper_count()
     progress("canonicalize", 0, total)
-    index = AliasIndex.from_abbreviations(load_resources(tuple(resources)),
-                                          _abbreviation_pairs(conn))
+    index = AliasIndex.from_abbreviations(
+        load_resources(tuple(resources)),
+        (pair for (data,) in conn.execute("SELECT data FROM extractions")
+         for pair in _abbreviation_pairs(data)),
+    )
     with store.bulk_load():
         _refresh_rows(store, index, k, total, progress, workers)
 
@@ -311,7 +302,6 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     from kg.related import RelatedIndex
 
     conn = store.conn
-    conn.execute("DELETE FROM edges")
     conn.execute("DELETE FROM entities")
     grouper = ConceptGrouper(index)  # the corpus's surface forms, merged from every chunk
     relation_value = {(t, p): concept_relation(t, p).value
@@ -337,13 +327,32 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
         "SELECT p.id, p.links, CAST(e.data AS BLOB) FROM papers p"
         " LEFT JOIN extractions e ON e.paper_id = p.id ORDER BY p.id"
     )
+    # Clearing the old edges reads every page of the table (seconds at 100k papers): it is done
+    # once the workers have two chunks each (fork_map keeps at most 2 * workers + 1 in flight),
+    # while they work on them, and at the latest before the first edges are written (in-process,
+    # the first chunk's results come before the second chunk is read).
+    cleared = False
+
+    def clear_edges() -> None:
+        nonlocal cleared
+        if not cleared:
+            conn.execute("DELETE FROM edges")
+            cleared = True
+
+    n_workers = workers if total >= FORK_FROM else 1
+
+    def chunks() -> Iterator[list[tuple[str, str, bytes | None]]]:
+        for n, chunk in enumerate(batched(rows, _CANONICAL_CHUNK)):
+            if n == 2 * n_workers:
+                clear_edges()
+            yield chunk
+
     # chunks of papers are grouped in the workers (JSON parsing, alias resolution, edge rows);
     # this process merges their surface forms in chunk order, interns the entity keys (each
     # chunk sends its distinct keys once) and writes the edges
     i = 0
     for papers, keys, edges, counts in fork_map(
-            lambda chunk: _canonical_chunk(index, relation_value, chunk),
-            batched(rows, _CANONICAL_CHUNK), workers if total >= FORK_FROM else 1):
+            lambda chunk: _canonical_chunk(index, relation_value, chunk), chunks(), n_workers):
         grouper.merge(counts)
         local = []
         for key in keys:
@@ -366,12 +375,14 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
                 acronyms[pid] = defined
             paper_ids.append(pid)
             paper_keys.append(tuple(map(at, kids)))
+        clear_edges()
         conn.executemany(insert_edges, edges)
         del edges
         done, i = i, i + len(papers)
         if done // 1024 != i // 1024 or i == total:
             progress("canonicalize", i, total)
     del rows
+    clear_edges()  # no papers: no chunks
     conn.executemany("UPDATE papers SET links = ? WHERE id = ?", link_updates)
     display = grouper.display_names()
     conn.executemany(
