@@ -14,7 +14,6 @@ import difflib
 import json
 import sqlite3
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -443,7 +442,7 @@ def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType
                      rows: Sequence[tuple[str, str, bytes | str | None]]) -> tuple[
         list[tuple[str, str | None, tuple[int, ...], dict[str, str]]],
         list[tuple[str, EntityType, bool, tuple[str, ...]]], list[tuple[Any, ...]],
-        tuple[dict[str, Counter[str]], dict[str, str]]]:
+        tuple[dict[str, dict[str, int]], dict[str, str]]]:
     """Group the stored mentions of a chunk of papers (``(id, links JSON, Extraction JSON)``).
 
     Returns:
