@@ -261,12 +261,16 @@ class ConceptGrouper:
             group.mentions.append((field_, start, end, text, ""))
         return groups
 
-    def counts(self) -> tuple[dict[str, Counter[str]], dict[str, str]]:
+    def counts(self) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
         """What this grouper learned across papers (surface form counts, curated names), for
-        :meth:`merge` into another (a worker's grouper of one chunk into the corpus's)."""
-        return dict(self.surfaces), self.curated
+        :meth:`merge` into another (a worker's grouper of one chunk into the corpus's).
 
-    def merge(self, counts: tuple[Mapping[str, Counter[str]], Mapping[str, str]]) -> None:
+        The counts are plain dicts: a pickled ``Counter`` is rebuilt by its Python-level
+        constructor, which costs the receiving process more than the merge itself.
+        """
+        return {eid: dict(forms) for eid, forms in self.surfaces.items()}, self.curated
+
+    def merge(self, counts: tuple[Mapping[str, Mapping[str, int]], Mapping[str, str]]) -> None:
         """Add another grouper's :meth:`counts`, as if its papers had been added here after
         this grouper's (a curated name seen first stays)."""
         surfaces, curated = counts

@@ -14,7 +14,6 @@ import difflib
 import json
 import sqlite3
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -246,7 +245,7 @@ def _abbreviation_pairs(data: str) -> list[tuple[str, str]]:
     return [(a["short"], a["long"]) for a in items]
 
 
-def _extraction_parts(data: str | None) -> tuple[list[MentionParts], list[tuple[str, str]],
+def _extraction_parts(data: bytes | str | None) -> tuple[list[MentionParts], list[tuple[str, str]],
                                                  list[LinkParts]]:
     """Mentions, abbreviations and links of a stored Extraction JSON, as plain tuples.
 
@@ -323,14 +322,14 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     from kg.related import RelatedIndex
 
     conn = store.conn
-    conn.execute("DELETE FROM edges")
     conn.execute("DELETE FROM entities")
     grouper = ConceptGrouper(index)  # the corpus's surface forms, merged from every chunk
     relation_value = {(t, p): concept_relation(t, p).value
                       for t in EntityType for p in (False, True)}
     paper_ids: list[str] = []
-    # per paper: indices into `keys` (entity id, type, proposed, mention texts), interned
-    key_ids: dict[tuple[str, EntityType, bool, frozenset[str]], int] = {}
+    # per paper: indices into `keys` (entity id, type, proposed, sorted mention texts), interned,
+    # in the order of the paper's entities (type, id)
+    key_ids: dict[tuple[str, EntityType, bool, tuple[str, ...]], int] = {}
     paper_keys: list[tuple[int, ...]] = []
     # the acronyms each paper defines, as the extractor found them: the related index expands
     # the same ones canonicalization merged concepts by
@@ -338,36 +337,48 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     entity_texts: dict[str, set[str]] = {}
     entity_types: dict[str, EntityType] = {}
     link_updates: list[tuple[str, str]] = []
-    edges: list[tuple[Any, ...]] = []
     insert_edges = (
         "INSERT OR REPLACE INTO edges(source, target, type, weight, count, evidence, shared)"
         " VALUES (?,?,?,?,?,?,?)"
     )
-    # streamed: SQLite lets this connection write other tables while the cursor is open
+    # streamed: SQLite lets this connection write other tables while the cursor is open; the
+    # extraction JSON comes as bytes (UTF-8 as stored: no decoding here, none for the pickle)
     rows = conn.execute(
-        "SELECT p.id, p.links, e.data FROM papers p LEFT JOIN extractions e ON e.paper_id = p.id"
-        " ORDER BY p.id"
+        "SELECT p.id, p.links, CAST(e.data AS BLOB) FROM papers p"
+        " LEFT JOIN extractions e ON e.paper_id = p.id ORDER BY p.id"
     )
-    # chunks of papers are grouped in the workers (JSON parsing and alias resolution); this
-    # process merges their surface forms in chunk order and interns the entity keys
+    # Clearing the old edges reads every page of the table (seconds at 100k papers): it is done
+    # once the workers have two chunks each (fork_map keeps at most 2 * workers + 1 in flight),
+    # while they work on them, and at the latest before the first edges are written (in-process,
+    # the first chunk's results come before the second chunk is read).
+    cleared = False
+
+    def clear_edges() -> None:
+        nonlocal cleared
+        if not cleared:
+            conn.execute("DELETE FROM edges")
+            cleared = True
+
+    n_workers = workers if total >= FORK_FROM else 1
+
+    def chunks() -> Iterator[list[tuple[str, str, bytes | None]]]:
+        for n, chunk in enumerate(batched(rows, _CANONICAL_CHUNK)):
+            if n == 2 * n_workers:
+                clear_edges()
+            yield chunk
+
+    # chunks of papers are grouped in the workers (JSON parsing, alias resolution, edge rows);
+    # this process merges their surface forms in chunk order, interns the entity keys (each
+    # chunk sends its distinct keys once) and writes the edges
     i = 0
-    for found, counts in fork_map(
-            lambda chunk: _canonical_chunk(index, relation_value, chunk),
-            batched(rows, _CANONICAL_CHUNK), workers if total >= FORK_FROM else 1):
+    for papers, keys, edges, counts in fork_map(
+            lambda chunk: _canonical_chunk(index, relation_value, chunk), chunks(), n_workers):
         grouper.merge(counts)
-        for pid, links, links_json, groups, defined in found:
-            i += 1
-            if links_json != links:
-                link_updates.append((links_json, pid))
-            if defined:
-                acronyms[pid] = defined
-            paper_ids.append(pid)
-            keys = []
-            for key, edge in groups:
-                kid = key_ids.get(key)
-                if kid is None:
-                    kid = key_ids[key] = len(key_ids)
-                keys.append(kid)
+        local = []
+        for key in keys:
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(key_ids)
                 eid, type_, _, texts = key
                 known = entity_texts.get(eid)
                 if known is None:
@@ -375,16 +386,23 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
                     entity_types[eid] = type_
                 else:
                     known.update(texts)
-                edges.append(edge)
-            paper_keys.append(tuple(keys))
-            if len(edges) >= _WRITE_EVERY:
-                conn.executemany(insert_edges, edges)
-                edges.clear()
-            if i % 1024 == 0 or i == total:
-                progress("canonicalize", i, total)
+            local.append(kid)
+        at = local.__getitem__
+        for pid, links_json, kids, defined in papers:
+            if links_json is not None:
+                link_updates.append((links_json, pid))
+            if defined:
+                acronyms[pid] = defined
+            paper_ids.append(pid)
+            paper_keys.append(tuple(map(at, kids)))
+        clear_edges()
+        conn.executemany(insert_edges, edges)
+        del edges
+        done, i = i, i + len(papers)
+        if done // 1024 != i // 1024 or i == total:
+            progress("canonicalize", i, total)
     del rows
-    conn.executemany(insert_edges, edges)
-    edges.clear()
+    clear_edges()  # no papers: no chunks
     conn.executemany("UPDATE papers SET links = ? WHERE id = ?", link_updates)
     display = grouper.display_names()
     conn.executemany(
@@ -402,13 +420,12 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     for eid, type_, proposed, texts in key_ids:
         name = display[eid]
         interned.append(PaperEntity.model_construct(
-            id=eid, type=type_, name=name, aliases=tuple(sorted(texts - {name})),
+            id=eid, type=type_, name=name, aliases=tuple(t for t in texts if t != name),
             proposed=proposed))
     del key_ids
-    concepts = {
-        pid: tuple(sorted((interned[kid] for kid in kids), key=lambda e: (e.type.value, e.id)))
-        for pid, kids in zip(paper_ids, paper_keys)
-    }
+    # each paper's keys come sorted by (type, id), the order canonicalize() gives
+    concepts = {pid: tuple(map(interned.__getitem__, kids))
+                for pid, kids in zip(paper_ids, paper_keys)}
     del paper_keys, interned
     progress("related index", 0, 1)
     # the texts are read from the store on each of the fit's passes: holding every paper's
@@ -418,6 +435,7 @@ def _refresh_rows(store: SQLiteStore, index: AliasIndex, k: int, total: int,
     progress("related index", 1, 1)
     del concepts, paper_ids, acronyms  # the index keeps what it needs (ids, titles, matrices)
     progress("related", 0, total)
+    edges: list[tuple[Any, ...]] = []
     # the edge rows are made where the links are computed (in the workers)
     for i, rows in enumerate(related_index.neighbour_links(k=k, workers=workers,
                                                            transform=_related_edge_rows), 1):
@@ -442,34 +460,45 @@ _CANONICAL_CHUNK = 2000  # papers per task of the canonicalization workers
 
 
 def _canonical_chunk(index: AliasIndex, relation_value: Mapping[tuple[EntityType, bool], str],
-                     rows: Sequence[tuple[str, str, str | None]]) -> tuple[
-        list[tuple[str, str, str, list[tuple[tuple[str, EntityType, bool, frozenset[str]],
-                                             tuple[Any, ...]]], dict[str, str]]],
-        tuple[dict[str, Counter[str]], dict[str, str]]]:
+                     rows: Sequence[tuple[str, str, bytes | str | None]]) -> tuple[
+        list[tuple[str, str | None, tuple[int, ...], dict[str, str]]],
+        list[tuple[str, EntityType, bool, tuple[str, ...]]], list[tuple[Any, ...]],
+        tuple[dict[str, dict[str, int]], dict[str, str]]]:
     """Group the stored mentions of a chunk of papers (``(id, links JSON, Extraction JSON)``).
 
     Returns:
-        Per paper ``(id, stored links JSON, links JSON now, groups, acronyms)``, each group its
-        entity key ``(id, type, proposed, mention texts)`` and concept-edge row, the acronyms
-        the paper defines (short -> long form); then the chunk's :meth:`ConceptGrouper.counts`.
+        Per paper ``(id, links JSON when it changed else None, keys, acronyms)``: the paper's
+        entity keys as indices into the chunk's distinct keys, in (type, id) order, and the
+        acronyms it defines (short -> long form); then the distinct entity keys ``(id, type,
+        proposed, sorted mention texts)`` in first-seen order, the chunk's concept-edge rows
+        (in paper order, each paper's in first-mention order), and the chunk's
+        :meth:`ConceptGrouper.counts`.
     """
     grouper = ConceptGrouper(index)
     out = []
+    key_ids: dict[tuple[str, EntityType, bool, tuple[str, ...]], int] = {}
+    edges = []
     for pid, links, data in rows:
         mentions, abbreviations, link_parts = _extraction_parts(data)
         groups = grouper.add(mentions, abbreviations, link_parts)
         links_json = _json_list(sorted({ln[0] for ln in link_parts}))
-        found = []
+        kids = []
         for eid, g in groups.items():
             ms = g.mentions
             # the first of the sorted mentions
             first = ms[0] if len(ms) == 1 else min(ms, key=lambda m: (m[0], m[1]))
-            found.append(((eid, g.type, g.proposed, frozenset(m[3] for m in ms)),
-                          (pid, eid, relation_value[g.type, g.proposed],
-                           round(round(g.confidence, 4), 4), max(1, len(ms)),
-                           first[4] or None, "[]")))
-        out.append((pid, links, links_json, found, dict(abbreviations)))
-    return out, grouper.counts()
+            key = (eid, g.type, g.proposed, tuple(sorted({m[3] for m in ms})))
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(key_ids)
+            kids.append((g.type.value, eid, kid))
+            edges.append((pid, eid, relation_value[g.type, g.proposed],
+                          round(round(g.confidence, 4), 4), max(1, len(ms)), first[4] or None,
+                          "[]"))
+        kids.sort()
+        out.append((pid, None if links_json == links else links_json,
+                    tuple(k[2] for k in kids), dict(abbreviations)))
+    return out, list(key_ids), edges, grouper.counts()
 
 
 def _related_edge_rows(pid: str, links: Sequence[tuple[str, float, tuple[str, ...],

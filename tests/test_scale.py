@@ -84,6 +84,32 @@ def test_scale_refresh_with_forked_workers_writes_the_same_store(
         assert store.get_meta(pipeline.RELATED_INDEX_KEY) == index_before
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_scale_refresh_drops_stale_edges_and_entities(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    # the old edges are deleted while the canonicalization workers run (in-process: before the
+    # first chunk's edges are written); a row the new graph does not make must not survive
+    monkeypatch.setattr(pipeline, "FORK_FROM", 0)
+    monkeypatch.setattr(pipeline, "_CANONICAL_CHUNK", 37)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(built.read_bytes())
+    with SQLiteStore(copy) as store:
+        before = store.batch()
+        source = before.papers[0].id
+        with store.transaction():
+            store.conn.execute(
+                "INSERT INTO edges(source, target, type) VALUES (?, 'method:stale', 'USES')",
+                (source,))
+            store.conn.execute(
+                "INSERT INTO entities(id, type, name) VALUES ('method:stale', 'method', 'Stale')")
+        assert store.batch() != before
+        with store.transaction():
+            pipeline.refresh_graph(store, workers=workers)
+        assert store.batch() == before
+        assert store.conn.execute(
+            "SELECT count(*) FROM edges WHERE target = 'method:stale'").fetchone() == (0,)
+
+
 @pytest.mark.parametrize("exact_below", [10_000, 0])
 def test_scale_chunked_reasons_equal_per_query_reasons(exact_below: int) -> None:
     papers = read_papers([EXAMPLE_CORPUS]).papers
