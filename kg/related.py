@@ -61,9 +61,10 @@ import sys
 import zipfile
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -293,18 +294,15 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|io|
                   re.IGNORECASE)
 
 
-def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
-    """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
+def _may_hold_url(text: str) -> bool:
+    """Whether :func:`analyze` strips URLs from ``text`` (a cheap test before the costly regex)."""
+    return "." in text and ("/" in text or "www" in text or ".io" in text)
 
-    Args:
-        text: A title or an abstract.
-        local: Acronyms the paper itself defines (they win).
-        corpus: Acronyms defined elsewhere in the corpus (majority long form).
 
-    Returns:
-        The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
-    """
-    if "." in text and ("/" in text or "www" in text or ".io" in text):
+def _words(text: str, local: Mapping[str, str], corpus: Mapping[str, str],
+           strip_urls: bool) -> list[str]:
+    """:func:`analyze`'s steps, with the URL decision made by the caller."""
+    if strip_urls:
         # URLs say where the code lives, not what the paper is about ("github io" is no topic).
         text = _URL.sub(" ", text)
     if local or corpus:
@@ -317,6 +315,98 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
         text = _ACRONYM_TOKEN.sub(expand, text)
     # word splitting, stop words and plural folding all happen in C-level calls and a dict cache
     return [w for w in map(_FOLDED.__getitem__, _LOWER_WORD.findall(text.lower())) if w]
+
+
+def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
+    """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
+
+    Args:
+        text: A title or an abstract.
+        local: Acronyms the paper itself defines (they win).
+        corpus: Acronyms defined elsewhere in the corpus (majority long form).
+
+    Returns:
+        The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
+    """
+    return _words(text, local, corpus, _may_hold_url(text))
+
+
+class _Pieces(dict):  # type: ignore[type-arg]
+    """Whitespace-free piece of text -> the entry of its word ids in a :class:`_WordTable`, as
+    :func:`analyze` makes them with the corpus acronyms only (URLs stripped or not)."""
+
+    def __init__(self, table: _WordTable, strip_urls: bool) -> None:
+        super().__init__()
+        self.table = table
+        self.strip_urls = strip_urls
+        # piece -> what its acronym-like words look up in a paper's own definitions
+        self.acronyms: dict[str, frozenset[str]] = {}
+
+    def __missing__(self, piece: str) -> int:
+        entry = self[piece] = self.table.entry(piece, {}, self.strip_urls)
+        keys = set()
+        for match in _ACRONYM_TOKEN.finditer(
+                _URL.sub(" ", piece) if self.strip_urls else piece):
+            word = match.group().strip("-'")
+            keys.add(word)
+            keys.add(word[:-1] if word.endswith("s") and len(word) > 2 else word)
+        if keys:
+            self.acronyms[piece] = frozenset(keys)
+        return entry
+
+    def own_entry(self, piece: str, local: Mapping[str, str]) -> int:
+        """The piece's entry with a paper's own acronym definitions (some of which it uses)."""
+        used = tuple(sorted((k, local[k]) for k in self.acronyms[piece] if k in local))
+        key = (piece, self.strip_urls, used)
+        entry = self.table.own.get(key)
+        if entry is None:
+            entry = self.table.own[key] = self.table.entry(piece, dict(used), self.strip_urls)
+        return entry
+
+
+class _WordTable:
+    """A process's word ids, and the word ids of each whitespace-separated piece of text it
+    analysed (an entry: a run of ``entry_words``).
+
+    Every step of :func:`analyze` stays inside a piece: its regexes match no white space, one
+    at a piece's start sees what it sees after white space, and lower-casing maps no character
+    to white space. So a text's words are its pieces' words one after the other, and a chunk of
+    abstracts, which repeats most pieces, analyses each distinct piece once.
+    """
+
+    def __init__(self, corpus: Mapping[str, str]) -> None:
+        self.corpus = dict(corpus)
+        self.words: defaultdict[str, int] = defaultdict()
+        self.words.default_factory = self.words.__len__
+        self.entry_start, self.entry_len, self.entry_words = array("q"), array("q"), array("q")
+        self.plain = _Pieces(self, strip_urls=False)
+        self.urls = _Pieces(self, strip_urls=True)
+        # (piece, URLs stripped, the paper's definitions it uses) -> entry
+        self.own: dict[tuple[str, bool, tuple[tuple[str, str], ...]], int] = {}
+
+    def entry(self, piece: str, local: Mapping[str, str], strip_urls: bool) -> int:
+        """A new entry: the word ids of ``piece``."""
+        self.entry_start.append(len(self.entry_words))
+        before = len(self.entry_words)
+        self.entry_words.extend(
+            map(self.words.__getitem__, _words(piece, local, self.corpus, strip_urls)))
+        self.entry_len.append(len(self.entry_words) - before)
+        return len(self.entry_len) - 1
+
+    def size(self) -> int:
+        return len(self.words) + len(self.entry_len)
+
+
+_TABLE_LIMIT = 1_000_000  # words and entries a process keeps between chunks (~100 MB)
+_TABLE: _WordTable | None = None
+
+
+def _word_table(corpus: Mapping[str, str]) -> _WordTable:
+    """This process's table for ``corpus``, a new one when the acronyms changed or it grew big."""
+    global _TABLE
+    if _TABLE is None or _TABLE.size() > _TABLE_LIMIT or _TABLE.corpus != corpus:
+        _TABLE = _WordTable(corpus)
+    return _TABLE
 
 
 def _grams(tokens: Sequence[str]) -> list[str]:
@@ -350,19 +440,46 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
         appearance, each paper's term ids into it and counts (papers one after the other) and
         each paper's number of distinct terms.
     """
-    # a new word gets the next id; map() over it runs without a Python-level loop per word
-    words: defaultdict[str, int] = defaultdict()
-    words.default_factory = words.__len__
-    word_id = words.__getitem__
-    # typed arrays, not lists: 8 bytes per entry instead of ~36
-    ids, lengths = array("q"), array("q")
+    table = _word_table(corpus)
+    entries: list[int] = []  # each text's pieces' entries, one text after the other
+    pieces_per_text: list[int] = []
+    own: list[tuple[int, int, int]] = []  # (text, entry, the paper's own entry for it)
     for title, abstract, defs in texts:
         for text in (title, abstract):
-            tokens = analyze(text, defs, corpus)
-            ids.extend(map(word_id, tokens))
-            lengths.append(len(tokens))
-    return _count_grams(list(words), np.frombuffer(ids, dtype=np.int64),
-                        np.frombuffer(lengths, dtype=np.int64), title_weight)
+            pieces = text.split()
+            cache = table.urls if _may_hold_url(text) else table.plain
+            entries += map(cache.__getitem__, pieces)  # no Python-level loop per piece
+            if defs:
+                acronyms = cache.acronyms
+                for piece in acronyms.keys() & pieces:
+                    if not acronyms[piece].isdisjoint(defs):
+                        own.append((len(pieces_per_text), cache[piece],
+                                    cache.own_entry(piece, defs)))
+            pieces_per_text.append(len(pieces))
+    e = np.array(entries, dtype=np.int64)
+    del entries
+    per_text = np.array(pieces_per_text, dtype=np.int64)
+    if own:
+        # the paper's entry where one of its pieces uses its own definitions
+        swap = np.array(own, dtype=np.int64)
+        text_of = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
+        keys = text_of << 32 | e
+        wanted = swap[:, 0] << 32 | swap[:, 1]
+        order = np.argsort(wanted)
+        at = np.minimum(np.searchsorted(wanted[order], keys), len(order) - 1)
+        hit = wanted[order][at] == keys
+        e[hit] = swap[order[at[hit]], 2]
+    # each piece's run of word ids, concatenated
+    starts = np.frombuffer(table.entry_start, dtype=np.int64)[e]
+    lens = np.frombuffer(table.entry_len, dtype=np.int64)[e]
+    ends = np.cumsum(lens)
+    ids = np.frombuffer(table.entry_words, dtype=np.int64)[
+        np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        + np.repeat(starts - (ends - lens), lens)]
+    ends = np.concatenate([[0], ends])
+    last = np.cumsum(per_text)
+    lengths = ends[last] - ends[last - per_text]
+    return _count_grams(list(table.words), ids, lengths, title_weight)
 
 
 def _count_grams(words: Sequence[str], ids: np.ndarray, lengths: np.ndarray,
