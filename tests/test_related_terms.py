@@ -105,3 +105,29 @@ def test_related_chunk_terms_table_is_rebuilt_past_its_limit(monkeypatch) -> Non
     monkeypatch.setattr(related, "_TABLE_LIMIT", 1)
     _check(papers, corpus, 2)
     assert related._word_table(corpus) is not table
+
+
+@pytest.mark.parametrize("high", [2**4, 2**20, 2**40])
+def test_related_sorted_pairs_equal_sorting_tuples(high: int) -> None:
+    # small values sort packed in int32, larger in int64, the largest (2**40 x 2**40 does not
+    # fit in 63 bits) by lexsort
+    rng = np.random.default_rng(high)
+    major = rng.integers(0, high, size=500, dtype=np.int64)
+    minor = rng.integers(0, high, size=500, dtype=np.int64)
+    major[:50] = major[50:100]  # equal majors, so that the minors decide
+    got_major, got_minor = related._sorted_pairs(major, minor)
+    assert list(zip(got_major.tolist(), got_minor.tolist())) == sorted(
+        zip(major.tolist(), minor.tolist()))
+
+
+def test_related_count_grams_of_a_few_ids_of_a_large_table() -> None:
+    # the chunk's words are renumbered densely; the vocabulary still names the table's words
+    words = [f"w{i}" for i in range(1000)]
+    ids = np.array([999, 3, 999, 3, 500, 3, 999], dtype=np.int64)
+    vocab, indices, counts, lengths = related._count_grams(
+        words, ids, np.array([2, 3, 0, 2], dtype=np.int64), 2)
+    # paper 0: title "w999 w3" (x2), abstract "w999 w3 w500"; paper 1: abstract "w3 w999"
+    assert vocab == ["w999", "w3", "w999 w3", "w500", "w3 w500", "w3 w999"]
+    assert lengths.tolist() == [5, 3]
+    assert indices.tolist() == [0, 1, 2, 3, 4, 0, 1, 5]
+    assert counts.tolist() == [3, 3, 3, 1, 1, 1, 1, 1]
