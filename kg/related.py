@@ -339,8 +339,6 @@ class _Pieces(dict):  # type: ignore[type-arg]
         super().__init__()
         self.table = table
         self.strip_urls = strip_urls
-        # piece -> what its acronym-like words look up in a paper's own definitions
-        self.acronyms: dict[str, frozenset[str]] = {}
 
     def __missing__(self, piece: str) -> int:
         entry = self[piece] = self.table.entry(piece, {}, self.strip_urls)
@@ -351,16 +349,8 @@ class _Pieces(dict):  # type: ignore[type-arg]
             keys.add(word)
             keys.add(word[:-1] if word.endswith("s") and len(word) > 2 else word)
         if keys:
-            self.acronyms[piece] = frozenset(keys)
-        return entry
-
-    def own_entry(self, piece: str, local: Mapping[str, str]) -> int:
-        """The piece's entry with a paper's own acronym definitions (some of which it uses)."""
-        used = tuple(sorted((k, local[k]) for k in self.acronyms[piece] if k in local))
-        key = (piece, self.strip_urls, used)
-        entry = self.table.own.get(key)
-        if entry is None:
-            entry = self.table.own[key] = self.table.entry(piece, dict(used), self.strip_urls)
+            self.table.acronyms[entry] = (piece, self.strip_urls, frozenset(keys))
+            self.table.has_acronym[entry] = True
         return entry
 
 
@@ -381,6 +371,10 @@ class _WordTable:
         self.entry_start, self.entry_len, self.entry_words = array("q"), array("q"), array("q")
         self.plain = _Pieces(self, strip_urls=False)
         self.urls = _Pieces(self, strip_urls=True)
+        # entry of a piece holding acronym-like words -> (piece, URLs stripped, what its
+        # acronyms look up in a paper's own definitions)
+        self.acronyms: dict[int, tuple[str, bool, frozenset[str]]] = {}
+        self.has_acronym = bytearray()
         # (piece, URLs stripped, the paper's definitions it uses) -> entry
         self.own: dict[tuple[str, bool, tuple[tuple[str, str], ...]], int] = {}
 
@@ -391,7 +385,20 @@ class _WordTable:
         self.entry_words.extend(
             map(self.words.__getitem__, _words(piece, local, self.corpus, strip_urls)))
         self.entry_len.append(len(self.entry_words) - before)
+        self.has_acronym.append(False)
         return len(self.entry_len) - 1
+
+    def own_entry(self, entry: int, local: Mapping[str, str]) -> int:
+        """The entry of a piece with acronyms, with a paper's own definitions."""
+        piece, strip_urls, keys = self.acronyms[entry]
+        if keys.isdisjoint(local):
+            return entry
+        used = tuple(sorted((k, local[k]) for k in keys if k in local))
+        key = (piece, strip_urls, used)
+        own = self.own.get(key)
+        if own is None:
+            own = self.own[key] = self.entry(piece, dict(used), strip_urls)
+        return own
 
     def size(self) -> int:
         return len(self.words) + len(self.entry_len)
@@ -443,32 +450,27 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
     table = _word_table(corpus)
     entries: list[int] = []  # each text's pieces' entries, one text after the other
     pieces_per_text: list[int] = []
-    own: list[tuple[int, int, int]] = []  # (text, entry, the paper's own entry for it)
-    for title, abstract, defs in texts:
+    for title, abstract, _ in texts:
         for text in (title, abstract):
             pieces = text.split()
             cache = table.urls if _may_hold_url(text) else table.plain
             entries += map(cache.__getitem__, pieces)  # no Python-level loop per piece
-            if defs:
-                acronyms = cache.acronyms
-                for piece in acronyms.keys() & pieces:
-                    if not acronyms[piece].isdisjoint(defs):
-                        own.append((len(pieces_per_text), cache[piece],
-                                    cache.own_entry(piece, defs)))
             pieces_per_text.append(len(pieces))
     e = np.array(entries, dtype=np.int64)
     del entries
     per_text = np.array(pieces_per_text, dtype=np.int64)
-    if own:
-        # the paper's entry where one of its pieces uses its own definitions
-        swap = np.array(own, dtype=np.int64)
+    defining = [i for i, (_, _, defs) in enumerate(texts) if defs]
+    if defining and len(e):
+        # the paper's own entry for a piece whose acronyms its definitions expand
         text_of = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
-        keys = text_of << 32 | e
-        wanted = swap[:, 0] << 32 | swap[:, 1]
-        order = np.argsort(wanted)
-        at = np.minimum(np.searchsorted(wanted[order], keys), len(order) - 1)
-        hit = wanted[order][at] == keys
-        e[hit] = swap[order[at[hit]], 2]
+        has_defs = np.zeros(len(texts), dtype=bool)
+        has_defs[defining] = True
+        at = np.flatnonzero(np.frombuffer(bytes(table.has_acronym), dtype=bool)[e]
+                            & has_defs[text_of >> 1])
+        pairs, inverse = np.unique(text_of[at] << 32 | e[at], return_inverse=True)
+        own = [table.own_entry(entry, texts[t >> 1][2])
+               for t, entry in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist())]
+        e[at] = np.array(own, dtype=np.int64)[inverse.ravel()]
     # each piece's run of word ids, concatenated
     starts = np.frombuffer(table.entry_start, dtype=np.int64)[e]
     lens = np.frombuffer(table.entry_len, dtype=np.int64)[e]
