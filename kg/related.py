@@ -333,24 +333,19 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
 
 class _Pieces(dict):  # type: ignore[type-arg]
     """Whitespace-free piece of text -> the entry of its word ids in a :class:`_WordTable`, as
-    :func:`analyze` makes them with the corpus acronyms only (URLs stripped or not)."""
+    :func:`analyze` makes them with the corpus acronyms only and URLs kept."""
 
-    def __init__(self, table: _WordTable, strip_urls: bool) -> None:
+    def __init__(self, table: _WordTable) -> None:
         super().__init__()
         self.table = table
-        self.strip_urls = strip_urls
 
     def __missing__(self, piece: str) -> int:
-        entry = self[piece] = self.table.entry(piece, {}, self.strip_urls)
-        keys = set()
-        for match in _ACRONYM_TOKEN.finditer(
-                _URL.sub(" ", piece) if self.strip_urls else piece):
-            word = match.group().strip("-'")
-            keys.add(word)
-            keys.add(word[:-1] if word.endswith("s") and len(word) > 2 else word)
-        if keys:
-            self.table.acronyms[entry] = (piece, self.strip_urls, frozenset(keys))
-            self.table.has_acronym[entry] = True
+        table = self.table
+        entry = self[piece] = table.entry(piece, {}, False)
+        table.note_acronyms(entry, piece, False)
+        if _URL.search(piece):  # and a text that may hold URLs has it stripped
+            stripped = table.url_variant[entry] = table.entry(piece, {}, True)
+            table.note_acronyms(stripped, piece, True)
         return entry
 
 
@@ -369,12 +364,12 @@ class _WordTable:
         self.words: defaultdict[str, int] = defaultdict()
         self.words.default_factory = self.words.__len__
         self.entry_start, self.entry_len, self.entry_words = array("q"), array("q"), array("q")
-        self.plain = _Pieces(self, strip_urls=False)
-        self.urls = _Pieces(self, strip_urls=True)
+        self.pieces = _Pieces(self)
         # entry of a piece holding acronym-like words -> (piece, URLs stripped, what its
         # acronyms look up in a paper's own definitions)
         self.acronyms: dict[int, tuple[str, bool, frozenset[str]]] = {}
         self.has_acronym = bytearray()
+        self.url_variant = array("q")  # entry -> the entry with URLs stripped
         # (piece, URLs stripped, the paper's definitions it uses) -> entry
         self.own: dict[tuple[str, bool, tuple[tuple[str, str], ...]], int] = {}
 
@@ -386,7 +381,19 @@ class _WordTable:
             map(self.words.__getitem__, _words(piece, local, self.corpus, strip_urls)))
         self.entry_len.append(len(self.entry_words) - before)
         self.has_acronym.append(False)
+        self.url_variant.append(len(self.url_variant))
         return len(self.entry_len) - 1
+
+    def note_acronyms(self, entry: int, piece: str, strip_urls: bool) -> None:
+        """Keep what the acronym-like words of ``entry``'s piece look up, if it has some."""
+        keys = set()
+        for match in _ACRONYM_TOKEN.finditer(_URL.sub(" ", piece) if strip_urls else piece):
+            word = match.group().strip("-'")
+            keys.add(word)
+            keys.add(word[:-1] if word.endswith("s") and len(word) > 2 else word)
+        if keys:
+            self.acronyms[entry] = (piece, strip_urls, frozenset(keys))
+            self.has_acronym[entry] = True
 
     def own_entry(self, entry: int, local: Mapping[str, str]) -> int:
         """The entry of a piece with acronyms, with a paper's own definitions."""
@@ -404,6 +411,7 @@ class _WordTable:
         return len(self.words) + len(self.entry_len)
 
 
+_TEXT_APART = " \x00 "
 _TABLE_LIMIT = 1_000_000  # words and entries a process keeps between chunks (~100 MB)
 _TABLE: _WordTable | None = None
 
@@ -439,8 +447,9 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
     """Term counts of (title, abstract, acronym definitions) triples, in a compact form.
 
     A paper's terms are its title's unigrams and bigrams ``title_weight`` times, then its
-    abstract's. The words are analysed here one text at a time; the grams are counted for the
-    whole chunk at once (:func:`_count_grams`).
+    abstract's. Each distinct whitespace-separated piece of text is analysed once per process
+    (:class:`_WordTable`), the paper's own acronym definitions applied where a piece uses them;
+    the grams are counted for the whole chunk at once (:func:`_count_grams`).
 
     Returns:
         ``(vocab, indices, counts, lengths)``: the chunk's own vocabulary in order of first
@@ -448,21 +457,28 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
         each paper's number of distinct terms.
     """
     table = _word_table(corpus)
-    entries: list[int] = []  # each text's pieces' entries, one text after the other
-    pieces_per_text: list[int] = []
-    for title, abstract, _ in texts:
-        for text in (title, abstract):
-            pieces = text.split()
-            cache = table.urls if _may_hold_url(text) else table.plain
-            entries += map(cache.__getitem__, pieces)  # no Python-level loop per piece
-            pieces_per_text.append(len(pieces))
-    e = np.array(entries, dtype=np.int64)
-    del entries
-    per_text = np.array(pieces_per_text, dtype=np.int64)
+    all_texts = [text for title, abstract, _ in texts for text in (title, abstract)]
+    # all pieces of the chunk in one split and one C-level map, the texts apart by a piece
+    # that has no words
+    pieces = _TEXT_APART.join(all_texts).split()
+    e = np.fromiter(map(table.pieces.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+    apart = np.flatnonzero(e == table.pieces[_TEXT_APART.strip()])
+    if len(apart) == max(0, len(all_texts) - 1):
+        per_text = np.diff(apart, prepend=-1, append=len(e)) - 1
+        e = np.delete(e, apart)
+    else:  # a text holds that piece
+        per_text = np.array([len(text.split()) for text in all_texts], dtype=np.int64)
+        e = np.fromiter(map(table.pieces.__getitem__, (
+            piece for text in all_texts for piece in text.split())), dtype=np.int64)
+    del pieces
+    text_of = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
+    url_variant = np.frombuffer(table.url_variant, dtype=np.int64).copy()
+    may_hold_url = np.fromiter(map(_may_hold_url, all_texts), dtype=bool, count=len(all_texts))
+    at = np.flatnonzero(may_hold_url[text_of])
+    e[at] = url_variant[e[at]]
     defining = [i for i, (_, _, defs) in enumerate(texts) if defs]
     if defining and len(e):
         # the paper's own entry for a piece whose acronyms its definitions expand
-        text_of = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
         has_defs = np.zeros(len(texts), dtype=bool)
         has_defs[defining] = True
         at = np.flatnonzero(np.frombuffer(bytes(table.has_acronym), dtype=bool)[e]

@@ -23,6 +23,7 @@ _PIECES = [
     "policies", "Policies", "the", "of", "a", "models", "dynamics", "https://github.com/a/PPO",
     "www.x.org/DP", "site.io", "foo.com.", "a.b.be", "x.ai/RL", "HTTPS://Y.COM", "/", ".", "-",
     "'", "\u0130", "\u0130PO", "\u212a", "\u212aL", "\u03a3", "Caf\u00e9", "_", "x_y", "2024",
+    "\x00",  # the piece _chunk_terms puts between texts
 ]
 _SEPARATORS = [" ", "  ", "\t", "\n", "\u00a0", "\u2003", "\u2028", "\x1c", "", "-", "'", "/",
                "."]
@@ -87,6 +88,7 @@ def test_related_chunk_terms_equal_analyzing_whole_texts(papers, corpus, title_w
     "\u0130PO and \u212aL are lower-cased to ASCII letters.",
     "",
     "   ",
+    "a \x00 text holding the piece that keeps texts apart",
 ])
 def test_related_chunk_terms_cases(text: str) -> None:
     corpus = _CORPORA[0]
