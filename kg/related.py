@@ -412,7 +412,7 @@ class _WordTable:
 
 
 _TEXT_APART = " \x00 "
-_TABLE_LIMIT = 1_000_000  # words and entries a process keeps between chunks (~100 MB)
+_TABLE_LIMIT = 200_000  # words and entries a process keeps between chunks (at most ~100 MB)
 _TABLE: _WordTable | None = None
 
 
