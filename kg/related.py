@@ -61,10 +61,9 @@ import sys
 import zipfile
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property, lru_cache
-from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
