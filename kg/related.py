@@ -293,18 +293,15 @@ _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|io|
                   re.IGNORECASE)
 
 
-def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
-    """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
+def _may_hold_url(text: str) -> bool:
+    """Whether :func:`analyze` strips URLs from ``text`` (a cheap test before the costly regex)."""
+    return "." in text and ("/" in text or "www" in text or ".io" in text)
 
-    Args:
-        text: A title or an abstract.
-        local: Acronyms the paper itself defines (they win).
-        corpus: Acronyms defined elsewhere in the corpus (majority long form).
 
-    Returns:
-        The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
-    """
-    if "." in text and ("/" in text or "www" in text or ".io" in text):
+def _words(text: str, local: Mapping[str, str], corpus: Mapping[str, str],
+           strip_urls: bool) -> list[str]:
+    """:func:`analyze`'s steps, with the URL decision made by the caller."""
+    if strip_urls:
         # URLs say where the code lives, not what the paper is about ("github io" is no topic).
         text = _URL.sub(" ", text)
     if local or corpus:
@@ -317,6 +314,113 @@ def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> l
         text = _ACRONYM_TOKEN.sub(expand, text)
     # word splitting, stop words and plural folding all happen in C-level calls and a dict cache
     return [w for w in map(_FOLDED.__getitem__, _LOWER_WORD.findall(text.lower())) if w]
+
+
+def analyze(text: str, local: Mapping[str, str], corpus: Mapping[str, str]) -> list[str]:
+    """Content tokens of ``text``: acronyms expanded, plurals folded, stop words dropped.
+
+    Args:
+        text: A title or an abstract.
+        local: Acronyms the paper itself defines (they win).
+        corpus: Acronyms defined elsewhere in the corpus (majority long form).
+
+    Returns:
+        The tokens in order, e.g. ``["proximal", "policy", "optimization", "robot"]``.
+    """
+    return _words(text, local, corpus, _may_hold_url(text))
+
+
+class _Pieces(dict):  # type: ignore[type-arg]
+    """Whitespace-free piece of text -> the entry of its word ids in a :class:`_WordTable`, as
+    :func:`analyze` makes them with the corpus acronyms only and URLs kept."""
+
+    def __init__(self, table: _WordTable) -> None:
+        super().__init__()
+        self.table = table
+
+    def __missing__(self, piece: str) -> int:
+        table = self.table
+        entry = self[piece] = table.entry(piece, {}, False)
+        table.note_acronyms(entry, piece, False)
+        if _URL.search(piece):  # and a text that may hold URLs has it stripped
+            stripped = table.url_variant[entry] = table.entry(piece, {}, True)
+            table.note_acronyms(stripped, piece, True)
+        return entry
+
+
+class _WordTable:
+    """A process's word ids, and the word ids of each whitespace-separated piece of text it
+    analysed (an entry: a run of ``entry_words``).
+
+    Every step of :func:`analyze` stays inside a piece: its regexes match no white space, one
+    at a piece's start sees what it sees after white space, and lower-casing maps no character
+    to white space. So a text's words are its pieces' words one after the other, and a chunk of
+    abstracts, which repeats most pieces, analyses each distinct piece once.
+    """
+
+    def __init__(self, corpus: Mapping[str, str]) -> None:
+        self.corpus = dict(corpus)
+        self.words: defaultdict[str, int] = defaultdict()
+        self.words.default_factory = self.words.__len__
+        self.entry_start, self.entry_len, self.entry_words = array("q"), array("q"), array("q")
+        self.pieces = _Pieces(self)
+        # entry of a piece holding acronym-like words -> (piece, URLs stripped, what its
+        # acronyms look up in a paper's own definitions)
+        self.acronyms: dict[int, tuple[str, bool, frozenset[str]]] = {}
+        self.has_acronym = bytearray()
+        self.url_variant = array("q")  # entry -> the entry with URLs stripped
+        # (piece, URLs stripped, the paper's definitions it uses) -> entry
+        self.own: dict[tuple[str, bool, tuple[tuple[str, str], ...]], int] = {}
+
+    def entry(self, piece: str, local: Mapping[str, str], strip_urls: bool) -> int:
+        """A new entry: the word ids of ``piece``."""
+        self.entry_start.append(len(self.entry_words))
+        before = len(self.entry_words)
+        self.entry_words.extend(
+            map(self.words.__getitem__, _words(piece, local, self.corpus, strip_urls)))
+        self.entry_len.append(len(self.entry_words) - before)
+        self.has_acronym.append(False)
+        self.url_variant.append(len(self.url_variant))
+        return len(self.entry_len) - 1
+
+    def note_acronyms(self, entry: int, piece: str, strip_urls: bool) -> None:
+        """Keep what the acronym-like words of ``entry``'s piece look up, if it has some."""
+        keys = set()
+        for match in _ACRONYM_TOKEN.finditer(_URL.sub(" ", piece) if strip_urls else piece):
+            word = match.group().strip("-'")
+            keys.add(word)
+            keys.add(word[:-1] if word.endswith("s") and len(word) > 2 else word)
+        if keys:
+            self.acronyms[entry] = (piece, strip_urls, frozenset(keys))
+            self.has_acronym[entry] = True
+
+    def own_entry(self, entry: int, local: Mapping[str, str]) -> int:
+        """The entry of a piece with acronyms, with a paper's own definitions."""
+        piece, strip_urls, keys = self.acronyms[entry]
+        if keys.isdisjoint(local):
+            return entry
+        used = tuple(sorted((k, local[k]) for k in keys if k in local))
+        key = (piece, strip_urls, used)
+        own = self.own.get(key)
+        if own is None:
+            own = self.own[key] = self.entry(piece, dict(used), strip_urls)
+        return own
+
+    def size(self) -> int:
+        return len(self.words) + len(self.entry_len)
+
+
+_TEXT_APART = " \x00 "
+_TABLE_LIMIT = 200_000  # words and entries a process keeps between chunks (at most ~100 MB)
+_TABLE: _WordTable | None = None
+
+
+def _word_table(corpus: Mapping[str, str]) -> _WordTable:
+    """This process's table for ``corpus``, a new one when the acronyms changed or it grew big."""
+    global _TABLE
+    if _TABLE is None or _TABLE.size() > _TABLE_LIMIT or _TABLE.corpus != corpus:
+        _TABLE = _WordTable(corpus)
+    return _TABLE
 
 
 def _grams(tokens: Sequence[str]) -> list[str]:
@@ -342,33 +446,87 @@ def _chunk_terms(texts: Sequence[tuple[str, str, Mapping[str, str]]], corpus: Ma
     """Term counts of (title, abstract, acronym definitions) triples, in a compact form.
 
     A paper's terms are its title's unigrams and bigrams ``title_weight`` times, then its
-    abstract's. The words are analysed here one text at a time; the grams are counted for the
-    whole chunk at once (:func:`_count_grams`).
+    abstract's. Each distinct whitespace-separated piece of text is analysed once per process
+    (:class:`_WordTable`), the paper's own acronym definitions applied where a piece uses them;
+    the grams are counted for the whole chunk at once (:func:`_count_grams`).
 
     Returns:
         ``(vocab, indices, counts, lengths)``: the chunk's own vocabulary in order of first
         appearance, each paper's term ids into it and counts (papers one after the other) and
         each paper's number of distinct terms.
     """
-    # a new word gets the next id; map() over it runs without a Python-level loop per word
-    words: defaultdict[str, int] = defaultdict()
-    words.default_factory = words.__len__
-    word_id = words.__getitem__
-    # typed arrays, not lists: 8 bytes per entry instead of ~36
-    ids, lengths = array("q"), array("q")
-    for title, abstract, defs in texts:
-        for text in (title, abstract):
-            tokens = analyze(text, defs, corpus)
-            ids.extend(map(word_id, tokens))
-            lengths.append(len(tokens))
-    return _count_grams(list(words), np.frombuffer(ids, dtype=np.int64),
-                        np.frombuffer(lengths, dtype=np.int64), title_weight)
+    table = _word_table(corpus)
+    all_texts = [text for title, abstract, _ in texts for text in (title, abstract)]
+    # all pieces of the chunk in one split and one C-level map, the texts apart by a piece
+    # that has no words
+    pieces = _TEXT_APART.join(all_texts).split()
+    e = np.fromiter(map(table.pieces.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+    apart = np.flatnonzero(e == table.pieces[_TEXT_APART.strip()])
+    if len(apart) == max(0, len(all_texts) - 1):
+        per_text = np.diff(apart, prepend=-1, append=len(e)) - 1
+        e = np.delete(e, apart)
+    else:  # a text holds that piece
+        per_text = np.array([len(text.split()) for text in all_texts], dtype=np.int64)
+        e = np.fromiter(map(table.pieces.__getitem__, (
+            piece for text in all_texts for piece in text.split())), dtype=np.int64)
+    del pieces
+    text_of = np.repeat(np.arange(len(per_text), dtype=np.int64), per_text)
+    url_variant = np.frombuffer(table.url_variant, dtype=np.int64).copy()
+    may_hold_url = np.fromiter(map(_may_hold_url, all_texts), dtype=bool, count=len(all_texts))
+    at = np.flatnonzero(may_hold_url[text_of])
+    e[at] = url_variant[e[at]]
+    defining = [i for i, (_, _, defs) in enumerate(texts) if defs]
+    if defining and len(e):
+        # the paper's own entry for a piece whose acronyms its definitions expand
+        has_defs = np.zeros(len(texts), dtype=bool)
+        has_defs[defining] = True
+        at = np.flatnonzero(np.frombuffer(bytes(table.has_acronym), dtype=bool)[e]
+                            & has_defs[text_of >> 1])
+        pairs, inverse = np.unique(text_of[at] << 32 | e[at], return_inverse=True)
+        own = [table.own_entry(entry, texts[t >> 1][2])
+               for t, entry in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist())]
+        e[at] = np.array(own, dtype=np.int64)[inverse.ravel()]
+    # each piece's run of word ids, concatenated
+    starts = np.frombuffer(table.entry_start, dtype=np.int64)[e]
+    lens = np.frombuffer(table.entry_len, dtype=np.int64)[e]
+    ends = np.cumsum(lens)
+    ids = np.frombuffer(table.entry_words, dtype=np.int64)[
+        np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        + np.repeat(starts - (ends - lens), lens)]
+    ends = np.concatenate([[0], ends])
+    last = np.cumsum(per_text)
+    lengths = ends[last] - ends[last - per_text]
+    return _count_grams(list(table.words), ids, lengths, title_weight)
+
+
+def _sorted_pairs(major: np.ndarray, minor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(major, minor) pairs of non-negative ints sorted, as two arrays: a sort of both packed in
+    one int64 (no argsort, which is several times slower) when they fit."""
+    minor_bits = int(minor.max(initial=0)).bit_length()
+    bits = int(major.max(initial=0)).bit_length() + minor_bits
+    if bits <= 63:
+        packed = major << minor_bits | minor
+        if bits <= 31:  # int32 sorts about twice as fast
+            packed = packed.astype(np.int32)
+        packed.sort()
+        return packed >> minor_bits, packed & ((1 << minor_bits) - 1)
+    order = np.lexsort((minor, major))
+    return major[order], minor[order]
+
+
+def _run_starts(*columns: np.ndarray) -> np.ndarray:
+    """Where each run of equal rows of sorted columns starts."""
+    new = np.zeros(len(columns[0]), dtype=bool)
+    new[:1] = True
+    for column in columns:
+        new[1:] |= column[1:] != column[:-1]
+    return np.flatnonzero(new)
 
 
 def _count_grams(words: Sequence[str], ids: np.ndarray, lengths: np.ndarray,
                  title_weight: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Unigram and bigram counts of word-id sequences, vectorized: what ``Counter`` of each
-    paper's grams gives (:func:`_chunk_terms`), about 4x cheaper than counting in Python.
+    paper's grams gives (:func:`_chunk_terms`), several times cheaper than counting in Python.
 
     Args:
         words: Word of each word id.
@@ -382,35 +540,68 @@ def _count_grams(words: Sequence[str], ids: np.ndarray, lengths: np.ndarray,
         unigrams, its bigrams, then the abstract's, paper after paper).
     """
     n_texts = len(lengths)
-    text_of = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
-    starts = np.zeros(n_texts, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    pos = np.arange(len(ids), dtype=np.int64) - starts[text_of]
-    pairs = np.flatnonzero(text_of[:-1] == text_of[1:])  # a word and the next, in one text
-    # a gram's code: a unigram its word id, a bigram both ids (the first + 1) in one int64
-    codes = np.concatenate([ids, ((ids[pairs] + 1) << 32) | ids[pairs + 1]])
-    texts = np.concatenate([text_of, text_of[pairs]])
-    # when each occurrence enters a Counter: text by text, unigrams before bigrams, in order
-    seen_at = np.concatenate([(text_of * 2) << 32 | pos,
-                              (text_of[pairs] * 2 + 1) << 32 | pos[pairs]])
-    weights = np.where(texts & 1, 1, title_weight)  # even texts are titles
+    n_papers = n_texts // 2
+    lengths = np.asarray(lengths, dtype=np.int64)
     if title_weight <= 0:  # the title's grams are not counted at all
-        keep = weights > 0
-        codes, texts, seen_at, weights = codes[keep], texts[keep], seen_at[keep], weights[keep]
-    grams, occurrence = np.unique(codes, return_inverse=True)
-    occurrence = occurrence.ravel()
-    first = np.full(len(grams), np.iinfo(np.int64).max)
-    np.minimum.at(first, occurrence, seen_at)
-    order = np.argsort(first)
-    term = np.empty(len(grams), dtype=np.int64)
-    term[order] = np.arange(len(grams), dtype=np.int64)
-    keys, inverse = np.unique((texts >> 1) * len(grams) + term[occurrence], return_inverse=True)
-    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(keys))
-    papers = keys // max(1, len(grams))
-    vocab = [words[c] if c < 1 << 32 else f"{words[(c >> 32) - 1]} {words[c & 0xFFFFFFFF]}"
-             for c in grams[order].tolist()]
-    return (vocab, (keys - papers * len(grams)).astype(np.int32), counts.astype(np.int32),
-            np.bincount(papers, minlength=n_texts // 2).astype(np.int64))
+        abstract = (np.arange(n_texts) & 1) == 1
+        ids, lengths = ids[np.repeat(abstract, lengths)], lengths * abstract
+    if len(ids) == 0:
+        return [], np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(n_papers, np.int64)
+    # the chunk's words numbered 0..n-1, so that a bigram's code stays small
+    present = np.zeros(len(words), dtype=bool)
+    present[ids] = True
+    used = np.flatnonzero(present)
+    n = len(used)
+    local = np.empty(len(words), dtype=np.int64)
+    local[used] = np.arange(n, dtype=np.int64)
+    w = local[ids]
+    del present, local
+    text_of = np.repeat(np.arange(n_texts, dtype=np.int64), lengths)
+    pairs = np.flatnonzero(text_of[:-1] == text_of[1:])  # a word and the next, in one text
+    # the grams in the order a Counter of each paper's grams sees them: text by text, its
+    # unigrams, then its bigrams; a unigram's code is its word, a bigram's both words
+    per_text = np.maximum(2 * lengths - 1, 0)
+    gram_start = np.zeros(n_texts, dtype=np.int64)
+    np.cumsum(per_text[:-1], out=gram_start[1:])
+    word_start = np.zeros(n_texts, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=word_start[1:])
+    unigram_at = gram_start[text_of] + np.arange(len(w), dtype=np.int64) - word_start[text_of]
+    total = len(w) + len(pairs)
+    codes = np.empty(total, dtype=np.int64)
+    codes[unigram_at] = w
+    codes[unigram_at[pairs] + lengths[text_of[pairs]]] = (w[pairs] + 1) * n + w[pairs + 1]
+    del text_of, pairs, unigram_at, w
+    # sorted (code, position) pairs: each gram's occurrences together, its first one first
+    code, at = _sorted_pairs(codes, np.arange(total, dtype=np.int64))
+    del codes
+    gram_at = _run_starts(code)
+    first = at[gram_at]
+    order = np.argsort(first)  # the terms: grams in order of first appearance
+    n_grams = len(first)
+    term_of_gram = np.empty(n_grams, dtype=np.int64)
+    term_of_gram[order] = np.arange(n_grams, dtype=np.int64)
+    gram_codes = code[gram_at][order]
+    del code
+    gram = np.zeros(total, dtype=np.int64)
+    gram[gram_at[1:]] = 1
+    term = term_of_gram[np.cumsum(gram, out=gram)]
+    text = np.repeat(np.arange(n_texts, dtype=np.int64), per_text)[at]
+    del at, gram
+    # sorted (paper, term, abstract or title) of each occurrence: a run is what a paper's title
+    # or abstract counts of a term
+    paper, term_part = _sorted_pairs(text >> 1, term << 1 | (text & 1))
+    del text, term
+    run = _run_starts(paper, term_part)
+    weights = np.diff(np.append(run, total)) * np.where(term_part[run] & 1, 1, title_weight)
+    paper, term_part = paper[run], term_part[run] >> 1
+    entry = _run_starts(paper, term_part)
+    counts = np.add.reduceat(weights, entry)
+    paper, term_part = paper[entry], term_part[entry]
+    word_of = [words[i] for i in used.tolist()]
+    vocab = [word_of[c] if c < n else f"{word_of[c // n - 1]} {word_of[c % n]}"
+             for c in gram_codes.tolist()]
+    return (vocab, term_part.astype(np.int32), counts.astype(np.int32),
+            np.bincount(paper, minlength=n_papers).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------------
