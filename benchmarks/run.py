@@ -486,6 +486,29 @@ class SizeResult:
     counts: dict[str, int] = field(default_factory=dict)
     neo4j: str = ""
     stages: list[tuple[str, float, float, float]] = field(default_factory=list)
+    # the machine's speed just before and just after the build (speed_probe)
+    probe: tuple[float, float] = (0.0, 0.0)
+
+
+_PROBE_TEXTS: list[str] = []
+
+
+def speed_probe(seed: int) -> float:
+    """This machine's speed right now: CPU-time abstracts/s of spaCy's blank tokenizer on the
+    1k corpus (median of 3). A virtual machine's per-core speed drifts within minutes; the
+    probes taken around each build show how fast the machine was while it ran."""
+    import spacy
+
+    from kg.readers import read_papers
+
+    if not _PROBE_TEXTS:
+        _PROBE_TEXTS.extend(f"{p.title}\n\n{p.abstract}"
+                            for p in read_papers([corpus(1000, seed)]).papers)
+    tokenizer = spacy.blank("en").tokenizer
+    list(tokenizer.pipe(_PROBE_TEXTS[:100]))
+    _, cpu_rate = _rate(len(_PROBE_TEXTS),
+                        lambda: [None for _ in tokenizer.pipe(_PROBE_TEXTS, batch_size=1000)], 3)
+    return cpu_rate
 
 
 def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
@@ -495,12 +518,14 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
     db = OUT / f"store-{size}.db"
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
+    before = speed_probe(args.seed)
     log(f"kg build {size} papers (--workers {args.build_workers})")
     res.build = run_measured(
         [sys.executable, str(Path(__file__).resolve()), "--child-build", str(path), str(db),
          str(args.build_workers)],
         f"build-{size}",
     )
+    res.probe = (before, speed_probe(args.seed))
     if not res.build.ok:
         log(f"kg build {size}: {res.build.failure()}")
         return res
@@ -602,7 +627,8 @@ def table(ext: dict[str, float] | None, sizes: list[SizeResult], nproc: int) -> 
         big = s.size == 100_000
         rows.append((f"kg build, {label} papers: wall time",
                      f"{b.wall:.1f} s (CPU {b.cpu:.1f} s; the memory sampler beside it: CPU "
-                     f"{b.sampler_cpu:.1f} s)",
+                     f"{b.sampler_cpu:.1f} s; the machine's speed, blank tokenizer CPU "
+                     f"abstracts/s just before / after: {s.probe[0]:,.0f} / {s.probe[1]:,.0f})",
                      "≤ 120 s" if big else "", b.wall <= 120 if big else None))
         mem = b.peak_mb
         rows.append((f"kg build, {label} papers: peak memory",
