@@ -65,17 +65,23 @@ def test_scale_rebuild_is_a_no_op_and_store_is_stable(built: Path, tmp_path: Pat
         assert store.batch() == before
 
 
+def _forking_copy(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the built store, with canonicalization set to use its workers on this small
+    corpus (in chunks of 37 papers)."""
+    monkeypatch.setattr(pipeline, "FORK_FROM", 0)
+    monkeypatch.setattr(pipeline, "_CANONICAL_CHUNK", 37)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(built.read_bytes())
+    return copy
+
+
 def test_scale_refresh_with_forked_workers_writes_the_same_store(
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kg.related as related
 
     # the worker paths of canonicalization, the related fit and the links, on a small corpus
-    monkeypatch.setattr(pipeline, "FORK_FROM", 0)
-    monkeypatch.setattr(pipeline, "_CANONICAL_CHUNK", 37)
     monkeypatch.setattr(related, "_POOL_FROM", 0)
-    copy = tmp_path / "copy.db"
-    copy.write_bytes(built.read_bytes())
-    with SQLiteStore(copy) as store:
+    with SQLiteStore(_forking_copy(built, tmp_path, monkeypatch)) as store:
         before = store.batch()
         index_before = store.get_meta(pipeline.RELATED_INDEX_KEY)
         with store.transaction():
@@ -89,11 +95,7 @@ def test_scale_refresh_drops_stale_edges_and_entities(
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
     # the old edges are deleted while the canonicalization workers run (in-process: before the
     # first chunk's edges are written); a row the new graph does not make must not survive
-    monkeypatch.setattr(pipeline, "FORK_FROM", 0)
-    monkeypatch.setattr(pipeline, "_CANONICAL_CHUNK", 37)
-    copy = tmp_path / "copy.db"
-    copy.write_bytes(built.read_bytes())
-    with SQLiteStore(copy) as store:
+    with SQLiteStore(_forking_copy(built, tmp_path, monkeypatch)) as store:
         before = store.batch()
         source = before.papers[0].id
         with store.transaction():
