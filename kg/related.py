@@ -946,9 +946,7 @@ def _max_rows(pe: sp.csr_matrix, ef: sp.csr_matrix) -> sp.csr_matrix:
     vals = ef.data[f_flat]
     order = np.argsort(keys, kind="stable")
     keys, vals = keys[order], vals[order]
-    lead = np.ones(len(keys), dtype=bool)
-    lead[1:] = keys[1:] != keys[:-1]
-    starts = np.flatnonzero(lead)
+    starts = _run_starts(keys)
     best = np.maximum.reduceat(vals, starts) if len(starts) else np.zeros(0)
     keys = keys[starts]
     rows, cols = keys // max(1, n_f), keys % max(1, n_f)
@@ -988,6 +986,25 @@ def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix],
         qs.append(np.full(len(cols), r))
         ds.append(cols)
     return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
+
+
+def _csr_arrays(prefix: str, matrix: sp.spmatrix, dtype: type) -> Iterator[
+        tuple[str, Callable[[], np.ndarray]]]:
+    """The arrays of a CSR matrix as a stored index holds them (``PREFIX_data`` as ``dtype``,
+    ``_indices``, ``_indptr``, ``_shape``), each made when it is written."""
+    m = matrix.tocsr()
+    yield f"{prefix}_data", lambda: m.data.astype(dtype, copy=False)
+    yield f"{prefix}_indices", lambda: m.indices.astype(np.int32, copy=False)
+    yield f"{prefix}_indptr", lambda: m.indptr.astype(np.int64, copy=False)
+    yield f"{prefix}_shape", lambda: np.array(m.shape, dtype=np.int64)
+
+
+def _csr_from(arrays: Mapping[str, np.ndarray], prefix: str, dtype: type) -> sp.csr_matrix:
+    """The CSR matrix that :func:`_csr_arrays` stored under ``prefix`` (values as ``dtype``)."""
+    return sp.csr_matrix(
+        (arrays[f"{prefix}_data"].astype(dtype, copy=False), arrays[f"{prefix}_indices"],
+         arrays[f"{prefix}_indptr"]),
+        shape=tuple(int(v) for v in arrays[f"{prefix}_shape"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2143,8 +2160,7 @@ class RelatedIndex:
             # one integer key (key, then rank < limit): cheaper than a two-key lexsort
             b_order = np.argsort(b_keys * np.int64(limit) + b_rank)
             b_keys, b_rank = b_keys[b_order], b_rank[b_order]
-            first_of = np.ones(len(b_keys), dtype=bool)
-            first_of[1:] = b_keys[1:] != b_keys[:-1]
+            first_of = _run_starts(b_keys)
             b_keys, b_rank = b_keys[first_of], b_rank[first_of]  # earliest bigram per word
             u_keys = owner * n_terms + terms
             at = np.searchsorted(b_keys, u_keys)
@@ -2219,8 +2235,7 @@ class RelatedIndex:
         priority = np.where(is_same[codes], 2 * len(keys) - position, position)
         order = np.lexsort((priority, keys))
         keys, codes = keys[order], codes[order]
-        lead = np.ones(len(keys), dtype=bool)
-        lead[1:] = keys[1:] != keys[:-1]
+        lead = _run_starts(keys)
         return keys[lead], codes[lead]
 
     def _shared_concepts_many(self, q: np.ndarray, js: np.ndarray,
@@ -2257,8 +2272,7 @@ class RelatedIndex:
         # best feature per entity: the strongest, the first in feature order on ties
         order = np.lexsort((f_flat, -strength, f_owner))
         f_owner, via, strength = f_owner[order], via[order], strength[order]
-        lead = np.ones(len(f_owner), dtype=bool)
-        lead[1:] = f_owner[1:] != f_owner[:-1]
+        lead = _run_starts(f_owner)
         f_owner, via, strength = f_owner[lead], via[lead], strength[lead]
         # one entry per concept id and pair: the strongest entity, the first on ties
         pair = e_pair[f_owner]
@@ -2266,8 +2280,7 @@ class RelatedIndex:
         order = np.lexsort((f_owner, -strength, rank, pair))
         f_owner, via, strength, pair, rank = (a[order] for a in (f_owner, via, strength, pair,
                                                                  rank))
-        lead = np.ones(len(pair), dtype=bool)
-        lead[1:] = (pair[1:] != pair[:-1]) | (rank[1:] != rank[:-1])
+        lead = _run_starts(pair, rank)
         f_owner, via, strength, pair, rank = (a[lead] for a in (f_owner, via, strength, pair,
                                                                 rank))
         order = np.lexsort((rank, -strength, pair))
@@ -2327,11 +2340,7 @@ class RelatedIndex:
             yield "feature_type", lambda: self.feature_type
             yield "hub", lambda: self.hub
             for name in ("tf", "cf", "paper_entities", "entity_features"):
-                m = getattr(self, name).tocsr()
-                yield f"{name}_data", lambda m=m: m.data.astype(np.float32)
-                yield f"{name}_indices", lambda m=m: m.indices.astype(np.int32, copy=False)
-                yield f"{name}_indptr", lambda m=m: m.indptr.astype(np.int64, copy=False)
-                yield f"{name}_shape", lambda m=m: np.array(m.shape, dtype=np.int64)
+                yield from _csr_arrays(name, getattr(self, name), np.float32)
             if self.embeddings is not None:
                 yield "embeddings", lambda: self.embeddings.astype(np.float16)
             # derived, but stored: loading a 100k-paper index would spend seconds on them
@@ -2340,13 +2349,8 @@ class RelatedIndex:
                 yield "derived_sem", lambda: np.rint(self._sem * 4096.0).astype(np.int16)
             if self._pruned():
                 for name in ("xt_top", "ct_top"):
-                    m = getattr(self, f"_{name}")
-                    yield f"derived_{name}_data", lambda m=m: m.data.astype(np.float64, copy=False)
-                    yield f"derived_{name}_indices", lambda m=m: m.indices.astype(np.int32,
-                                                                                 copy=False)
-                    yield f"derived_{name}_indptr", lambda m=m: m.indptr.astype(np.int64,
-                                                                               copy=False)
-                    yield f"derived_{name}_shape", lambda m=m: np.array(m.shape, dtype=np.int64)
+                    yield from _csr_arrays(f"derived_{name}", getattr(self, f"_{name}"),
+                                           np.float64)
 
         # the layout of np.savez (a stored zip of .npy files), written array by array
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -2381,11 +2385,8 @@ class RelatedIndex:
         index.feature_type = arrays["feature_type"].astype(np.int8)
         index.hub = arrays["hub"].astype(np.float64)
         for name in ("tf", "cf", "paper_entities", "entity_features"):
-            shape = tuple(int(s) for s in arrays[f"{name}_shape"])
             dtype = np.float32 if name in ("tf", "cf") else np.float64  # as fit leaves them
-            setattr(index, name, sp.csr_matrix(
-                (arrays[f"{name}_data"].astype(dtype), arrays[f"{name}_indices"],
-                 arrays[f"{name}_indptr"]), shape=shape))
+            setattr(index, name, _csr_from(arrays, name, dtype))
         if "embeddings" in arrays:
             index.embeddings = arrays["embeddings"].astype(np.float32)
         saved: dict[str, Any] = {}
@@ -2393,10 +2394,6 @@ class RelatedIndex:
             saved["sem"] = arrays["derived_sem"].astype(np.float64) / 4096.0
         for name in ("xt_top", "ct_top"):
             if f"derived_{name}_data" in arrays:
-                m = sp.csr_matrix(
-                    (arrays[f"derived_{name}_data"], arrays[f"derived_{name}_indices"],
-                     arrays[f"derived_{name}_indptr"]),
-                    shape=tuple(int(v) for v in arrays[f"derived_{name}_shape"]))
-                saved[name] = m
+                saved[name] = _csr_from(arrays, f"derived_{name}", np.float64)
         index._derive(saved)
         return index
