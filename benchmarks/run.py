@@ -392,6 +392,17 @@ def _rate(n: int, fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     return n / statistics.median(walls), n / max(statistics.median(cpus), 1e-9)
 
 
+def tokenizer_rate(texts: Sequence[str], repeat: int) -> tuple[float, float]:
+    """Texts per second of spaCy's blank English tokenizer (wall, CPU time; :func:`_rate`),
+    after a warm-up: the floor cost of reading the text, and the machine's speed probe."""
+    import spacy
+
+    tokenizer = spacy.blank("en").tokenizer
+    list(tokenizer.pipe(texts[:200]))
+    return _rate(len(texts), lambda: [None for _ in tokenizer.pipe(texts, batch_size=1000)],
+                 repeat)
+
+
 def _spin(n: int) -> int:
     total = 0
     for i in range(n):
@@ -421,8 +432,6 @@ def parallel_probe(workers: int, n: int = 4_000_000, repeat: int = 3) -> float:
 
 def bench_extraction(papers: list, workers: int, repeat: int, yake_n: int) -> dict[str, float]:
     """Abstracts per second of the blank tokenizer, kg (1 and N processes) and YAKE."""
-    import spacy
-
     from kg.extract import get_extractor
 
     n = len(papers)
@@ -430,11 +439,8 @@ def bench_extraction(papers: list, workers: int, repeat: int, yake_n: int) -> di
     texts = [f"{p.title}\n\n{p.abstract}" for p in papers]
     res: dict[str, float] = {"n": n, "workers": workers, "repeat": repeat}
 
-    blank = spacy.blank("en")
-    list(blank.tokenizer.pipe(texts[:200]))  # warm-up, as for kg below
     log(f"extraction: blank tokenizer on {n} papers x{repeat}")
-    res["blank"], res["blank_cpu"] = _rate(
-        n, lambda: [None for _ in blank.tokenizer.pipe(texts, batch_size=1000)], repeat)
+    res["blank"], res["blank_cpu"] = tokenizer_rate(texts, repeat)  # warm-up included, as below
 
     extractor = get_extractor(())
     list(extractor.extract_many(papers[:200]))  # pipeline construction and caches, not timed
@@ -526,18 +532,12 @@ def speed_probe(seed: int) -> float:
     """This machine's speed right now: CPU-time abstracts/s of spaCy's blank tokenizer on the
     1k corpus (median of 3). A virtual machine's per-core speed drifts within minutes; the
     probes taken around each build show how fast the machine was while it ran."""
-    import spacy
-
     from kg.readers import read_papers
 
     if not _PROBE_TEXTS:
         _PROBE_TEXTS.extend(f"{p.title}\n\n{p.abstract}"
                             for p in read_papers([corpus(1000, seed)]).papers)
-    tokenizer = spacy.blank("en").tokenizer
-    list(tokenizer.pipe(_PROBE_TEXTS[:100]))
-    _, cpu_rate = _rate(len(_PROBE_TEXTS),
-                        lambda: [None for _ in tokenizer.pipe(_PROBE_TEXTS, batch_size=1000)], 3)
-    return cpu_rate
+    return tokenizer_rate(_PROBE_TEXTS, 3)[1]
 
 
 def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
