@@ -170,7 +170,7 @@ def build(
     skip_invalid: SkipOpt = False,
     resource: ResourceOpt = None,
     workers: BuildWorkersOpt = 1,
-    k: Annotated[int, typer.Option("--k", min=1, help="Related papers linked per paper.")] = 10,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="Related papers linked per paper.")] = 10,
     backend: BackendOpt = None,
     as_json: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
@@ -285,7 +285,7 @@ def eval_related(
                                           "ids are 0-based positions in it).")],
     judgments: Annotated[Path, typer.Option("--judgments", help="Graded judgments (JSONL: "
                                             "query_id, candidate_id, grade 0/1/2).")],
-    k: Annotated[int, typer.Option("--k", min=1, help="nDCG cut-off.")] = 10,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="nDCG cut-off.")] = 10,
     embeddings: Annotated[bool | None, typer.Option(
         "--embeddings/--no-embeddings",
         help="Use sentence embeddings (default: when kg[embed] is installed).")] = None,
@@ -319,7 +319,7 @@ def related(
     query: Annotated[str | None, typer.Argument(help="A paper id, title, or title fragment.")] = None,
     text: Annotated[str | None, typer.Option("--text", "-t", help="Rank papers against free text "
                                              "instead of a stored paper.")] = None,
-    k: Annotated[int, typer.Option("--k", min=1, help="How many papers.")] = 10,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many papers.")] = 10,
     types: Annotated[str | None, typer.Option("--type", help="Only these concept types count, "
                                               "e.g. method,dataset.")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each component of the score.")]

@@ -82,6 +82,13 @@ def test_cli_related_by_title_fragment(built_store: Path) -> None:
     assert top["shared_concepts"] or top["shared_terms"], "every result carries its reasons"
 
 
+def test_cli_related_short_k_option(built_store: Path) -> None:
+    """``-k`` is short for ``--k`` (the flag users reach for first)."""
+    result = invoke("related", "paper:hf-policy-045", "--store", built_store, "--json", "-k", "1")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["results"]) == 1
+
+
 def test_cli_related_table(built_store: Path) -> None:
     result = invoke("related", "paper:hf-policy-045", "--store", built_store, "--explain")
     assert result.exit_code == 0
