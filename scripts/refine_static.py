@@ -42,6 +42,7 @@ import math
 import random
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -60,22 +61,27 @@ def _clean(words: list[str]) -> str:
     return text[len("section : "):] if text.startswith("section : ") else text
 
 
-def pair_groups(root: Path) -> list[list[tuple[str, str]]]:
-    """Positive pairs, grouped so that no two pairs of a group share a batch (a group: one
-    source document; each epoch draws one pair per group)."""
-    groups: list[list[tuple[str, str]]] = []
+def _scirex_papers(root: Path) -> Iterator[tuple[str, list[str], dict]]:
+    """Each SciREX paper with a body: (title, sections of 40+ words after the first, record)."""
     path = root / "scirex-train" / "train_docs.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         for line in handle:
             doc = json.loads(line)
             words = doc["words"]
             secs = [_clean(words[a:b]) for a, b in doc["sections"]]
-            title, body = secs[0], [s for s in secs[1:] if len(s.split()) >= 40]
-            if not body:
-                continue
-            pairs = [(title, body[0])]
-            pairs += [(a, b) for i, a in enumerate(body) for b in body[i + 1:]]
-            groups.append(pairs)
+            body = [s for s in secs[1:] if len(s.split()) >= 40]
+            if body:
+                yield secs[0], body, doc
+
+
+def pair_groups(root: Path) -> list[list[tuple[str, str]]]:
+    """Positive pairs, grouped so that no two pairs of a group share a batch (a group: one
+    source document; each epoch draws one pair per group)."""
+    groups: list[list[tuple[str, str]]] = []
+    for title, body, _ in _scirex_papers(root):
+        pairs = [(title, body[0])]
+        pairs += [(a, b) for i, a in enumerate(body) for b in body[i + 1:]]
+        groups.append(pairs)
     with gzip.open(root / "pwc" / "methods.json.gz", "rt", encoding="utf-8") as handle:
         for m in json.load(handle):
             desc = (m.get("description") or "").strip()
@@ -118,18 +124,10 @@ def topic_groups(root: Path) -> list[list[tuple[str, str]]]:
             name = " ".join(dict.fromkeys(x for x in (m.get("full_name"), m.get("name")) if x))
             for c in m.get("collections") or ():
                 members.setdefault(f"pwc:{c['collection']}", []).append(f"{name}. {desc}")
-    path = root / "scirex-train" / "train_docs.jsonl.gz"
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            doc = json.loads(line)
-            words = doc["words"]
-            secs = [_clean(words[a:b]) for a, b in doc["sections"]]
-            body = [s for s in secs[1:] if len(s.split()) >= 40]
-            if not body:
-                continue
-            text = f"{secs[0]}. {body[0]}"
-            for task in sorted({r["Task"] for r in doc["n_ary_relations"]}):
-                members.setdefault(f"scirex:{task}", []).append(text)
+    for title, body, doc in _scirex_papers(root):
+        text = f"{title}. {body[0]}"
+        for task in sorted({r["Task"] for r in doc["n_ary_relations"]}):
+            members.setdefault(f"scirex:{task}", []).append(text)
     groups = []
     for key in sorted(members):
         texts = sorted(set(members[key]))
