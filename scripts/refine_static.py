@@ -74,6 +74,17 @@ def _scirex_papers(root: Path) -> Iterator[tuple[str, list[str], dict]]:
                 yield secs[0], body, doc
 
 
+def _pwc_methods(root: Path) -> Iterator[tuple[str, str, dict]]:
+    """Each Papers-with-Code method with a description of 15+ words: (name, description, record)."""
+    with gzip.open(root / "pwc" / "methods.json.gz", "rt", encoding="utf-8") as handle:
+        for m in json.load(handle):
+            desc = (m.get("description") or "").strip()
+            if len(desc.split()) >= 15:
+                name = " ".join(dict.fromkeys(
+                    x for x in (m.get("full_name"), m.get("name")) if x))
+                yield name, desc, m
+
+
 def pair_groups(root: Path) -> list[list[tuple[str, str]]]:
     """Positive pairs, grouped so that no two pairs of a group share a batch (a group: one
     source document; each epoch draws one pair per group)."""
@@ -82,17 +93,12 @@ def pair_groups(root: Path) -> list[list[tuple[str, str]]]:
         pairs = [(title, body[0])]
         pairs += [(a, b) for i, a in enumerate(body) for b in body[i + 1:]]
         groups.append(pairs)
-    with gzip.open(root / "pwc" / "methods.json.gz", "rt", encoding="utf-8") as handle:
-        for m in json.load(handle):
-            desc = (m.get("description") or "").strip()
-            if len(desc.split()) < 15:
-                continue
-            name = " ".join(dict.fromkeys(x for x in (m.get("full_name"), m.get("name")) if x))
-            pairs = [(name, desc)]
-            title = ((m.get("paper") or {}).get("title") or "").strip()
-            if title:
-                pairs.append((title, desc))
-            groups.append(pairs)
+    for name, desc, m in _pwc_methods(root):
+        pairs = [(name, desc)]
+        title = ((m.get("paper") or {}).get("title") or "").strip()
+        if title:
+            pairs.append((title, desc))
+        groups.append(pairs)
 
     def walk(node: dict) -> None:
         desc = (node.get("description") or "").strip()
@@ -116,14 +122,9 @@ def topic_groups(root: Path) -> list[list[tuple[str, str]]]:
     collection (name and description each), two SciREX papers on one task (title and first
     section each). Grouped by topic: each epoch draws one pair per topic."""
     members: dict[str, list[str]] = {}
-    with gzip.open(root / "pwc" / "methods.json.gz", "rt", encoding="utf-8") as handle:
-        for m in json.load(handle):
-            desc = (m.get("description") or "").strip()
-            if len(desc.split()) < 15:
-                continue
-            name = " ".join(dict.fromkeys(x for x in (m.get("full_name"), m.get("name")) if x))
-            for c in m.get("collections") or ():
-                members.setdefault(f"pwc:{c['collection']}", []).append(f"{name}. {desc}")
+    for name, desc, m in _pwc_methods(root):
+        for c in m.get("collections") or ():
+            members.setdefault(f"pwc:{c['collection']}", []).append(f"{name}. {desc}")
     for title, body, doc in _scirex_papers(root):
         text = f"{title}. {body[0]}"
         for task in sorted({r["Task"] for r in doc["n_ary_relations"]}):
