@@ -26,8 +26,10 @@ a hub penalty:
   (CSLS-style hubness reduction): papers that are close to everything say little about any one.
 * **feedback** — pseudo-relevance feedback (Rocchio): the query's ``feedback_m`` best papers of
   a first pass stand for its topic, and each of the first ``feedback_depth`` candidates gains
-  ``feedback_beta`` times its mean raw score to them (a paper does not vote for itself). It only
-  re-ranks papers that already have reasons of their own.
+  ``feedback_beta`` times its mean raw score to them (a paper does not vote for itself); and,
+  the other way round, ``feedback_gamma`` times the query's mean raw score to the candidate's own
+  ``feedback_m`` best papers (the query left out). It only re-ranks papers that already have
+  reasons of their own.
 
 Weights were chosen on the development judgments (``scripts/tune_related.py``). Every hit carries
 its components (``--explain``), the shared concepts with their types, and the shared distinctive
@@ -62,7 +64,7 @@ import zipfile
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -139,6 +141,11 @@ class RelatedConfig:
     # the query's topic, and each of the first `feedback_depth` candidates gains `feedback_beta`
     # times its mean raw score to them; 0 turns the step off (see _feedback)
     feedback_beta: float = 0.2
+    # symmetric feedback: the same first `feedback_depth` candidates also gain `feedback_gamma`
+    # times the query's mean raw score to the candidate's own `feedback_m` best papers (each
+    # paper's first-pass best, kept by the fit: _own_top); 0 turns it off. Chosen on the dev +
+    # extra judgments over gamma in 0.1..1.0 (python scripts/symmetric_feedback.py)
+    feedback_gamma: float = 0.5
     feedback_m: int = 3
     feedback_depth: int = 20
     exact_below: int = 5000
@@ -1125,6 +1132,7 @@ class RelatedIndex:
                 index.embeddings = vectors.astype(np.float16).astype(np.float32)
         index._derive()
         index._fit_hubs()
+        index._fit_own_top()
         return index
 
     def _term_matrix(
@@ -1408,7 +1416,11 @@ class RelatedIndex:
 
     def _feedback_on(self) -> bool:
         cfg = self.config
-        return bool(cfg.feedback_beta and cfg.feedback_m > 0 and cfg.feedback_depth > 0)
+        return bool((cfg.feedback_beta or self._gamma_on()) and cfg.feedback_m > 0
+                    and cfg.feedback_depth > 0)
+
+    def _gamma_on(self) -> bool:
+        return bool(self.config.feedback_gamma)
 
     def _first_pass(self, k: int) -> int:
         """How many first-pass candidates to rank so that feedback can reorder the top ``k``."""
@@ -1461,17 +1473,21 @@ class RelatedIndex:
 
     def _feedback_block(self, q: np.ndarray, d: np.ndarray, total: np.ndarray,
                         parts: dict[str, np.ndarray], k: int,
-                        pair_raw: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                        pair_raw: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                        query_raw: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Add the feedback component and keep each query's ``k`` best.
 
         Args:
             q: Query of each candidate, ascending; within a query the candidates are best first.
+                A stored paper's row, or -1 for a query that is not a stored paper.
             d: Candidate rows.
             total: First-pass scores (``sum(parts)``).
             parts: First-pass components, aligned with ``d``.
             k: Candidates to keep per query.
             pair_raw: Raw scores of stored-paper pairs (feedback paper, candidate).
+            query_raw: Raw scores of (query, stored paper) pairs, for the symmetric part;
+                ``pair_raw`` when None (the queries are stored papers).
 
         Returns:
             ``(q, d, total, parts)`` with ``parts["feedback"]``, best first per query, cut to k.
@@ -1495,6 +1511,17 @@ class RelatedIndex:
         votes = np.bincount(owner, minlength=n)
         mean = np.divide(sums, votes, out=np.zeros(n), where=votes > 0)
         feedback = cfg.feedback_beta * np.maximum(mean, 0.0)
+        if self._gamma_on() and len(cand):
+            # the other way round: the query to the candidate's own best papers (not itself)
+            own = self._own_top[d[cand]]
+            usable = (own >= 0) & (own != q[cand][:, None])
+            usable &= np.cumsum(usable, axis=1) <= cfg.feedback_m
+            owner = np.repeat(cand, usable.sum(axis=1))
+            scores = (query_raw or pair_raw)(q[owner], own[usable].astype(np.int64))
+            sums = np.bincount(owner, scores, minlength=n)
+            votes = np.bincount(owner, minlength=n)
+            mean = np.divide(sums, votes, out=np.zeros(n), where=votes > 0)
+            feedback = feedback + cfg.feedback_gamma * np.maximum(mean, 0.0)
         total = total + feedback
         parts = {**parts, "feedback": feedback}
         order = np.lexsort((d, -total, q))
@@ -1504,8 +1531,14 @@ class RelatedIndex:
                 {name: v[order][keep] for name, v in parts.items()})
 
     def _feedback_ranked(self, ranked: list[tuple[int, dict[str, float]]],
-                         types: set[EntityType] | None) -> list[tuple[int, dict[str, float]]]:
-        """:meth:`_feedback_block` for one query's ranked list (what :meth:`_rank` returns)."""
+                         types: set[EntityType] | None, row: int | None,
+                         comps: Mapping[str, np.ndarray]) -> list[tuple[int, dict[str, float]]]:
+        """:meth:`_feedback_block` for one query's ranked list (what :meth:`_rank` returns).
+
+        ``row``: the query's row when it is a stored paper; ``comps``: its weighted components
+        against every paper (what :meth:`_rank` ranked), for the symmetric part when the query
+        is not a stored paper or only some concept types count.
+        """
         if not self._feedback_on() or not ranked:
             return ranked
         d = np.array([j for j, _ in ranked], dtype=np.int64)
@@ -1531,8 +1564,15 @@ class RelatedIndex:
                 return self._feedback_raw(a, b, c)
             return self._feedback_raw(a, b, c, local[a], local[b])
 
-        _, d, _, parts = self._feedback_block(np.zeros(len(d), dtype=np.int64), d, total, parts,
-                                              len(d), pair_raw)
+        query_raw = None
+        if row is None or types is not None:
+            raw = sum(comps.values())  # the raw score (no hub) of the query to every paper
+
+            def query_raw(_: np.ndarray, papers: np.ndarray) -> np.ndarray:
+                return raw[papers]  # type: ignore[no-any-return, index]
+
+        q = np.full(len(d), -1 if row is None else row, dtype=np.int64)
+        _, d, _, parts = self._feedback_block(q, d, total, parts, len(d), pair_raw, query_raw)
         names = list(parts)
         values = np.stack([parts[name] for name in names], axis=1).tolist()
         return [(j, dict(zip(names, v))) for j, v in zip(d.tolist(), values)]
@@ -1556,9 +1596,9 @@ class RelatedIndex:
         if types is None and self._pruned():
             ranked = self._pooled_ranking(row, k)
         else:
-            ranked = self._rank(self._paper_components(row, types), self._first_pass(k),
-                                exclude=row)
-            ranked = self._feedback_ranked(ranked, types)[:k]
+            comps = self._paper_components(row, types)
+            ranked = self._rank(comps, self._first_pass(k), exclude=row)
+            ranked = self._feedback_ranked(ranked, types, row, comps)[:k]
         return self._hits(_row_of(self._x, row), row, [j for j, _ in ranked],
                           [parts for _, parts in ranked], types)
 
@@ -1596,6 +1636,16 @@ class RelatedIndex:
         Returns:
             ``(q, d, total, parts)`` best first per query, cut to ``k``.
         """
+        q, d, total, parts = self._first_pass_pairs(q, d, comps, self._first_pass(k))
+        if self._feedback_on():
+            q, d, total, parts = self._feedback_block(q, d, total, parts, k, pair_raw)
+        return q, d, total, parts
+
+    def _first_pass_pairs(self, q: np.ndarray, d: np.ndarray, comps: dict[str, np.ndarray],
+                          k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                           dict[str, np.ndarray]]:
+        """Each query's ``k`` best candidates before feedback: pairs without evidence out, hub
+        penalty, best first (ties by candidate row); arguments as :meth:`_best_pairs`."""
         keep = _evidence(comps) > 0 if comps else np.zeros(len(q), dtype=bool)
         q, d = q[keep], d[keep]
         parts = {name: v[keep] for name, v in comps.items()}
@@ -1605,11 +1655,9 @@ class RelatedIndex:
         order = np.lexsort((d, -total, q))
         q, d, total = q[order], d[order], total[order]
         rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
-        sel = rank < self._first_pass(k)
+        sel = rank < k
         q, d, total = q[sel], d[sel], total[sel]
         parts = {name: v[order][sel] for name, v in parts.items()}
-        if self._feedback_on():
-            q, d, total, parts = self._feedback_block(q, d, total, parts, k, pair_raw)
         return q, d, total, parts
 
     def ranking(self, paper_id: str, k: int | None = None,
@@ -1621,8 +1669,9 @@ class RelatedIndex:
         """
         row = self._require(paper_id)
         k = k or len(self.ids)
-        ranked = self._rank(self._paper_components(row, types), self._first_pass(k), exclude=row)
-        ranked = self._feedback_ranked(ranked, types)[:k]
+        comps = self._paper_components(row, types)
+        ranked = self._rank(comps, self._first_pass(k), exclude=row)
+        ranked = self._feedback_ranked(ranked, types, row, comps)[:k]
         return [(self.ids[j], float(sum(parts.values()))) for j, parts in ranked]
 
     def _require(self, paper_id: str) -> int:
@@ -1672,7 +1721,7 @@ class RelatedIndex:
                 e = encode([text])[0]
         comps = self._raw_scores(x, c_vec, e, ct)
         ranked = self._rank(comps, self._first_pass(k), exclude=None)
-        ranked = self._feedback_ranked(ranked, types)[:k]
+        ranked = self._feedback_ranked(ranked, types, None, comps)[:k]
         return self._hits((x.indices, x.data), None, [j for j, _ in ranked],
                           [parts for _, parts in ranked], types, query_entities=concepts)
 
@@ -1990,6 +2039,27 @@ class RelatedIndex:
         names = list(parts[0]) if parts else []
         self._pool_parts = {name: np.concatenate([p[name] for p in parts]) for name in names}
         self._pool_ptr = np.searchsorted(pool_q, np.arange(n + 1), side="left")
+
+    def _fit_own_top(self) -> None:
+        """Each paper's own first-pass best ``feedback_m + 1`` papers (rows, -1 where it has
+        fewer), from its candidate pool, for the symmetric feedback: one more than it uses, so
+        that it has ``feedback_m`` left when the query is one of them."""
+        n, m = len(self.ids), self.config.feedback_m + 1
+        own = np.full((n, m), -1, dtype=np.int32)
+        ptr = self._pool_ptr
+        step = 16384
+
+        def block(lo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            hi = min(n, lo + step)
+            a, b = int(ptr[lo]), int(ptr[hi])
+            q = np.repeat(np.arange(lo, hi), np.diff(ptr[lo:hi + 1]))
+            comps = {name: v[a:b] for name, v in self._pool_parts.items()}
+            q, d, _, _ = self._first_pass_pairs(q, self._pool_d[a:b], comps, m)
+            return q, np.arange(len(q)) - np.searchsorted(q, q, side="left"), d
+
+        for q, rank, d in fork_map(block, range(0, n, step), self._workers):
+            own[q, rank] = d
+        self._own_top = own
 
     def all_neighbours(self, k: int = 10) -> Iterator[tuple[str, list[RelatedHit]]]:
         """Top-``k`` related papers of every paper, in corpus order.
@@ -2339,6 +2409,8 @@ class RelatedIndex:
             yield "meta", lambda: np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
             yield "feature_type", lambda: self.feature_type
             yield "hub", lambda: self.hub
+            if self._gamma_on():
+                yield "own_top", lambda: self._own_top
             for name in ("tf", "cf", "paper_entities", "entity_features"):
                 yield from _csr_arrays(name, getattr(self, name), np.float32)
             if self.embeddings is not None:
@@ -2378,6 +2450,11 @@ class RelatedIndex:
         index = cls()
         known = {f.name for f in fields(RelatedConfig)}
         index.config = RelatedConfig(**{k: v for k, v in meta["config"].items() if k in known})
+        if "own_top" in arrays:
+            index._own_top = arrays["own_top"].astype(np.int32)
+        elif index.config.feedback_gamma:
+            # written before the symmetric feedback: rank as its edges were ranked
+            index.config = replace(index.config, feedback_gamma=0.0)
         index.ids, index.titles, index.vocab = meta["ids"], meta["titles"], meta["vocab"]
         index.corpus_abbrev, index.features = meta["corpus_abbrev"], meta["features"]
         index.entities = [tuple(e) for e in meta["entities"]]

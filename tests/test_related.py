@@ -27,7 +27,7 @@ from kg.related import (
 RECALL = 0.9
 
 PLAIN = RelatedConfig(title_weight=1, w_concepts=0.0, hub_alpha=0.0, w_semantic=0.0,
-                      feedback_beta=0.0)
+                      feedback_beta=0.0, feedback_gamma=0.0)
 """Lexical cosine only: rankings that can be computed by hand."""
 
 
@@ -152,7 +152,7 @@ def test_related_entity_features_do_not_depend_on_paper_order() -> None:
         "paper:b": [_method("PPO")],
         "paper:c": [_method("Clipped Proximal Policy Optimization")],
     }
-    cfg = RelatedConfig(w_concepts=1.0, hub_alpha=0.0, feedback_beta=0.0)
+    cfg = RelatedConfig(w_concepts=1.0, hub_alpha=0.0, feedback_beta=0.0, feedback_gamma=0.0)
     scores = []
     for order in ("abc", "bac", "cba"):
         index = RelatedIndex.fit([papers["abc".index(x)] for x in order], concepts, config=cfg,
@@ -300,7 +300,7 @@ def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> N
     # exact_below=0 forces the large-corpus path: sparse products in chunks, pair rescoring
     # (no semantic component: its vectors are not in the candidate postings, see the next test)
     cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0,
-                        w_semantic=0.0, feedback_beta=0.0)
+                        w_semantic=0.0, feedback_beta=0.0, feedback_gamma=0.0)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     ids = [p.id for p in papers]
     row = {pid: i for i, pid in enumerate(ids)}
@@ -325,7 +325,7 @@ def test_related_all_neighbours_equals_brute_force_on_chunked_sparse_path() -> N
 def test_related_semantic_component_rescored_exactly_on_chunked_path() -> None:
     papers, concepts = _random_corpus(120, seed=7)
     cfg = RelatedConfig(exact_below=0, pool=15, chunk=16, prune_features=10_000, hub_alpha=0.0,
-                        feedback_beta=0.0)
+                        feedback_beta=0.0, feedback_gamma=0.0)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     assert index._sem is not None
     row = {p.id: i for i, p in enumerate(papers)}
@@ -366,6 +366,46 @@ def test_related_to_bytes_round_trip_gives_identical_hits() -> None:
     assert loaded.search("w1 w2 w3", concepts[papers[0].id], k=3) == index.search(
         "w1 w2 w3", concepts[papers[0].id], k=3)
     assert dict(loaded.all_neighbours(k=3)) == dict(index.all_neighbours(k=3))
+
+
+def test_related_index_stored_before_symmetric_feedback_ranks_as_its_edges_were_ranked() -> None:
+    """A stored index without the papers' own best lists (written before the symmetric feedback
+    existed, its config without ``feedback_gamma``) loads with that part off, so ``kg related``
+    still lists what the store's edges hold; one written now keeps the lists and the part."""
+    import io
+    import json
+    import zipfile
+
+    papers, concepts = _random_corpus(40, seed=11)
+    index = RelatedIndex.fit(papers, concepts, embeddings=False)
+    assert index.config.feedback_gamma > 0
+    before = RelatedIndex.fit(papers, concepts, embeddings=False,
+                              config=replace(RelatedConfig(), feedback_gamma=0.0))
+    old = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(index.to_bytes())) as zf, zipfile.ZipFile(old, "w") as out:
+        assert "own_top.npy" in zf.namelist()
+        for name in zf.namelist():
+            if name == "own_top.npy":
+                continue
+            data = zf.read(name)
+            if name == "meta.npy":
+                meta_array = np.load(io.BytesIO(data))
+                meta = json.loads(meta_array.tobytes().decode("utf-8"))
+                del meta["config"]["feedback_gamma"]
+                buffer = io.BytesIO()
+                np.save(buffer, np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+                data = buffer.getvalue()
+            out.writestr(name, data)
+    loaded_old = RelatedIndex.from_bytes(old.getvalue())
+    assert loaded_old.config.feedback_gamma == 0.0
+    loaded_new = RelatedIndex.from_bytes(index.to_bytes())
+    assert np.array_equal(loaded_new._own_top, index._own_top)
+    changed = 0
+    for pid in [p.id for p in papers]:
+        assert loaded_old.neighbours(pid, k=5) == before.neighbours(pid, k=5)
+        assert loaded_new.neighbours(pid, k=5) == index.neighbours(pid, k=5)
+        changed += index.neighbours(pid, k=5) != before.neighbours(pid, k=5)
+    assert changed > 0  # the symmetric part does change some lists
 
 
 def test_related_stored_derived_arrays_load_as_computed_on_the_large_corpus_path() -> None:
@@ -568,17 +608,32 @@ def test_related_feedback_reorders_only_the_first_depth_candidates() -> None:
     assert hits[3].components["feedback"] > 0.0
 
 
-def _brute_feedback(raw: np.ndarray, r: int, cfg: RelatedConfig, k: int) -> list[tuple[int, float]]:
-    """Rocchio feedback by hand from a dense raw-score matrix: (row, score) of the k best."""
+def _brute_top(raw: np.ndarray, r: int, n: int) -> list[int]:
+    """The ``n`` best rows of row ``r`` of a dense raw-score matrix (itself and zeros left out)."""
     first = raw[r].copy()
     first[r] = -np.inf
-    top = np.lexsort((np.arange(len(first)), -first))[: cfg.feedback_depth]
-    top = [int(j) for j in top if first[j] > 0]
+    top = np.lexsort((np.arange(len(first)), -first))[:n]
+    return [int(j) for j in top if first[j] > 0]
+
+
+def _brute_feedback(raw: np.ndarray, r: int, cfg: RelatedConfig, k: int,
+                    own_raw: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """Rocchio feedback by hand from a dense raw-score matrix: (row, score) of the k best.
+
+    Each candidate also gains gamma x the mean raw score of the query to the candidate's own
+    best papers (ranked by ``own_raw``, the untyped scores, when given).
+    """
+    own_raw = raw if own_raw is None else own_raw
+    top = _brute_top(raw, r, cfg.feedback_depth)
     voters = top[: cfg.feedback_m]
     new = {}
     for j in top:
         others = [raw[v, j] for v in voters if v != j]
-        new[j] = first[j] + cfg.feedback_beta * max(0.0, float(np.mean(others)))
+        gain = cfg.feedback_beta * max(0.0, float(np.mean(others)))
+        own = [p for p in _brute_top(own_raw, j, cfg.feedback_m + 1) if p != r][: cfg.feedback_m]
+        if cfg.feedback_gamma and own:
+            gain += cfg.feedback_gamma * max(0.0, float(np.mean([raw[r, p] for p in own])))
+        new[j] = raw[r, j] + gain
     return [(j, new[j]) for j in sorted(new, key=lambda j: (-new[j], j))[:k]]
 
 
@@ -614,11 +669,13 @@ def test_related_feedback_with_types_uses_only_those_concepts() -> None:
                         feedback_m=3, feedback_depth=10)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     c_task = index._typed({EntityType.TASK})[0]
-    raw = ((index._x @ index._x.T).toarray() * cfg.w_lexical
-           + (c_task @ c_task.T).toarray() * cfg.w_concepts)
+    lexical = (index._x @ index._x.T).toarray() * cfg.w_lexical
+    raw = lexical + (c_task @ c_task.T).toarray() * cfg.w_concepts
+    # a candidate's own best papers are its edges' first pass: all concept types count there
+    untyped = lexical + (index._c @ index._c.T).toarray() * cfg.w_concepts
     for r in (0, 7, 33):
         hits = index.neighbours(papers[r].id, k=5, types={EntityType.TASK})
-        want = _brute_feedback(raw, r, cfg, 5)
+        want = _brute_feedback(raw, r, cfg, 5, untyped)
         assert [h.paper_id for h in hits] == [papers[j].id for j, _ in want]
         assert [h.score for h in hits] == pytest.approx([v for _, v in want], abs=1e-9)
 
