@@ -850,6 +850,13 @@ def _evidence(comps: Mapping[str, np.ndarray]) -> np.ndarray:
     return comps["lexical"] + comps["concepts"]
 
 
+def _group_mean(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Mean of ``values`` per owner ``0..n-1`` (0 for an owner without values)."""
+    sums = np.bincount(owner, values, minlength=n)
+    counts = np.bincount(owner, minlength=n)
+    return np.divide(sums, counts, out=np.zeros(n), where=counts > 0)
+
+
 def _row_of(matrix: sp.csr_matrix, i: int) -> tuple[np.ndarray, np.ndarray]:
     """(column indices, values) of one CSR row without scipy's slow row indexing."""
     lo, hi = matrix.indptr[i], matrix.indptr[i + 1]
@@ -1507,10 +1514,7 @@ class RelatedIndex:
         a, b = d[fb_pos], d[owner]
         other = a != b  # a feedback paper does not vote for itself
         owner, a, b = owner[other], a[other], b[other]
-        sums = np.bincount(owner, pair_raw(a, b), minlength=n)
-        votes = np.bincount(owner, minlength=n)
-        mean = np.divide(sums, votes, out=np.zeros(n), where=votes > 0)
-        feedback = cfg.feedback_beta * np.maximum(mean, 0.0)
+        feedback = cfg.feedback_beta * np.maximum(_group_mean(owner, pair_raw(a, b), n), 0.0)
         if self._gamma_on() and len(cand):
             # the other way round: the query to the candidate's own best papers (not itself)
             own = self._own_top[d[cand]]
@@ -1518,10 +1522,8 @@ class RelatedIndex:
             usable &= np.cumsum(usable, axis=1) <= cfg.feedback_m
             owner = np.repeat(cand, usable.sum(axis=1))
             scores = (query_raw or pair_raw)(q[owner], own[usable].astype(np.int64))
-            sums = np.bincount(owner, scores, minlength=n)
-            votes = np.bincount(owner, minlength=n)
-            mean = np.divide(sums, votes, out=np.zeros(n), where=votes > 0)
-            feedback = feedback + cfg.feedback_gamma * np.maximum(mean, 0.0)
+            feedback = feedback + cfg.feedback_gamma * np.maximum(
+                _group_mean(owner, scores, n), 0.0)
         total = total + feedback
         parts = {**parts, "feedback": feedback}
         order = np.lexsort((d, -total, q))
