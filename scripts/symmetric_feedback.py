@@ -1,17 +1,16 @@
-"""Symmetric pseudo-relevance feedback, measured outside the scorer (issue #6 lead, session 8).
+"""How the symmetric feedback's weight was chosen (issue #6, session 8): nDCG@10 per gamma.
 
-kg's feedback step adds beta x the mean raw score of a candidate to the query's 3 best papers.
-The symmetric step also adds gamma x the mean raw score of the query to the candidate's own 3
-best papers (the query itself left out). This script re-implements the scorer densely on the
-example corpus (it reproduces the shipped figures at gamma = 0: dev 0.734, held-out 0.880,
-dev + extra 0.724) and prints nDCG@10 with the paired per-query difference from gamma = 0 on
-the development, held-out and dev + extra judgments and on dev and held-out together ("all").
-
-Not in kg: the dev response zigzags with gamma, and every path of the scorer (edges, stored and
-text queries, type filters, the stored index) would need each candidate's own best papers.
+kg's feedback step adds beta x the mean raw score of a candidate to the query's 3 best papers;
+the symmetric part adds gamma x the mean raw score of the query to the candidate's own 3 best
+papers (the query itself left out; ``RelatedConfig.feedback_gamma``, 0.5 in kg: the best of
+0.1, 0.2, ..., 1.0 on the dev + extra judgments). This script re-implements the scorer densely
+on the example corpus (at gamma = 0 it gives the figures kg had without the symmetric part: dev
+0.734, held-out 0.880, dev + extra 0.724; at 0.5 it gives kg's) and prints nDCG@10 with the
+paired per-query difference from gamma = 0 on the development, held-out and dev + extra
+judgments and on dev and held-out together ("all").
 
 Run (a few seconds):
-    python scripts/symmetric_feedback.py --gamma 0.2 0.3 0.5
+    python scripts/symmetric_feedback.py --gamma 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0
 """
 
 from __future__ import annotations
