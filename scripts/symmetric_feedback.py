@@ -3,7 +3,8 @@
 kg's feedback step adds beta x the mean raw score of a candidate to the query's 3 best papers;
 the symmetric part adds gamma x the mean raw score of the query to the candidate's own 3 best
 papers (the query itself left out; ``RelatedConfig.feedback_gamma``, 0.5 in kg: the best of
-0.1, 0.2, ..., 1.0 on the dev + extra judgments). This script re-implements the scorer densely
+0.1, 0.2, ..., 1.0 on dev + the 32 extra grades of session 5; with all 44 extra grades of
+tests/data/related-dev-extra.jsonl, which this script reads, dev + extra is flat in gamma). This script re-implements the scorer densely
 on the example corpus (at gamma = 0 it gives the figures kg had without the symmetric part: dev
 0.734, held-out 0.880, dev + extra 0.724; at 0.5 it gives kg's) and prints nDCG@10 with the
 paired per-query difference from gamma = 0 on the development, held-out and dev + extra
