@@ -208,6 +208,19 @@ def score_rankings(rank: Ranker, judgments: Sequence[Judgment], k: int = 10) -> 
         }
         if any(g == 2 for g in grades.values()):
             per[q]["mrr"] = reciprocal_rank(judged, 2)
+    return _summary(per)
+
+
+def combine_scores(*scores: SystemScores) -> SystemScores:
+    """One system's scores on several disjoint sets of queries (e.g. dev and held-out), as if
+    they were one set: the per-query values of all, averaged again."""
+    per: dict[int, dict[str, float]] = {}
+    for s in scores:
+        per.update(s.per_query)
+    return _summary(per)
+
+
+def _summary(per: dict[int, dict[str, float]]) -> SystemScores:
     mrrs = [v["mrr"] for v in per.values() if "mrr" in v]
     return SystemScores(
         ndcg=float(np.mean([v["ndcg"] for v in per.values()])) if per else 0.0,

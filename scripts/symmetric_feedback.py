@@ -28,7 +28,13 @@ sys.path.insert(0, str(ROOT))
 from kg import pipeline  # noqa: E402
 from kg.readers import read_papers  # noqa: E402
 from kg.related import RelatedIndex  # noqa: E402
-from kg.related_eval import SystemScores, paired_difference, read_judgments, score_rankings  # noqa: E402
+from kg.related_eval import (  # noqa: E402
+    SystemScores,
+    combine_scores,
+    paired_difference,
+    read_judgments,
+    score_rankings,
+)
 
 DATA = ROOT / "tests" / "data"
 
@@ -71,9 +77,7 @@ def main() -> None:
 
     def scores(gamma: float) -> dict[str, SystemScores]:
         out = {name: score_rankings(ranker(gamma), j) for name, j in sets.items()}
-        per = {**out["dev"].per_query, **out["heldout"].per_query}
-        out["all"] = SystemScores(ndcg=sum(v["ndcg"] for v in per.values()) / len(per), p5=0,
-                                  mrr=0, unjudged=0, per_query=per)
+        out["all"] = combine_scores(out["dev"], out["heldout"])
         return out
 
     base = scores(0.0)

@@ -38,6 +38,7 @@ from kg.models import EntityType, Paper, PaperEntity, entity_id  # noqa: E402
 from kg.related import RelatedConfig, RelatedIndex  # noqa: E402
 from kg.related_eval import (  # noqa: E402
     SystemScores,
+    combine_scores,
     evaluate_related,
     paired_difference,
     read_judgments,
@@ -194,10 +195,7 @@ def variants(papers: list[Paper], concepts: dict[str, list[PaperEntity]], specs:
             return [position[pid] for pid, _ in index.ranking(papers[q].id, k=len(papers))]
         out = {name: score_rankings(rank, js) for name, js in judged.items()}
         # dev and held-out queries are disjoint: one paired comparison over all of them
-        per = {**out["dev"].per_query, **out["held-out"].per_query}
-        out["all"] = SystemScores(
-            ndcg=sum(v["ndcg"] for v in per.values()) / len(per), p5=0.0, mrr=0.0, unjudged=0.0,
-            per_query=per)
+        out["all"] = combine_scores(out["dev"], out["held-out"])
         return out
 
     base = scores(fit(papers, concepts, embeddings=emb))

@@ -13,6 +13,7 @@ from kg.models import Paper
 from kg.related_eval import (
     Judgment,
     SystemScores,
+    combine_scores,
     evaluate_related,
     ndcg_at_k,
     paired_difference,
@@ -51,6 +52,15 @@ def test_related_eval_score_rankings_judged_only_and_unjudged_share() -> None:
     assert per["mrr"] == pytest.approx(1 / 2)
     assert scores.mrr == pytest.approx(1 / 2)
     assert per["p5"] == pytest.approx(2 / 5)
+
+
+def test_related_eval_combine_scores_equals_scoring_the_union_of_the_queries() -> None:
+    first = [Judgment(0, 1, 2), Judgment(0, 2, 0), Judgment(0, 3, 1)]
+    second = [Judgment(5, 6, 1), Judgment(5, 7, 0)]  # no grade 2: no reciprocal rank
+    rank = lambda q: [9, 3, 1, 2] if q == 0 else [7, 6]  # noqa: E731
+    combined = combine_scores(score_rankings(rank, first), score_rankings(rank, second))
+    assert combined == score_rankings(rank, first + second)
+    assert combined.mrr == pytest.approx(1 / 2)  # only the query with a grade-2 paper
 
 
 def _scores(per_query: dict[int, dict[str, float]]) -> SystemScores:
