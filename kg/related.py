@@ -34,10 +34,11 @@ a hub penalty:
 Weights were chosen on the development judgments (``scripts/tune_related.py``). Every hit carries
 its components (``--explain``), the shared concepts with their types, and the shared distinctive
 terms. Top-k neighbours of every paper come from sparse matrix products in chunks (no all-pairs
-loop); above ``exact_below`` papers the candidates come from each paper's most distinctive terms
-and concept features, looked up in postings that keep only each term's (and feature's)
-``candidate_top`` strongest papers, so the work per paper stays bounded as the corpus grows; the
-candidates are then rescored exactly. A single query for a stored paper takes the same path, so
+loop); above ``exact_below`` papers the candidates come from each paper's strongest terms and
+concept features, looked up in postings that are read whole up to ``whole_below`` papers and
+otherwise keep a term's (or feature's) ``candidate_top`` strongest papers; a paper reads
+postings of at most ``candidate_budget`` entries in all, so the work per paper stays bounded as
+the corpus grows. The candidates are then rescored exactly. A single query for a stored paper takes the same path, so
 ``kg related`` lists exactly what the paper's ``RELATED_TO`` edges hold.
 
 Example:
@@ -150,9 +151,17 @@ class RelatedConfig:
     feedback_m: int = 3
     feedback_depth: int = 20
     exact_below: int = 5000
-    # above exact_below: a query's strongest features x each feature's strongest papers give
-    # the candidates (10k generated corpus: recall@10 vs exact 0.98; 40 features gave 0.60)
-    prune_features: int = 150
+    # above exact_below, the candidates of a query: its features, strongest first (weighted as
+    # the score weighs them), while the postings they read add up to at most `candidate_budget`
+    # entries (the strongest always; at most `prune_features`). A posting is read whole up to
+    # `whole_below` papers; a longer one keeps its `candidate_top` strongest papers. Chosen on
+    # the generated corpus (recall of the exact top 10 in the candidates, 200 sampled queries):
+    # 10k 0.975 -> 0.99, 100k 0.37 -> 0.70 (a fixed 150 features per component and postings
+    # cut at 100 papers before: sentence-specific terms there reach ~500 papers). 0 budget:
+    # that older rule, which stores built before it keep (from_bytes).
+    candidate_budget: int = 30_000
+    whole_below: int = 1000
+    prune_features: int = 400
     candidate_top: int = 100
     pool: int = 50
     chunk: int = 512
@@ -880,20 +889,22 @@ def _row_entries(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.n
     return owner, position
 
 
-def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Keep each row's ``keep`` largest entries (ties: the lower column wins).
+def _top_per_row(matrix: sp.csr_matrix, keep: int, whole: int = 0) -> sp.csr_matrix:
+    """Keep each row's ``keep`` largest entries (ties: the lower column wins); a row of at most
+    ``whole`` entries is kept whole.
 
-    Only rows longer than ``keep`` are touched, one partition each: a sort of all entries
-    would hold several copies of a 100k-paper term matrix at once.
+    Only rows longer than ``max(keep, whole)`` are touched, one partition each: a sort of all
+    entries would hold several copies of a 100k-paper term matrix at once.
     """
     matrix = matrix.tocsr()
     matrix.sort_indices()
     lengths = np.diff(matrix.indptr)
-    if lengths.max(initial=0) <= keep:
+    limit = max(keep, whole)
+    if lengths.max(initial=0) <= limit:
         return matrix
     mask = np.ones(len(matrix.data), dtype=bool)
     indptr, data = matrix.indptr, matrix.data
-    for r in np.flatnonzero(lengths > keep).tolist():
+    for r in np.flatnonzero(lengths > limit).tolist():
         lo, hi = int(indptr[r]), int(indptr[r + 1])
         vals = data[lo:hi]
         kth = np.partition(vals, len(vals) - keep)[len(vals) - keep]  # the keep-th largest
@@ -903,7 +914,7 @@ def _top_per_row(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
         mask[lo:hi] = row
     # a long row keeps exactly `keep` entries (the larger ones and the first ties)
     new_ptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.minimum(lengths, keep), out=new_ptr[1:])
+    np.cumsum(np.where(lengths > limit, keep, lengths), out=new_ptr[1:])
     return sp.csr_matrix((data[mask], matrix.indices[mask], new_ptr), shape=matrix.shape)
 
 
@@ -944,6 +955,31 @@ def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner[mask], minlength=matrix.shape[0]), out=indptr[1:])
     return sp.csr_matrix((matrix.data[mask], matrix.indices[mask], indptr), shape=matrix.shape)
+
+
+def _budget_rows(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, budget: int,
+                 most: int) -> sp.csr_matrix:
+    """Each row's strongest entries (value x ``scale[column]``; ties: the lower column) while
+    the ``cost`` of their columns adds up to at most ``budget``: the strongest always, at most
+    ``most``. Vectorized: one sort of the rows' entries, a running sum per row.
+    """
+    matrix = matrix.tocsr()
+    matrix.sort_indices()
+    n_rows = matrix.shape[0]
+    lengths = np.diff(matrix.indptr)
+    owner = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    order = np.lexsort((matrix.indices, -(matrix.data * scale[matrix.indices]), owner))
+    row_start = np.repeat(matrix.indptr[:-1].astype(np.int64), lengths)
+    rank = np.arange(len(order), dtype=np.int64) - row_start
+    spent = np.cumsum(cost[matrix.indices[order]].astype(np.int64))
+    spent -= np.concatenate([[0], spent])[row_start]  # each row's own running sum
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order] = (rank == 0) | ((spent <= budget) & (rank < most))
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=n_rows), out=indptr[1:])
+    out = sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
+    out.has_sorted_indices = True
+    return out
 
 
 def _max_rows(pe: sp.csr_matrix, ef: sp.csr_matrix) -> sp.csr_matrix:
@@ -1245,7 +1281,7 @@ class RelatedIndex:
         self.cf = _max_rows(self.paper_entities, self.entity_features)
 
     # matrices built from the derived ones on first use (cached properties), dropped by _derive
-    _LAZY = ("_xt", "_ct", "_c_raw", "_postings")
+    _LAZY = ("_xt", "_ct", "_c_raw", "_postings", "_budget_weights")
 
     def _derive(self, saved: Mapping[str, Any] | None = None) -> None:
         """Matrices computed from the stored ones (cheap: linear in the non-zeros).
@@ -1288,12 +1324,17 @@ class RelatedIndex:
         if n > max(self.config.exact_below, self.config.pool):
             # the all-pairs work needs only the top postings: the full transpose (as large as
             # the term matrix) is made for single queries, when one comes
+            cfg = self.config
+            # float32: they only choose candidates (rescored exactly), and whole postings make
+            # them several times larger than cut ones (stores from before kept float64)
             self._xt_top = saved.get("xt_top")
             if self._xt_top is None:
-                self._xt_top = _top_per_row(self._x.T.tocsr(), self.config.candidate_top)
+                self._xt_top = _top_per_row(self._x.T.tocsr(), cfg.candidate_top,
+                                            cfg.whole_below).astype(np.float32)
             self._ct_top = saved.get("ct_top")
             if self._ct_top is None:
-                self._ct_top = _top_per_row(self._c.T.tocsr(), self.config.candidate_top)
+                self._ct_top = _top_per_row(self._c.T.tocsr(), cfg.candidate_top,
+                                            cfg.whole_below).astype(np.float32)
         else:
             self._xt_top, self._ct_top = self._xt, self._ct
         # per-entity reason data and SharedConcept objects, filled on first use
@@ -1892,9 +1933,24 @@ class RelatedIndex:
         """The query side of :func:`_top_candidates` for a chunk of rows: its strongest terms
         and concept features, side by side (the rows of :meth:`_postings`)."""
         cfg = self.config
-        features = sp.hstack([_prune_rows(self._x[rows], cfg.prune_features),
-                              _prune_rows(self._c[rows], cfg.prune_features)], format="csr")
-        return rows, features
+        if cfg.candidate_budget <= 0:  # the rule of stores built before the budget
+            features = sp.hstack([_prune_rows(self._x[rows], cfg.prune_features),
+                                  _prune_rows(self._c[rows], cfg.prune_features)], format="csr")
+            return rows, features
+        scale, cost = self._budget_weights
+        features = sp.hstack([self._x[rows], self._c[rows]], format="csr")
+        features = _budget_rows(features, scale, cost, cfg.candidate_budget, cfg.prune_features)
+        return rows, features.astype(self._postings.dtype, copy=False)
+
+    @cached_property
+    def _budget_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per column of :meth:`_postings`: the component weight (a feature's strength in the
+        score) and the posting's length (what reading it costs)."""
+        cfg = self.config
+        n_terms, n_features = self._xt_top.shape[0], self._ct_top.shape[0]
+        scale = np.concatenate([np.full(n_terms, cfg.w_lexical),
+                                np.full(n_features, cfg.w_concepts)])
+        return scale, np.diff(self._postings.indptr)
 
     @cached_property
     def _postings(self) -> sp.csr_matrix:
@@ -1906,6 +1962,7 @@ class RelatedIndex:
 
     def _candidate_state(self) -> dict[str, Any]:
         """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
+        self._budget_weights  # made once here, before worker processes fork
         return {"postings": self._postings, "pool": self.config.pool}
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
@@ -2424,8 +2481,8 @@ class RelatedIndex:
                 yield "derived_sem", lambda: np.rint(self._sem * 4096.0).astype(np.int16)
             if self._pruned():
                 for name in ("xt_top", "ct_top"):
-                    yield from _csr_arrays(f"derived_{name}", getattr(self, f"_{name}"),
-                                           np.float64)
+                    top = getattr(self, f"_{name}")
+                    yield from _csr_arrays(f"derived_{name}", top, top.dtype.type)
 
         # the layout of np.savez (a stored zip of .npy files), written array by array
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -2458,6 +2515,10 @@ class RelatedIndex:
         elif index.config.feedback_gamma:
             # written before the symmetric feedback: rank as its edges were ranked
             index.config = replace(index.config, feedback_gamma=0.0)
+        if "candidate_budget" not in meta["config"]:
+            # written before the candidate budget: the candidates its edges came from
+            index.config = replace(index.config, candidate_budget=0,
+                                   whole_below=index.config.candidate_top)
         index.ids, index.titles, index.vocab = meta["ids"], meta["titles"], meta["vocab"]
         index.corpus_abbrev, index.features = meta["corpus_abbrev"], meta["features"]
         index.entities = [tuple(e) for e in meta["entities"]]
@@ -2473,7 +2534,8 @@ class RelatedIndex:
         if "derived_sem" in arrays:
             saved["sem"] = arrays["derived_sem"].astype(np.float64) / 4096.0
         for name in ("xt_top", "ct_top"):
-            if f"derived_{name}_data" in arrays:
-                saved[name] = _csr_from(arrays, f"derived_{name}", np.float64)
+            if f"derived_{name}_data" in arrays:  # as written: float32, or float64 before
+                saved[name] = _csr_from(arrays, f"derived_{name}",
+                                        arrays[f"derived_{name}_data"].dtype.type)
         index._derive(saved)
         return index

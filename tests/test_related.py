@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from kg.errors import KGError
 from kg.models import EntityType, Paper, PaperEntity
 from kg.related import (
+    _budget_rows,
     _count_grams,
     RelatedConfig,
     RelatedIndex,
@@ -368,35 +370,42 @@ def test_related_to_bytes_round_trip_gives_identical_hits() -> None:
     assert dict(loaded.all_neighbours(k=3)) == dict(index.all_neighbours(k=3))
 
 
-def test_related_index_stored_before_symmetric_feedback_ranks_as_its_edges_were_ranked() -> None:
-    """A stored index without the papers' own best lists (written before the symmetric feedback
-    existed, its config without ``feedback_gamma``) loads with that part off, so ``kg related``
-    still lists what the store's edges hold; one written now keeps the lists and the part."""
+def _as_written_before(blob: bytes, config_keys: tuple[str, ...],
+                       files: tuple[str, ...] = ()) -> bytes:
+    """A stored index as an older kg wrote it: without these config keys and array files."""
     import io
     import json
     import zipfile
 
+    old = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf, zipfile.ZipFile(old, "w") as out:
+        assert set(files) <= set(zf.namelist())
+        for name in zf.namelist():
+            if name in files:
+                continue
+            data = zf.read(name)
+            if name == "meta.npy":
+                meta = json.loads(np.load(io.BytesIO(data)).tobytes().decode("utf-8"))
+                for key in config_keys:
+                    del meta["config"][key]
+                buffer = io.BytesIO()
+                np.save(buffer, np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+                data = buffer.getvalue()
+            out.writestr(name, data)
+    return old.getvalue()
+
+
+def test_related_index_stored_before_symmetric_feedback_ranks_as_its_edges_were_ranked() -> None:
+    """A stored index without the papers' own best lists (written before the symmetric feedback
+    existed, its config without ``feedback_gamma``) loads with that part off, so ``kg related``
+    still lists what the store's edges hold; one written now keeps the lists and the part."""
     papers, concepts = _random_corpus(40, seed=11)
     index = RelatedIndex.fit(papers, concepts, embeddings=False)
     assert index.config.feedback_gamma > 0
     before = RelatedIndex.fit(papers, concepts, embeddings=False,
                               config=replace(RelatedConfig(), feedback_gamma=0.0))
-    old = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(index.to_bytes())) as zf, zipfile.ZipFile(old, "w") as out:
-        assert "own_top.npy" in zf.namelist()
-        for name in zf.namelist():
-            if name == "own_top.npy":
-                continue
-            data = zf.read(name)
-            if name == "meta.npy":
-                meta_array = np.load(io.BytesIO(data))
-                meta = json.loads(meta_array.tobytes().decode("utf-8"))
-                del meta["config"]["feedback_gamma"]
-                buffer = io.BytesIO()
-                np.save(buffer, np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
-                data = buffer.getvalue()
-            out.writestr(name, data)
-    loaded_old = RelatedIndex.from_bytes(old.getvalue())
+    loaded_old = RelatedIndex.from_bytes(
+        _as_written_before(index.to_bytes(), ("feedback_gamma",), ("own_top.npy",)))
     assert loaded_old.config.feedback_gamma == 0.0
     loaded_new = RelatedIndex.from_bytes(index.to_bytes())
     assert np.array_equal(loaded_new._own_top, index._own_top)
@@ -406,6 +415,26 @@ def test_related_index_stored_before_symmetric_feedback_ranks_as_its_edges_were_
         assert loaded_new.neighbours(pid, k=5) == index.neighbours(pid, k=5)
         changed += index.neighbours(pid, k=5) != before.neighbours(pid, k=5)
     assert changed > 0  # the symmetric part does change some lists
+
+
+def test_related_index_stored_before_candidate_budget_ranks_as_its_edges_were_ranked() -> None:
+    """A large-corpus index written before the candidate budget (its config without
+    ``candidate_budget`` and ``whole_below``) loads with the older candidate rule, so ``kg
+    related`` on a stored paper still lists what the store's edges hold."""
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=20)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    legacy = replace(cfg, candidate_budget=0, whole_below=20, prune_features=150)
+    before = RelatedIndex.fit(papers, concepts, config=legacy, embeddings=False, resources=())
+    loaded_old = RelatedIndex.from_bytes(
+        _as_written_before(before.to_bytes(), ("candidate_budget", "whole_below")))
+    assert (loaded_old.config.candidate_budget, loaded_old.config.whole_below) == (0, 20)
+    edges_before, edges_now = dict(before.all_neighbours(k=7)), dict(index.all_neighbours(k=7))
+    loaded_new = RelatedIndex.from_bytes(index.to_bytes())
+    for pid in [p.id for p in papers][::5]:
+        assert loaded_old.neighbours(pid, k=7) == edges_before[pid]
+        assert loaded_new.neighbours(pid, k=7) == edges_now[pid]
+    assert edges_before != edges_now  # the budget does change some lists
 
 
 def test_related_stored_derived_arrays_load_as_computed_on_the_large_corpus_path() -> None:
@@ -467,15 +496,22 @@ def test_related_custom_embedder_adds_embedding_component() -> None:
 
 def test_related_candidate_postings_keep_each_terms_strongest_papers() -> None:
     papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
-    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=7)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=7, whole_below=20)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    cut = whole = 0
     for full, top in ((index._xt, index._xt_top), (index._ct, index._ct_top)):
         assert top.shape == full.shape
         for t in range(full.shape[0]):
             vals = np.sort(full.data[full.indptr[t]:full.indptr[t + 1]])[::-1]
             kept = top.data[top.indptr[t]:top.indptr[t + 1]]
-            assert len(kept) == min(7, len(vals))
-            assert np.sort(kept)[::-1].tolist() == vals[: len(kept)].tolist()
+            # read whole up to whole_below papers, else the candidate_top strongest
+            assert len(kept) == (len(vals) if len(vals) <= 20 else 7)
+            # float32: the postings only choose candidates, which are rescored exactly
+            assert top.dtype == np.float32
+            assert np.sort(kept)[::-1].tolist() == vals[: len(kept)].astype(np.float32).tolist()
+            cut += len(vals) > 20
+            whole += 7 < len(vals) <= 20
+    assert cut and whole
     # candidates of a query come only from the kept postings of its terms and features
     rows = np.arange(0, 64)
     q, d = index._candidates(rows)
@@ -489,13 +525,58 @@ def test_related_candidate_postings_keep_each_terms_strongest_papers() -> None:
         assert len(d[q == r]) <= cfg.pool
 
 
+def test_related_budget_rows_keep_the_strongest_features_whose_postings_fit() -> None:
+    rng = np.random.default_rng(4)
+    matrix = sp.random(40, 30, density=0.4, format="csr", random_state=5)
+    matrix.data = np.round(matrix.data, 1)  # ties: the lower column goes first
+    scale = rng.choice([1.0, 0.05], size=30)
+    cost = rng.integers(0, 50, size=30)
+    got = _budget_rows(matrix, scale, cost, budget=120, most=6)
+    assert got.has_sorted_indices
+    for r in range(40):
+        cols = matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]].tolist()
+        vals = dict(zip(cols, matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]].tolist()))
+        ranked = sorted(cols, key=lambda c: (-vals[c] * scale[c], c))
+        want, spent = [], 0
+        for i, c in enumerate(ranked):
+            spent += int(cost[c])
+            if i == 0 or (spent <= 120 and i < 6):
+                want.append(c)
+        row = got.indices[got.indptr[r]:got.indptr[r + 1]].tolist()
+        assert row == sorted(want)
+        assert got.data[got.indptr[r]:got.indptr[r + 1]].tolist() == [vals[c] for c in row]
+
+
+def test_related_candidate_budget_bounds_the_postings_a_query_reads() -> None:
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_budget=400)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    _, features = index._candidate_task(np.arange(300))
+    cost = np.diff(index._postings.indptr)
+    for r in range(300):
+        cols = features.indices[features.indptr[r]:features.indptr[r + 1]]
+        assert len(cols) >= 1
+        assert len(cols) == 1 or cost[cols].sum() <= 400
+    # a larger budget reads more and keeps more of the exact top 10
+    exact = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
+    truth = {pid: {h.paper_id for h in hits} for pid, hits in exact.all_neighbours(k=10)}
+    recalls = []
+    for budget in (400, 30_000):
+        index = RelatedIndex.fit(papers, concepts, embeddings=False, resources=(),
+                                 config=replace(cfg, candidate_budget=budget))
+        found = {pid: {h.paper_id for h in hits} for pid, hits in index.all_neighbours(k=10)}
+        recalls.append(np.mean([len(truth[p] & found[p]) / 10 for p in truth]))
+    assert recalls[0] < recalls[1]
+
+
 def test_related_short_candidate_postings_keep_most_true_neighbours() -> None:
     papers, concepts = _random_corpus(600, seed=3, vocab=2000, zipf=True)
     exact = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
     pruned = RelatedIndex.fit(
         papers, concepts, embeddings=False, resources=(),
         # postings far shorter than the corpus: common words reach only a few papers
-        config=replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=60),
+        config=replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=60,
+                       whole_below=60),
     )
     assert pruned._xt_top.nnz < pruned._xt.nnz
     truth = {pid: {h.paper_id for h in hits} for pid, hits in exact.all_neighbours(k=10)}
