@@ -1955,10 +1955,21 @@ class RelatedIndex:
     @cached_property
     def _postings(self) -> sp.csr_matrix:
         """The bounded postings of every term, then of every concept feature, scaled by the
-        component weights (small: at most ``candidate_top`` per row)."""
+        component weights (rows of at most ``whole_below`` papers).
+
+        With the lexical weight 1 the terms' rows are ``_xt_top`` itself, which then becomes a
+        view of them (100k papers: the postings are ~90 MB; one copy, not two).
+        """
         cfg = self.config
         xt = self._xt_top * cfg.w_lexical if cfg.w_lexical != 1.0 else self._xt_top
-        return sp.vstack([xt, self._ct_top * cfg.w_concepts], format="csr")
+        postings = sp.vstack([xt, self._ct_top * cfg.w_concepts], format="csr")
+        if cfg.w_lexical == 1.0 and postings.dtype == xt.dtype:
+            rows, end = xt.shape[0], int(postings.indptr[xt.shape[0]])
+            view = sp.csr_matrix((postings.data[:end], postings.indices[:end],
+                                  postings.indptr[:rows + 1]), shape=xt.shape, copy=False)
+            view.has_sorted_indices = xt.has_sorted_indices
+            self._xt_top = view
+        return postings
 
     def _candidate_state(self) -> dict[str, Any]:
         """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
