@@ -17,6 +17,7 @@ from kg.errors import KGError
 from kg.models import EntityType, Paper, PaperEntity
 from kg.related import (
     _budget_rows,
+    _search_sorted_needles,
     _count_grams,
     RelatedConfig,
     RelatedIndex,
@@ -545,6 +546,15 @@ def test_related_budget_rows_keep_the_strongest_features_whose_postings_fit() ->
         row = got.indices[got.indptr[r]:got.indptr[r + 1]].tolist()
         assert row == sorted(want)
         assert got.data[got.indptr[r]:got.indptr[r + 1]].tolist() == [vals[c] for c in row]
+
+
+def test_related_search_sorted_needles_equals_searchsorted() -> None:
+    rng = np.random.default_rng(8)
+    keys = np.sort(rng.integers(0, 500, 300))  # with repeats
+    want = np.concatenate([rng.integers(-5, 505, 200), keys[::7], [0, 499, 600]])
+    rng.shuffle(want)
+    assert np.array_equal(_search_sorted_needles(keys, want), np.searchsorted(keys, want))
+    assert len(_search_sorted_needles(keys, want[:0])) == 0
 
 
 def test_related_candidate_budget_bounds_the_postings_a_query_reads() -> None:
