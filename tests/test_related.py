@@ -17,6 +17,7 @@ from kg.errors import KGError
 from kg.models import EntityType, Paper, PaperEntity
 from kg.related import (
     _budget_rows,
+    _dense_pair_dots,
     _search_sorted_needles,
     _count_grams,
     RelatedConfig,
@@ -546,6 +547,15 @@ def test_related_budget_rows_keep_the_strongest_features_whose_postings_fit() ->
         row = got.indices[got.indptr[r]:got.indptr[r + 1]].tolist()
         assert row == sorted(want)
         assert got.data[got.indptr[r]:got.indptr[r + 1]].tolist() == [vals[c] for c in row]
+
+
+def test_related_dense_pair_dots_equal_one_einsum_whatever_the_block() -> None:
+    rng = np.random.default_rng(9)
+    m = rng.standard_normal((50, 8))
+    a, b = rng.integers(0, 50, 333), rng.integers(0, 50, 333)
+    want = np.einsum("ij,ij->i", m[a], m[b])
+    for block in (1, 7, 333, 1000):
+        assert np.array_equal(_dense_pair_dots(m, a, b, block=block), want)
 
 
 def test_related_search_sorted_needles_equals_searchsorted() -> None:
