@@ -1349,15 +1349,17 @@ class RelatedIndex:
             # the term matrix) is made for single queries, when one comes
             cfg = self.config
             # float32: they only choose candidates (rescored exactly), and whole postings make
-            # them several times larger than cut ones (stores from before kept float64)
+            # them several times larger than cut ones; float64 under the older rule, as the
+            # edges of a store built before the budget were computed
+            dtype = np.float32 if cfg.candidate_budget > 0 else np.float64
             self._xt_top = saved.get("xt_top")
             if self._xt_top is None:
                 self._xt_top = _top_per_row(self._x.T.tocsr(), cfg.candidate_top,
-                                            cfg.whole_below).astype(np.float32)
+                                            cfg.whole_below).astype(dtype, copy=False)
             self._ct_top = saved.get("ct_top")
             if self._ct_top is None:
                 self._ct_top = _top_per_row(self._c.T.tocsr(), cfg.candidate_top,
-                                            cfg.whole_below).astype(np.float32)
+                                            cfg.whole_below).astype(dtype, copy=False)
         else:
             self._xt_top, self._ct_top = self._xt, self._ct
         # per-entity reason data and SharedConcept objects, filled on first use
