@@ -941,45 +941,6 @@ def _top_per_row(matrix: sp.csr_matrix, keep: int, whole: int = 0) -> sp.csr_mat
     return sp.csr_matrix((data[mask], matrix.indices[mask], new_ptr), shape=matrix.shape)
 
 
-def _top_k_mask(owner: np.ndarray, values: np.ndarray, n_rows: int, k: int) -> np.ndarray:
-    """Entries to keep so that each row keeps its ``k`` largest values (ties: earlier entries).
-
-    ``owner`` (the row of each entry) must be ascending. Vectorized: the k-th largest value of
-    every row comes from one partition of a padded (rows x widest row) array.
-    """
-    counts = np.bincount(owner, minlength=n_rows)
-    widest = int(counts.max(initial=0))
-    if widest <= k:
-        return np.ones(len(owner), dtype=bool)
-    starts = np.zeros(n_rows, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    padded = np.full((n_rows, widest), -np.inf)
-    padded[owner, np.arange(len(owner)) - starts[owner]] = values
-    kth = -np.partition(-padded, k - 1, axis=1)[:, k - 1]
-    del padded
-    bound = kth[owner]
-    keep = values > bound
-    ties = np.flatnonzero(values == bound)
-    tie_owner = owner[ties]
-    tie_rank = np.arange(len(ties)) - np.searchsorted(tie_owner, tie_owner, side="left")
-    room = k - np.bincount(owner[keep], minlength=n_rows)
-    keep[ties] = tie_rank < room[tie_owner]
-    return keep
-
-
-def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Keep each row's ``keep`` largest entries (the most distinctive terms) for candidates."""
-    matrix = matrix.tocsr()
-    lengths = np.diff(matrix.indptr)
-    if lengths.max(initial=0) <= keep:
-        return matrix
-    owner = np.repeat(np.arange(matrix.shape[0]), lengths)
-    mask = _top_k_mask(owner, matrix.data, matrix.shape[0], keep)
-    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner[mask], minlength=matrix.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((matrix.data[mask], matrix.indices[mask], indptr), shape=matrix.shape)
-
-
 def _budget_rows(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, budget: int,
                  most: int) -> sp.csr_matrix:
     """Each row's strongest entries (value x ``scale[column]``; ties: the lower column) while
@@ -1958,9 +1919,13 @@ class RelatedIndex:
         """The query side of :func:`_top_candidates` for a chunk of rows: its strongest terms
         and concept features, side by side (the rows of :meth:`_postings`)."""
         cfg = self.config
-        if cfg.candidate_budget <= 0:  # the rule of stores built before the budget
-            features = sp.hstack([_prune_rows(self._x[rows], cfg.prune_features),
-                                  _prune_rows(self._c[rows], cfg.prune_features)], format="csr")
+        if cfg.candidate_budget <= 0:
+            # the rule of stores built before the budget: each component's prune_features
+            # strongest (a budget that costs nothing)
+            ones = np.ones(max(self._x.shape[1], self._c.shape[1]))
+            free = np.zeros(len(ones), dtype=np.int64)
+            features = sp.hstack([_budget_rows(m[rows], ones, free, 0, cfg.prune_features)
+                                  for m in (self._x, self._c)], format="csr")
             return rows, features
         scale, cost = self._budget_weights
         features = sp.hstack([self._x[rows], self._c[rows]], format="csr")
