@@ -37,8 +37,9 @@ terms. Top-k neighbours of every paper come from sparse matrix products in chunk
 loop); above ``exact_below`` papers the candidates come from each paper's strongest terms and
 concept features, looked up in postings that are read whole up to ``whole_below`` papers and
 otherwise keep a term's (or feature's) ``candidate_top`` strongest papers; a paper reads
-postings of at most ``candidate_budget`` entries in all, so the work per paper stays bounded as
-the corpus grows. The candidates are then rescored exactly. A single query for a stored paper
+postings of at most ``candidate_budget`` entries in all, its rare features' whole postings
+before its common features' cut ones, so the work per paper stays bounded as the corpus grows.
+The candidates are then rescored exactly. A single query for a stored paper
 takes the same path, so ``kg related`` lists exactly what the paper's ``RELATED_TO`` edges
 hold.
 
@@ -164,6 +165,14 @@ class RelatedConfig:
     whole_below: int = 1000
     prune_features: int = 400
     candidate_top: int = 100
+    # a paper reads the postings of its rare features (of at most `whole_below` papers) first,
+    # strongest first, then its common features' cut postings while the budget lasts (so a
+    # paper with only common words still has candidates). Mixed in by strength, a cut posting
+    # favoured the papers its common term weighs most in, and they crowded better candidates
+    # out of the pool: recall of the exact top 10 in the edges, 200 sampled papers, 100k
+    # generated corpus 0.684 -> 0.759, 10k 0.974 -> 0.975. False: that older order, which
+    # stores built before it keep (from_bytes).
+    rare_first: bool = True
     pool: int = 50
     chunk: int = 512
 
@@ -942,17 +951,22 @@ def _top_per_row(matrix: sp.csr_matrix, keep: int, whole: int = 0) -> sp.csr_mat
 
 
 def _budget_rows(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, budget: int,
-                 most: int) -> sp.csr_matrix:
+                 most: int, tier: np.ndarray | None = None) -> sp.csr_matrix:
     """Each row's strongest entries (value x ``scale[column]``; ties: the lower column) while
     the ``cost`` of their columns adds up to at most ``budget``: the strongest always, at most
-    ``most``. Vectorized: one sort of the rows' entries, a running sum per row.
+    ``most``. With ``tier`` (per column), a row's entries of a lower tier all come before those
+    of a higher one. Vectorized: one sort of the rows' entries, a running sum per row.
     """
     matrix = matrix.tocsr()
     matrix.sort_indices()
     n_rows = matrix.shape[0]
     lengths = np.diff(matrix.indptr)
     owner = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
-    order = np.lexsort((matrix.indices, -(matrix.data * scale[matrix.indices]), owner))
+    # lexsort is stable: ties keep the stored order, the lower column first (no key for it)
+    keys = [-(matrix.data * scale[matrix.indices])]
+    if tier is not None:
+        keys.append(tier[matrix.indices])
+    order = np.lexsort((*keys, owner))
     row_start = np.repeat(matrix.indptr[:-1].astype(np.int64), lengths)
     rank = np.arange(len(order), dtype=np.int64) - row_start
     spent = np.cumsum(cost[matrix.indices[order]].astype(np.int64))
@@ -1265,7 +1279,7 @@ class RelatedIndex:
         self.cf = _max_rows(self.paper_entities, self.entity_features)
 
     # matrices built from the derived ones on first use (cached properties), dropped by _derive
-    _LAZY = ("_xt", "_ct", "_c_raw", "_postings", "_budget_weights")
+    _LAZY = ("_xt", "_ct", "_c_raw", "_postings", "_budget_weights", "_budget_tier")
 
     def _derive(self, saved: Mapping[str, Any] | None = None) -> None:
         """Matrices computed from the stored ones (cheap: linear in the non-zeros).
@@ -1929,7 +1943,8 @@ class RelatedIndex:
             return rows, features
         scale, cost = self._budget_weights
         features = sp.hstack([self._x[rows], self._c[rows]], format="csr")
-        features = _budget_rows(features, scale, cost, cfg.candidate_budget, cfg.prune_features)
+        features = _budget_rows(features, scale, cost, cfg.candidate_budget, cfg.prune_features,
+                                self._budget_tier if cfg.rare_first else None)
         return rows, features.astype(self._postings.dtype, copy=False)
 
     @cached_property
@@ -1941,6 +1956,15 @@ class RelatedIndex:
         scale = np.concatenate([np.full(n_terms, cfg.w_lexical),
                                 np.full(n_features, cfg.w_concepts)])
         return scale, np.diff(self._postings.indptr)
+
+    @cached_property
+    def _budget_tier(self) -> np.ndarray:
+        """Per column of :meth:`_postings`: 1 for a posting cut to its ``candidate_top`` papers
+        (a feature of more than ``whole_below`` papers), else 0."""
+        n_terms, n_features = self._xt_top.shape[0], self._ct_top.shape[0]
+        df = np.concatenate([np.bincount(self._x.indices, minlength=n_terms),
+                             np.bincount(self._c.indices, minlength=n_features)])
+        return (df > max(self.config.whole_below, self.config.candidate_top)).astype(np.int8)
 
     @cached_property
     def _postings(self) -> sp.csr_matrix:
@@ -1964,6 +1988,8 @@ class RelatedIndex:
     def _candidate_state(self) -> dict[str, Any]:
         """The corpus side of :func:`_top_candidates` (what a worker process needs once)."""
         self._budget_weights  # made once here, before worker processes fork
+        if self.config.rare_first:
+            self._budget_tier
         return {"postings": self._postings, "pool": self.config.pool}
 
     def _pair_components(self, q: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
@@ -2515,6 +2541,9 @@ class RelatedIndex:
         elif index.config.feedback_gamma:
             # written before the symmetric feedback: rank as its edges were ranked
             index.config = replace(index.config, feedback_gamma=0.0)
+        if "rare_first" not in meta["config"]:
+            # written before rare features came first: the candidates its edges came from
+            index.config = replace(index.config, rare_first=False)
         if "candidate_budget" not in meta["config"]:
             # written before the candidate budget: the candidates its edges came from
             index.config = replace(index.config, candidate_budget=0,

@@ -439,6 +439,25 @@ def test_related_index_stored_before_candidate_budget_ranks_as_its_edges_were_ra
     assert edges_before != edges_now  # the budget does change some lists
 
 
+def test_related_index_stored_before_rare_first_ranks_as_its_edges_were_ranked() -> None:
+    """An index written before rare features came first (its config without ``rare_first``)
+    loads with the older order, so ``kg related`` still lists what the store's edges hold."""
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=7, whole_below=20,
+                  candidate_budget=150)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    before = RelatedIndex.fit(papers, concepts, config=replace(cfg, rare_first=False),
+                              embeddings=False, resources=())
+    loaded_old = RelatedIndex.from_bytes(_as_written_before(before.to_bytes(), ("rare_first",)))
+    assert loaded_old.config.rare_first is False
+    edges_before, edges_now = dict(before.all_neighbours(k=7)), dict(index.all_neighbours(k=7))
+    loaded_new = RelatedIndex.from_bytes(index.to_bytes())
+    for pid in [p.id for p in papers][::5]:
+        assert loaded_old.neighbours(pid, k=7) == edges_before[pid]
+        assert loaded_new.neighbours(pid, k=7) == edges_now[pid]
+    assert edges_before != edges_now  # the order does change some lists
+
+
 def test_related_stored_derived_arrays_load_as_computed_on_the_large_corpus_path() -> None:
     import io
     import zipfile
@@ -547,6 +566,64 @@ def test_related_budget_rows_keep_the_strongest_features_whose_postings_fit() ->
         row = got.indices[got.indptr[r]:got.indptr[r + 1]].tolist()
         assert row == sorted(want)
         assert got.data[got.indptr[r]:got.indptr[r + 1]].tolist() == [vals[c] for c in row]
+
+
+def test_related_budget_rows_take_a_lower_tier_first() -> None:
+    rng = np.random.default_rng(6)
+    matrix = sp.random(40, 30, density=0.4, format="csr", random_state=7)
+    matrix.data = np.round(matrix.data, 1)
+    scale = rng.choice([1.0, 0.05], size=30)
+    cost = rng.integers(0, 50, size=30)
+    tier = rng.integers(0, 2, size=30).astype(np.int8)
+    got = _budget_rows(matrix, scale, cost, budget=150, most=8, tier=tier)
+    differs = False
+    for r in range(40):
+        cols = matrix.indices[matrix.indptr[r]:matrix.indptr[r + 1]].tolist()
+        vals = dict(zip(cols, matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]].tolist()))
+        ranked = sorted(cols, key=lambda c: (tier[c], -vals[c] * scale[c], c))
+        want, spent = [], 0
+        for i, c in enumerate(ranked):
+            spent += int(cost[c])
+            if i == 0 or (spent <= 150 and i < 8):
+                want.append(c)
+        row = got.indices[got.indptr[r]:got.indptr[r + 1]].tolist()
+        assert row == sorted(want)
+        untiered = _budget_rows(matrix[r], scale, cost, budget=150, most=8)
+        differs |= untiered.indices.tolist() != row
+    assert differs  # the tiers do change what some rows take
+
+
+def test_related_candidates_read_rare_features_before_common_ones() -> None:
+    """On the large-corpus path a paper reads its rare features' whole postings first and its
+    common features' cut postings only while the budget lasts; a paper with only common
+    features still gets candidates from them."""
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=7, whole_below=20,
+                  candidate_budget=150)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    tier = index._budget_tier
+    rows = np.arange(len(papers))
+    _, chosen = index._candidate_task(rows)
+    index.config = replace(cfg, rare_first=False)  # the older order, on the same index
+    _, mixed = index._candidate_task(rows)
+    index.config = cfg
+    full = sp.hstack([index._x, index._c], format="csr")
+    with_common = differs = 0
+    for r in rows.tolist():
+        row = chosen.indices[chosen.indptr[r]:chosen.indptr[r + 1]]
+        every = full.indices[full.indptr[r]:full.indptr[r + 1]]
+        if tier[row].any():  # a common feature read: every rare one was read before it
+            with_common += 1
+            assert set(every[tier[every] == 0].tolist()) <= set(row.tolist())
+        differs += row.tolist() != mixed.indices[mixed.indptr[r]:mixed.indptr[r + 1]].tolist()
+    assert with_common and differs
+    # a paper whose features are all common: its candidates come from the cut postings
+    common = np.flatnonzero(tier[: index._x.shape[1]])[:3]
+    assert len(common) == 3
+    lonely = RelatedIndex.fit(
+        [*papers, Paper(id="paper:common", title=" ".join(index.vocab[t] for t in common))],
+        concepts, config=cfg, embeddings=False, resources=())
+    assert lonely.neighbours("paper:common", k=3)
 
 
 def test_related_dense_pair_dots_equal_one_einsum_whatever_the_block() -> None:
