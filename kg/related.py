@@ -1491,33 +1491,33 @@ class RelatedIndex:
         n = len(self.ids)
         if n <= max(self.config.exact_below, self.config.pool):
             return self._feedback_raw(a, b, self._c)
-        keys = self._pool_keys()
+        keys, raw, _ = self._pool_keys()
+        # a pair's raw score is symmetric to the bit (same products, same order): one key per
+        # unordered pair, whichever paper's pool holds it
+        a64, b64 = a.astype(np.int64), b.astype(np.int64)
+        want = np.minimum(a64, b64) * n + np.maximum(a64, b64)
+        pos = _search_sorted_needles(keys, want)
+        pos[pos == len(keys)] = 0
+        found = keys[pos] == want
         out = np.zeros(len(a))
-        missing = np.ones(len(a), dtype=bool)
-        # a pair's raw score is symmetric to the bit (same products, same order), so the
-        # candidate's pool holding the feedback paper serves as well
-        for first, second in ((a, b), (b, a)):
-            want = first.astype(np.int64) * n + second
-            pos = _search_sorted_needles(keys[0], want)
-            pos[pos == len(keys[0])] = 0
-            found = missing & (keys[0][pos] == want)
-            out[found] = keys[1][pos[found]]
-            missing &= ~found
+        out[found] = raw[pos[found]]
+        missing = ~found
         if missing.any():
             out[missing] = self._feedback_raw(a[missing], b[missing], self._c)
         return out
 
     def _pool_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The candidate pools' pairs as sorted keys (query * n + candidate) with their raw
-        scores, for :meth:`_feedback_pool_raw` (built on first use, for these pools only)."""
+        """The candidate pools' unordered pairs as sorted keys (lower row * n + higher row) with
+        their raw scores, for :meth:`_feedback_pool_raw`: the table :meth:`_scored_pool_pairs`
+        scored them in, else built on first use from these pools."""
         keys = getattr(self, "_feedback_keys", None)
         if keys is None or keys[2] is not self._pool_d:
             n = len(self.ids)
             owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self._pool_ptr))
-            flat = owner * n + self._pool_d
-            order = np.argsort(flat, kind="stable")
-            raw = sum(self._pool_parts.values()) if self._pool_parts else np.zeros(len(flat))
-            keys = self._feedback_keys = (flat[order], raw[order], self._pool_d)
+            flat = np.minimum(owner, self._pool_d) * n + np.maximum(owner, self._pool_d)
+            flat, first = np.unique(flat, return_index=True)
+            raw = sum(self._pool_parts.values()) if self._pool_parts else np.zeros(len(owner))
+            keys = self._feedback_keys = (flat, raw[first], self._pool_d)
         return keys
 
     def _feedback_block(self, q: np.ndarray, d: np.ndarray, total: np.ndarray,
@@ -2069,12 +2069,14 @@ class RelatedIndex:
         keys, inverse = np.unique(keys, return_inverse=True)
         inverse = inverse.ravel()
         first, second = keys // n, keys % n
-        del keys
         blocks = self._pair_blocks(first, second, block)
         del first, second
         names = list(blocks[0]) if blocks else []
         parts = {name: np.concatenate([b[name] for b in blocks]) for name in names}
         del blocks
+        # the feedback's lookup table (:meth:`_pool_keys`): every pool pair, scored here
+        self._scored_table = (keys, sum(parts.values()) if parts else np.zeros(len(keys)))
+        del keys
         bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
         for lo, hi in zip(bounds, bounds[1:]):
             at = inverse[lo:hi]
@@ -2125,6 +2127,9 @@ class RelatedIndex:
         names = list(parts[0]) if parts else []
         self._pool_parts = {name: np.concatenate([p[name] for p in parts]) for name in names}
         self._pool_ptr = np.searchsorted(pool_q, np.arange(n + 1), side="left")
+        table = self.__dict__.pop("_scored_table", None)
+        if table is not None:  # the pools keep every candidate pair (at most `pool` a paper)
+            self._feedback_keys = (*table, self._pool_d)
 
     def _fit_own_top(self) -> None:
         """Each paper's own first-pass best ``feedback_m + 1`` papers (rows, -1 where it has

@@ -626,6 +626,31 @@ def test_related_candidates_read_rare_features_before_common_ones() -> None:
     assert lonely.neighbours("paper:common", k=3)
 
 
+def test_related_feedback_reads_pool_pairs_as_scored_and_scores_the_rest() -> None:
+    """On the large-corpus path the feedback's raw scores come from the table the pools were
+    scored in (one key per unordered pair), bit for bit what scoring the pair gives; pairs no
+    pool holds are scored; the table built again from the pools is the same."""
+    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64)
+    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
+    keys, raw, pool_d = index._feedback_keys
+    assert pool_d is index._pool_d and np.all(np.diff(keys) > 0)
+    owner = np.repeat(np.arange(len(papers)), np.diff(index._pool_ptr))
+    n = len(papers)
+    want = np.unique(np.minimum(owner, pool_d) * n + np.maximum(owner, pool_d))
+    assert np.array_equal(keys, want)
+    del index._feedback_keys
+    rebuilt = index._pool_keys()
+    assert np.array_equal(rebuilt[0], keys) and np.array_equal(rebuilt[1], raw)
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, n, 2000), rng.integers(0, n, 2000)
+    a = np.concatenate([a, owner[:500], pool_d[:500]])  # pool pairs, both ways round
+    b = np.concatenate([b, pool_d[:500], owner[:500]])
+    held = np.isin(np.minimum(a, b) * n + np.maximum(a, b), keys)
+    assert held.sum() >= 1000 and (~held).sum() >= 1000
+    assert np.array_equal(index._feedback_pool_raw(a, b), index._feedback_raw(a, b, index._c))
+
+
 def test_related_dense_pair_dots_equal_one_einsum_whatever_the_block() -> None:
     rng = np.random.default_rng(9)
     m = rng.standard_normal((50, 8))
