@@ -419,43 +419,42 @@ def test_related_index_stored_before_symmetric_feedback_ranks_as_its_edges_were_
     assert changed > 0  # the symmetric part does change some lists
 
 
-def test_related_index_stored_before_candidate_budget_ranks_as_its_edges_were_ranked() -> None:
-    """A large-corpus index written before the candidate budget (its config without
-    ``candidate_budget`` and ``whole_below``) loads with the older candidate rule, so ``kg
-    related`` on a stored paper still lists what the store's edges hold."""
+def _loads_with_the_older_rule(cfg: RelatedConfig, older: RelatedConfig,
+                               dropped: tuple[str, ...]) -> RelatedIndex:
+    """Fit a Zipf corpus on the large-corpus path with ``cfg`` and with ``older``; the ``older``
+    index written without the ``dropped`` config keys must list, once loaded, what its edges
+    hold (and the new one what its own edges hold), and the two rules must differ somewhere.
+    Returns the older index as loaded, for its config to be checked."""
     papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
-    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=20)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
-    legacy = replace(cfg, candidate_budget=0, whole_below=20, prune_features=150)
-    before = RelatedIndex.fit(papers, concepts, config=legacy, embeddings=False, resources=())
-    loaded_old = RelatedIndex.from_bytes(
-        _as_written_before(before.to_bytes(), ("candidate_budget", "whole_below")))
-    assert (loaded_old.config.candidate_budget, loaded_old.config.whole_below) == (0, 20)
+    before = RelatedIndex.fit(papers, concepts, config=older, embeddings=False, resources=())
+    loaded_old = RelatedIndex.from_bytes(_as_written_before(before.to_bytes(), dropped))
     edges_before, edges_now = dict(before.all_neighbours(k=7)), dict(index.all_neighbours(k=7))
     loaded_new = RelatedIndex.from_bytes(index.to_bytes())
     for pid in [p.id for p in papers][::5]:
         assert loaded_old.neighbours(pid, k=7) == edges_before[pid]
         assert loaded_new.neighbours(pid, k=7) == edges_now[pid]
-    assert edges_before != edges_now  # the budget does change some lists
+    assert edges_before != edges_now  # the rule does change some lists
+    return loaded_old
+
+
+def test_related_index_stored_before_candidate_budget_ranks_as_its_edges_were_ranked() -> None:
+    """A large-corpus index written before the candidate budget (its config without
+    ``candidate_budget`` and ``whole_below``) loads with the older candidate rule, so ``kg
+    related`` on a stored paper still lists what the store's edges hold."""
+    cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=20)
+    legacy = replace(cfg, candidate_budget=0, whole_below=20, prune_features=150)
+    loaded = _loads_with_the_older_rule(cfg, legacy, ("candidate_budget", "whole_below"))
+    assert (loaded.config.candidate_budget, loaded.config.whole_below) == (0, 20)
 
 
 def test_related_index_stored_before_rare_first_ranks_as_its_edges_were_ranked() -> None:
     """An index written before rare features came first (its config without ``rare_first``)
     loads with the older order, so ``kg related`` still lists what the store's edges hold."""
-    papers, concepts = _random_corpus(300, seed=5, vocab=500, zipf=True)
     cfg = replace(RelatedConfig(), exact_below=0, chunk=64, candidate_top=7, whole_below=20,
                   candidate_budget=150)
-    index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
-    before = RelatedIndex.fit(papers, concepts, config=replace(cfg, rare_first=False),
-                              embeddings=False, resources=())
-    loaded_old = RelatedIndex.from_bytes(_as_written_before(before.to_bytes(), ("rare_first",)))
-    assert loaded_old.config.rare_first is False
-    edges_before, edges_now = dict(before.all_neighbours(k=7)), dict(index.all_neighbours(k=7))
-    loaded_new = RelatedIndex.from_bytes(index.to_bytes())
-    for pid in [p.id for p in papers][::5]:
-        assert loaded_old.neighbours(pid, k=7) == edges_before[pid]
-        assert loaded_new.neighbours(pid, k=7) == edges_now[pid]
-    assert edges_before != edges_now  # the order does change some lists
+    loaded = _loads_with_the_older_rule(cfg, replace(cfg, rare_first=False), ("rare_first",))
+    assert loaded.config.rare_first is False
 
 
 def test_related_stored_derived_arrays_load_as_computed_on_the_large_corpus_path() -> None:
@@ -602,6 +601,8 @@ def test_related_candidates_read_rare_features_before_common_ones() -> None:
                   candidate_budget=150)
     index = RelatedIndex.fit(papers, concepts, config=cfg, embeddings=False, resources=())
     tier = index._budget_tier
+    lengths = np.concatenate([np.diff(index._xt.indptr), np.diff(index._ct.indptr)])
+    assert np.array_equal(tier, lengths > 20)  # cut: more than whole_below papers
     rows = np.arange(len(papers))
     _, chosen = index._candidate_task(rows)
     index.config = replace(cfg, rare_first=False)  # the older order, on the same index
