@@ -1310,6 +1310,8 @@ class RelatedIndex:
         cdf = np.bincount(self.cf.indices, minlength=len(self.features)) if self.features else (
             np.zeros(0))
         self._feature_idf = _idf(cdf, n)
+        # every term's, then every concept feature's, number of papers (its posting's length)
+        self._df = np.concatenate([df, cdf]).astype(np.int64)
         if n:
             self.cf.sort_indices()
             self._c = _unit_rows(self.cf, self._feature_idf)
@@ -1961,10 +1963,7 @@ class RelatedIndex:
     def _budget_tier(self) -> np.ndarray:
         """Per column of :meth:`_postings`: 1 for a posting cut to its ``candidate_top`` papers
         (a feature of more than ``whole_below`` papers), else 0."""
-        n_terms, n_features = self._xt_top.shape[0], self._ct_top.shape[0]
-        df = np.concatenate([np.bincount(self._x.indices, minlength=n_terms),
-                             np.bincount(self._c.indices, minlength=n_features)])
-        return (df > max(self.config.whole_below, self.config.candidate_top)).astype(np.int8)
+        return (self._df > max(self.config.whole_below, self.config.candidate_top)).astype(np.int8)
 
     @cached_property
     def _postings(self) -> sp.csr_matrix:
