@@ -1224,42 +1224,42 @@ class RelatedIndex:
         # An entity's matching keys come from every surface form the corpus gives it: a paper's
         # entity carries that paper's forms only, and the features must not depend on which
         # paper comes first.
+        # The pipeline hands every paper the same object for the same entity: the per-entity
+        # work is done once per distinct object, in order of first appearance.
+        flat = [e for ents in per_paper for e in ents]
+        distinct = {id(e): e for e in flat}
         forms: dict[str, set[str]] = {}
-        for ents in per_paper:
-            for e in ents:
-                known = forms.get(e.id)
-                if known is None:
-                    forms[e.id] = {e.name, *e.aliases}
-                else:
-                    known.add(e.name)
-                    known.update(e.aliases)
+        for e in distinct.values():
+            known = forms.get(e.id)
+            if known is None:
+                forms[e.id] = {e.name, *e.aliases}
+            else:
+                known.add(e.name)
+                known.update(e.aliases)
         known_keys = {name_key(name) for name in set().union(*forms.values())}
         feature_ids: dict[str, int] = {}
         entity_ids: dict[tuple[str, bool], int] = {}
         er, ec, ev = array("q"), array("q"), array("d")
         self.entities, self.entity_vias = [], []
-        pe_rows, pe_cols = array("q"), array("q")
-        for row, ents in enumerate(per_paper):
-            for e in ents:
-                key = (e.id, e.proposed)
-                ent = entity_ids.get(key)
-                if ent is None:
-                    every = e.model_copy(update={"aliases": tuple(sorted(forms[e.id] - {e.name}))})
-                    feats = _entity_features(every, self.corpus_abbrev, hierarchy, known_keys,
-                                             cfg)
-                    boost = 1.0 + (cfg.proposed_boost if e.proposed else 0.0)
-                    ent = entity_ids[key] = len(self.entities)
-                    self.entities.append((e.id, e.type.value, e.name))
-                    vias = {}
-                    for f, (w, via) in feats.items():
-                        fid = feature_ids.setdefault(f, len(feature_ids))
-                        vias[fid] = via
-                        er.append(ent)
-                        ec.append(fid)
-                        ev.append(w * boost)
-                    self.entity_vias.append(vias)
-                pe_rows.append(row)
-                pe_cols.append(ent)
+        ent_of: dict[int, int] = {}
+        for oid, e in distinct.items():
+            key = (e.id, e.proposed)
+            ent = entity_ids.get(key)
+            if ent is None:
+                every = e.model_copy(update={"aliases": tuple(sorted(forms[e.id] - {e.name}))})
+                feats = _entity_features(every, self.corpus_abbrev, hierarchy, known_keys, cfg)
+                boost = 1.0 + (cfg.proposed_boost if e.proposed else 0.0)
+                ent = entity_ids[key] = len(self.entities)
+                self.entities.append((e.id, e.type.value, e.name))
+                vias = {}
+                for f, (w, via) in feats.items():
+                    fid = feature_ids.setdefault(f, len(feature_ids))
+                    vias[fid] = via
+                    er.append(ent)
+                    ec.append(fid)
+                    ev.append(w * boost)
+                self.entity_vias.append(vias)
+            ent_of[oid] = ent
         n, n_f, n_e = len(per_paper), len(feature_ids), len(self.entities)
         self.features = list(feature_ids)
         self.feature_type = np.array(
@@ -1270,8 +1270,8 @@ class RelatedIndex:
              (np.frombuffer(er, dtype=np.int64) if len(er) else np.zeros(0, np.int64),
               np.frombuffer(ec, dtype=np.int64) if len(ec) else np.zeros(0, np.int64))),
             shape=(n_e, n_f), dtype=np.float64)
-        pr = np.frombuffer(pe_rows, dtype=np.int64) if len(pe_rows) else np.zeros(0, np.int64)
-        pc = np.frombuffer(pe_cols, dtype=np.int64) if len(pe_cols) else np.zeros(0, np.int64)
+        pr = np.repeat(np.arange(n, dtype=np.int64), [len(ents) for ents in per_paper])
+        pc = np.fromiter(map(ent_of.__getitem__, map(id, flat)), dtype=np.int64, count=len(flat))
         self.paper_entities = sp.csr_matrix(
             (np.ones(len(pr)), (pr, pc)), shape=(n, n_e), dtype=np.float64
         )
