@@ -2102,24 +2102,31 @@ class RelatedIndex:
         qs, ds, parts = [], [], []
         for q, d, comps in self._scored_pairs():
             total = sum(comps.values())
-            # best first within each query; ties keep candidate order (a stable sort)
-            order = np.lexsort((np.arange(len(q)), -total, q))
+            # best first within each query; ties keep candidate order (lexsort is stable)
+            order = np.lexsort((-total, q))
             q, d, total = q[order], d[order], total[order]
             rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
             sel = rank < keep
+            if sel.all():  # the candidate step gives at most `pool` a paper
+                sel = slice(None)
             qs.append(q[sel])
             ds.append(d[sel])
             parts.append({name: v[order][sel] for name, v in comps.items()})
+            if not len(q):
+                continue
             top = rank < cfg.hub_k
-            tq, tt = q[top], total[top]
-            counts = np.bincount(tq, minlength=n)
+            # counted over the chunk's range of rows, not over all rows
+            first = int(q[0])
+            tq, tt = q[top] - first, total[top]
+            counts = np.bincount(tq, minlength=int(q[-1]) - first + 1)
             full = counts == cfg.hub_k
             in_full = full[tq]
             if in_full.any():
                 # row-wise means of a (rows x hub_k) block equal each row's own mean
-                self.hub[np.flatnonzero(full)] = tt[in_full].reshape(-1, cfg.hub_k).mean(axis=1)
+                self.hub[first + np.flatnonzero(full)] = tt[in_full].reshape(
+                    -1, cfg.hub_k).mean(axis=1)
             for r in np.flatnonzero((counts > 0) & ~full).tolist():
-                self.hub[r] = float(tt[tq == r].mean())
+                self.hub[first + r] = float(tt[tq == r].mean())
         empty = np.zeros(0, dtype=np.int64)
         pool_q = np.concatenate(qs) if qs else empty
         self._pool_d = np.concatenate(ds) if ds else empty
