@@ -1224,8 +1224,9 @@ class RelatedIndex:
         # An entity's matching keys come from every surface form the corpus gives it: a paper's
         # entity carries that paper's forms only, and the features must not depend on which
         # paper comes first.
-        # The pipeline hands every paper the same object for the same entity: the per-entity
-        # work is done once per distinct object, in order of first appearance.
+        # The per-entity work is done once per distinct object, in order of first appearance
+        # (the pipeline hands every paper of an entity the same object; distinct but equal
+        # objects map to the same entity all the same).
         flat = [e for ents in per_paper for e in ents]
         distinct = {id(e): e for e in flat}
         forms: dict[str, set[str]] = {}
