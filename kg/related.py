@@ -853,15 +853,13 @@ def _idf(df: np.ndarray, n: int) -> np.ndarray:
     return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float64)
 
 
-def _pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray,
-               block: int = 10_000) -> np.ndarray:
-    """Row-wise dot products a[rows_a[i]] . b[rows_b[i]] without forming a full product."""
-    out = np.empty(len(rows_a), dtype=np.float64)
-    for start in range(0, len(rows_a), block):
-        sa = a[rows_a[start : start + block]]
-        sb = b[rows_b[start : start + block]]
-        out[start : start + block] = np.asarray(sa.multiply(sb).sum(axis=1)).ravel()
-    return out
+def _pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray,
+               rows_b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products a[rows_a[i]] . b[rows_b[i]] without forming a full product (a
+    compiled loop, imported on first use: numba's import is only paid when pairs are scored)."""
+    from kg import kernels
+
+    return kernels.pair_dots(a, b, rows_a, rows_b)
 
 
 def _dense_pair_dots(m: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray,
@@ -1018,23 +1016,14 @@ def _top_candidates(task: tuple[np.ndarray, sp.csr_matrix],
 
     Returns:
         ``(q, d)``: query row and candidate row of each pair, the best ``pool`` per query by
-        the approximate score (the query itself excluded).
+        the approximate score (ties: the lower row; the query itself excluded), by query, then
+        candidate row.
     """
+    from kg import kernels
+
     rows, features = task
-    # one product sums both components as it goes (adding two products cost a third pass)
-    approx = (features @ state["postings"]).tocsr()
-    pool = state["pool"]
-    qs, ds = [], []
-    for i, r in enumerate(rows):
-        lo, hi = approx.indptr[i], approx.indptr[i + 1]
-        cols, vals = approx.indices[lo:hi], approx.data[lo:hi]
-        mask = cols != r
-        cols, vals = cols[mask], vals[mask]
-        if len(cols) > pool:
-            cols = cols[np.argpartition(-vals, pool - 1)[: pool]]
-        qs.append(np.full(len(cols), r))
-        ds.append(cols)
-    return np.concatenate(qs), np.concatenate(ds).astype(np.int64)
+    # one product sums both components as it goes, each row cut to its best as it is made
+    return kernels.top_products(features, state["postings"], rows, state["pool"])
 
 
 def _csr_arrays(prefix: str, matrix: sp.spmatrix, dtype: type) -> Iterator[
@@ -1812,42 +1801,17 @@ class RelatedIndex:
 
     def _shared_terms(self, q: tuple[np.ndarray, np.ndarray], js: Sequence[int],
                       n: int = 5) -> list[tuple[str, ...]]:
-        """Per candidate, the terms that add most to the lexical score (bigrams count double).
-
-        Vectorized over the candidates of one query; a word already shown in a bigram is skipped.
-        """
+        """Per candidate, the terms that add most to the lexical score (bigrams count double),
+        a word already shown in a bigram skipped: :meth:`_shared_terms_many` for one query
+        vector ``q`` (sorted term ids, values), so a stored paper's reasons match its edges'."""
         q_idx, q_val = q
-        out: list[list[str]] = [[] for _ in js]
         if not len(q_idx) or not len(js):
             return [() for _ in js]
-        js_arr = np.asarray(js, dtype=np.int64)
-        starts, ends = self._x.indptr[js_arr], self._x.indptr[js_arr + 1]
-        lengths = ends - starts
-        flat = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(js) else []
-        d_idx, d_val = self._x.indices[flat], self._x.data[flat]
-        owner = np.repeat(np.arange(len(js)), lengths)
-        pos = np.searchsorted(q_idx, d_idx)
-        pos[pos == len(q_idx)] = 0
-        hit = q_idx[pos] == d_idx
-        terms, owner = d_idx[hit], owner[hit]
-        contrib = d_val[hit] * q_val[pos[hit]] * self._display_boost[terms]
-        order = np.lexsort((terms, -contrib, owner))
-        terms, owner = terms[order], owner[order]
-        # keep the first 3n terms of every candidate (enough after skipping covered words)
-        first = np.searchsorted(owner, owner, side="left")
-        keep = (np.arange(len(owner)) - first) < 3 * n
-        vocab = self.vocab
-        covered: list[set[str]] = [set() for _ in js]
-        for t, o in zip(terms[keep].tolist(), owner[keep].tolist()):
-            chosen = out[o]
-            if len(chosen) == n:
-                continue
-            term = vocab[t]
-            if term in covered[o]:
-                continue
-            chosen.append(term)
-            covered[o].update(term.split())
-        return [tuple(c) for c in out]
+        query = sp.csr_matrix((q_val, q_idx, np.array([0, len(q_idx)])),
+                              shape=(1, self._x.shape[1]))
+        query.has_sorted_indices = True
+        return self._shared_terms_many(np.zeros(len(js), dtype=np.int64),
+                                       np.asarray(js, dtype=np.int64), n, query)
 
     def _query_vias(self, row: int | None,
                     query_entities: Sequence[PaperEntity] = ()) -> dict[int, str]:
@@ -2278,68 +2242,22 @@ class RelatedIndex:
             words = self._bigram_word_ids = (first, second)
         return words
 
-    def _shared_terms_many(self, q: np.ndarray, js: np.ndarray,
-                           n: int = 5) -> list[tuple[str, ...]]:
-        """:meth:`_shared_terms` for pairs (query row ``q[i]``, candidate ``js[i]``) at once.
+    def _shared_terms_many(self, q: np.ndarray, js: np.ndarray, n: int = 5,
+                           queries: sp.csr_matrix | None = None) -> list[tuple[str, ...]]:
+        """Per pair (query row ``q[i]`` of ``queries``, by default the papers' own term rows;
+        candidate ``js[i]``), the ``n`` shared terms that add most to the lexical score, bigrams
+        boosted for display; of the ``3n`` strongest, a word is skipped when a bigram ranked
+        before it holds it. A compiled loop (:func:`kg.kernels.shared_terms`)."""
+        from kg import kernels
 
-        A word is skipped when a bigram ranked before it in the same pair contains it: bigrams
-        are never skipped, so "covered" needs no sequential loop.
-        """
-        out: list[tuple[str, ...]] = [() for _ in range(len(js))]
         if not len(js):
-            return out
-        x = self._x
-        n_terms = np.int64(max(1, x.shape[1]))
-        # shared terms of every pair at once: scipy merges the sorted rows in C (q * d == d * q)
-        shared = x[q].multiply(x[js]).tocsr()
-        owner = np.repeat(np.arange(len(js), dtype=np.int64), np.diff(shared.indptr))
-        terms = shared.indices.astype(np.int64)
-        contrib = shared.data * self._display_boost[terms]
-        limit = 3 * n
-        counts = np.bincount(owner, minlength=len(js))
-        widest = int(counts.max(initial=0))
-        if widest > limit:
-            # only each pair's `limit` strongest terms (ties included) need the full sort: find
-            # the limit-th largest contribution per pair in a padded (pairs x widest) array
-            starts = np.zeros(len(js), dtype=np.int64)
-            np.cumsum(counts[:-1], out=starts[1:])
-            padded = np.full((len(js), widest), -np.inf)
-            padded[owner, np.arange(len(owner)) - starts[owner]] = contrib
-            kth = -np.partition(-padded, limit - 1, axis=1)[:, limit - 1]
-            strong = contrib >= kth[owner]
-            terms, owner, contrib = terms[strong], owner[strong], contrib[strong]
-        # by pair, then contribution; ties keep the terms' ascending (stored) order, as lexsort
-        # is stable: the same order as sorting by term as a third key
-        order = np.lexsort((-contrib, owner))
-        terms, owner = terms[order], owner[order]
-        rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
-        keep = rank < limit
-        terms, owner, rank = terms[keep], owner[keep], rank[keep]
+            return []
         first, second = self._bigram_words()
-        big = first[terms] >= 0
-        b_owner = np.concatenate([owner[big], owner[big]])
-        b_word = np.concatenate([first[terms[big]], second[terms[big]]])
-        b_rank = np.concatenate([rank[big], rank[big]])
-        valid = b_word >= 0
-        b_keys = b_owner[valid] * n_terms + b_word[valid]
-        b_rank = b_rank[valid]
-        skip = np.zeros(len(terms), dtype=bool)
-        if len(b_keys):
-            # one integer key (key, then rank < limit): cheaper than a two-key lexsort
-            b_order = np.argsort(b_keys * np.int64(limit) + b_rank)
-            b_keys, b_rank = b_keys[b_order], b_rank[b_order]
-            first_of = _run_starts(b_keys)
-            b_keys, b_rank = b_keys[first_of], b_rank[first_of]  # earliest bigram per word
-            u_keys = owner * n_terms + terms
-            at = np.searchsorted(b_keys, u_keys)
-            at[at == len(b_keys)] = 0
-            skip = ~big & (b_keys[at] == u_keys) & (b_rank[at] < rank)
-        terms, owner = terms[~skip], owner[~skip]
-        rank = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
-        chosen = rank < n
-        # each pair's terms are one slice of the chosen ones (grouped by pair, in order)
-        names = list(map(self.vocab.__getitem__, terms[chosen].tolist()))
-        bounds = np.searchsorted(owner[chosen], np.arange(len(js) + 1)).tolist()
+        ids = kernels.shared_terms(self._x if queries is None else queries, q, self._x, js,
+                                   self._display_boost, first, second, 3 * n, n)
+        found = ids >= 0
+        names = list(map(self.vocab.__getitem__, ids[found].tolist()))
+        bounds = np.concatenate([[0], np.cumsum(found.sum(axis=1))]).tolist()
         return [tuple(names[lo:hi]) for lo, hi in zip(bounds, bounds[1:])]
 
     def _entity_arrays(self) -> dict[str, Any]:

@@ -1,0 +1,259 @@
+"""Compiled loops (numba) for the related index's per-pair work on sparse rows.
+
+On a large corpus the related index scores millions of (paper, paper) pairs one by one: the exact
+components of every candidate pair, the feedback's pairs, and the shared terms shown as reasons.
+scipy can only do that by gathering both rows of every pair into new matrices and multiplying
+them (``a[rows_a].multiply(b[rows_b])``), which copies each row and allocates per block. These
+loops instead write one row's values into a dense scratch vector and read the other row against
+it, so a pair costs one pass over one row (100k generated papers, 220 terms a row: 3.4 -> 1.2 us
+a pair). They are compiled on first use and cached on disk next to this file (``cache=True``).
+
+Both loops add a pair's products in ascending column order, whichever row is written to the
+scratch vector (a column the scratch row does not hold adds ``+0.0``, which changes no sum), so
+a pair scores the same bits both ways round and on every path that asks for it.
+
+Example:
+    >>> import numpy as np, scipy.sparse as sp
+    >>> m = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 4.0]]))
+    >>> pair_dots(m, m, np.array([0, 1]), np.array([1, 1])).tolist()
+    [8.0, 25.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _scatter(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, row: int,
+             dense: np.ndarray) -> None:
+    for i in range(ptr[row], ptr[row + 1]):
+        dense[idx[i]] = val[i]
+
+
+@njit(cache=True, nogil=True)
+def _clear(ptr: np.ndarray, idx: np.ndarray, row: int, dense: np.ndarray) -> None:
+    for i in range(ptr[row], ptr[row + 1]):
+        dense[idx[i]] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def _next_has(rows_a: np.ndarray, rows_b: np.ndarray, k: int, row: int, other: int) -> bool:
+    """Whether pair ``k`` (if any) holds ``row`` and not ``other``."""
+    if k >= len(rows_a):
+        return False
+    a, b = rows_a[k], rows_b[k]
+    return (a == row or b == row) and a != other and b != other
+
+
+@njit(cache=True, nogil=True)
+def _pair_dots(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
+               b_ptr: np.ndarray, b_idx: np.ndarray, b_val: np.ndarray,
+               rows_a: np.ndarray, rows_b: np.ndarray, width: int,
+               same: bool) -> np.ndarray:
+    out = np.empty(len(rows_a))
+    dense = np.zeros(width)
+    held = -1  # the row of ``a`` written to ``dense``
+    for k in range(len(rows_a)):
+        ra, rb = rows_a[k], rows_b[k]
+        if same and ra != held and (rb == held or _next_has(rows_a, rows_b, k + 1, rb, ra)):
+            # one matrix: write the row that this or the next pair reads again
+            ra, rb = rb, ra
+        if ra != held:
+            if held >= 0:
+                _clear(a_ptr, a_idx, held, dense)
+            _scatter(a_ptr, a_idx, a_val, ra, dense)
+            held = ra
+        s = 0.0
+        for j in range(b_ptr[rb], b_ptr[rb + 1]):
+            s += dense[b_idx[j]] * b_val[j]
+        out[k] = s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _shared_terms(q_ptr: np.ndarray, q_idx: np.ndarray, q_val: np.ndarray,
+                  d_ptr: np.ndarray, d_idx: np.ndarray, d_val: np.ndarray,
+                  rows_q: np.ndarray, rows_d: np.ndarray, boost: np.ndarray,
+                  first: np.ndarray, second: np.ndarray, width: int, limit: int,
+                  n: int) -> np.ndarray:
+    out = np.full((len(rows_q), n), -1, dtype=np.int64)
+    dense = np.zeros(width)
+    held = -1
+    top_t = np.empty(limit, dtype=np.int64)
+    top_c = np.empty(limit)
+    for k in range(len(rows_q)):
+        r = rows_q[k]
+        if r != held:
+            if held >= 0:
+                _clear(q_ptr, q_idx, held, dense)
+            _scatter(q_ptr, q_idx, q_val, r, dense)
+            held = r
+        # the `limit` strongest shared terms, strongest first, ties by ascending term: the
+        # candidate's terms come in ascending order and a tie never moves ahead
+        m = 0
+        for j in range(d_ptr[rows_d[k]], d_ptr[rows_d[k] + 1]):
+            t = d_idx[j]
+            v = dense[t]
+            if v == 0.0:
+                continue
+            c = v * d_val[j] * boost[t]
+            if m == limit and not c > top_c[limit - 1]:
+                continue
+            p = m if m < limit else limit - 1
+            while p > 0 and top_c[p - 1] < c:
+                top_t[p] = top_t[p - 1]
+                top_c[p] = top_c[p - 1]
+                p -= 1
+            top_t[p] = t
+            top_c[p] = c
+            if m < limit:
+                m += 1
+        # the first n of them, a word skipped when a bigram ranked before it holds it
+        got = 0
+        for i in range(m):
+            t = top_t[i]
+            if first[t] < 0:
+                covered = False
+                for h in range(i):
+                    u = top_t[h]
+                    if first[u] >= 0 and (first[u] == t or second[u] == t):
+                        covered = True
+                        break
+                if covered:
+                    continue
+            out[k, got] = t
+            got += 1
+            if got == n:
+                break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
+                  p_ptr: np.ndarray, p_idx: np.ndarray, p_val: np.ndarray,
+                  rows: np.ndarray, width: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    acc = np.zeros(width, dtype=p_val.dtype)
+    seen = np.zeros(width, dtype=np.bool_)
+    touched = np.empty(width, dtype=np.int64)
+    vals = np.empty(width, dtype=p_val.dtype)
+    ties = np.empty(width, dtype=np.int64)
+    out_q = np.empty(len(rows) * keep, dtype=np.int64)
+    out_d = np.empty(len(rows) * keep, dtype=np.int64)
+    got = 0
+    for i in range(len(rows)):
+        # row i of features x postings, summed in the features' stored order (as scipy does)
+        t = 0
+        for a in range(f_ptr[i], f_ptr[i + 1]):
+            v = f_val[a]
+            for b in range(p_ptr[f_idx[a]], p_ptr[f_idx[a] + 1]):
+                c = p_idx[b]
+                if not seen[c]:
+                    seen[c] = True
+                    touched[t] = c
+                    t += 1
+                acc[c] += v * p_val[b]
+        # the row's columns but the query's own, and the accumulator cleared for the next row
+        m = 0
+        for j in range(t):
+            c = touched[j]
+            if c != rows[i]:
+                touched[m] = c
+                vals[m] = acc[c]
+                m += 1
+            acc[c] = 0
+            seen[c] = False
+        start = got
+        if m <= keep:
+            out_d[got:got + m] = touched[:m]
+            got += m
+        else:
+            kth = np.partition(vals[:m], m - keep)[m - keep]  # the keep-th largest
+            n_ties = 0
+            for j in range(m):
+                if vals[j] > kth:
+                    out_d[got] = touched[j]
+                    got += 1
+                elif vals[j] == kth:
+                    ties[n_ties] = touched[j]
+                    n_ties += 1
+            need = keep - (got - start)
+            out_d[got:got + need] = np.sort(ties[:n_ties])[:need]
+            got += need
+        out_d[start:got].sort()
+        out_q[start:got] = rows[i]
+    return out_q[:got], out_d[:got]
+
+
+def _canonical(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    if not matrix.has_canonical_format:  # sorted, no duplicates: what the loops assume
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
+    return matrix
+
+
+def _rows(rows: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rows, dtype=np.int64)
+
+
+def pair_dots(a: sp.csr_matrix, b: sp.csr_matrix, rows_a: np.ndarray,
+              rows_b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products ``a[rows_a[i]] . b[rows_b[i]]`` (float64), without gathering rows.
+
+    Fastest when pairs that share a row of ``a`` come together (e.g. grouped by query).
+    """
+    a, b = _canonical(a), _canonical(b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"column counts differ: {a.shape[1]} and {b.shape[1]}")
+    if not len(rows_a):
+        return np.zeros(0)
+    return _pair_dots(a.indptr, a.indices, a.data.astype(np.float64, copy=False),
+                      b.indptr, b.indices, b.data.astype(np.float64, copy=False),
+                      _rows(rows_a), _rows(rows_b), a.shape[1], a is b)
+
+
+def shared_terms(queries: sp.csr_matrix, rows_q: np.ndarray, docs: sp.csr_matrix,
+                 rows_d: np.ndarray, boost: np.ndarray, first: np.ndarray,
+                 second: np.ndarray, limit: int, n: int) -> np.ndarray:
+    """Per pair ``(queries[rows_q[i]], docs[rows_d[i]])``, the columns (terms) that add most.
+
+    A shared column contributes query value x doc value x ``boost[column]``. Of each pair's
+    ``limit`` strongest (ties: the lower column), the first ``n`` are kept, skipping a word
+    column ``w`` when a bigram column ranked before it has ``first`` or ``second`` equal to
+    ``w`` (``first[t] = -1`` marks a word).
+
+    Returns:
+        ``(pairs, n)`` column ids, strongest first, padded with -1.
+    """
+    queries, docs = _canonical(queries), _canonical(docs)
+    if not len(rows_q):
+        return np.zeros((0, n), dtype=np.int64)
+    return _shared_terms(queries.indptr, queries.indices,
+                         queries.data.astype(np.float64, copy=False),
+                         docs.indptr, docs.indices, docs.data.astype(np.float64, copy=False),
+                         _rows(rows_q), _rows(rows_d), boost.astype(np.float64, copy=False),
+                         _rows(first), _rows(second), queries.shape[1], max(1, limit), n)
+
+
+def top_products(features: sp.csr_matrix, postings: sp.csr_matrix, rows: np.ndarray,
+                 keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row ``i`` of ``features @ postings``, cut to its ``keep`` largest columns.
+
+    Row ``i`` belongs to query ``rows[i]``, whose own column is left out; ties at the cut keep
+    the lower column. The product is summed as scipy sums it (in ``features``' stored order,
+    in ``postings``' dtype), in one pass with a dense accumulator instead of scipy's two, and
+    no product matrix is built.
+
+    Returns:
+        ``(q, d)``: the query row and the column of every kept entry, by query, columns
+        ascending.
+    """
+    features, postings = features.tocsr(), postings.tocsr()
+    if features.shape[1] != postings.shape[0]:
+        raise ValueError(f"shapes do not chain: {features.shape} @ {postings.shape}")
+    return _top_products(features.indptr, features.indices,
+                         features.data.astype(postings.dtype, copy=False),
+                         postings.indptr, postings.indices, postings.data, _rows(rows),
+                         postings.shape[1], keep)

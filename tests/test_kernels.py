@@ -1,0 +1,99 @@
+"""The compiled loops against plain numpy/scipy references on random sparse matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from kg import kernels
+
+
+def _matrix(rng: np.random.Generator, rows: int, cols: int, density: float,
+            dtype: type = np.float64) -> sp.csr_matrix:
+    m = sp.random(rows, cols, density=density, format="csr", random_state=rng, dtype=dtype)
+    m.data = (m.data + 0.01).astype(dtype)  # positive, as term and feature weights are
+    keep = np.ones(rows)
+    keep[3] = 0  # an empty row
+    m = (sp.diags(keep) @ m).tocsr()
+    m.eliminate_zeros()
+    return m.astype(dtype)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kernels_pair_dots_match_scipy_and_are_symmetric_to_the_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    m = _matrix(rng, 40, 300, 0.1)
+    a = np.sort(rng.integers(0, 40, 500))  # grouped, as queries' pairs come
+    b = rng.integers(0, 40, 500)
+    want = np.asarray(m[a].multiply(m[b]).sum(axis=1)).ravel()
+    got = kernels.pair_dots(m, m, a, b)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    assert (kernels.pair_dots(m, m, b, a) == got).all()  # either row written to the scratch
+    shuffled = rng.permutation(len(a))  # and whatever pairs come before or after
+    assert (kernels.pair_dots(m, m, a[shuffled], b[shuffled]) == got[shuffled]).all()
+    other = m.copy()  # two matrices: the loop never swaps their rows
+    np.testing.assert_allclose(kernels.pair_dots(m, other * 2.0, a, b), 2 * want, rtol=1e-12)
+
+
+def test_kernels_pair_dots_accept_unsorted_rows_and_no_pairs() -> None:
+    m = sp.csr_matrix((np.array([1.0, 2.0, 3.0]), np.array([2, 0, 1]), np.array([0, 2, 3])),
+                      shape=(2, 3))
+    m.has_sorted_indices = False
+    assert kernels.pair_dots(m, m, np.array([0, 0]), np.array([0, 1])).tolist() == [5.0, 0.0]
+    assert kernels.pair_dots(m, m, np.array([], dtype=int), np.array([], dtype=int)).shape == (0,)
+
+
+def _shared_terms_reference(q: np.ndarray, d: np.ndarray, boost: np.ndarray,
+                            first: np.ndarray, second: np.ndarray, limit: int,
+                            n: int) -> list[int]:
+    shared = [(-(q[t] * d[t] * boost[t]), t) for t in np.flatnonzero((q != 0) & (d != 0))]
+    ranked = [t for _, t in sorted(shared)][:limit]  # strongest first, ties: lower term
+    out: list[int] = []
+    for i, t in enumerate(ranked):
+        if first[t] < 0 and any(first[u] >= 0 and t in (first[u], second[u])
+                                for u in ranked[:i]):
+            continue
+        out.append(int(t))
+    return out[:n]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_kernels_shared_terms_match_a_plain_ranking(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    words, bigrams = 30, 20
+    first = np.concatenate([np.full(words, -1), rng.integers(0, words, bigrams)])
+    second = np.concatenate([np.full(words, -1), rng.integers(0, words, bigrams)])
+    boost = np.where(first >= 0, 2.0, 1.0)
+    m = _matrix(rng, 25, words + bigrams, 0.4)
+    m.data = np.round(m.data * 4) / 4 + 0.25  # few distinct values: ties happen
+    dense = m.toarray()
+    q = np.sort(rng.integers(0, 25, 300))
+    d = rng.integers(0, 25, 300)
+    got = kernels.shared_terms(m, q, m, d, boost, first, second, limit=6, n=3)
+    assert got.shape == (300, 3)
+    for i in range(300):
+        want = _shared_terms_reference(dense[q[i]], dense[d[i]], boost, first, second, 6, 3)
+        assert [t for t in got[i].tolist() if t >= 0] == want
+        assert (got[i, len(want):] == -1).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernels_top_products_keep_the_largest_with_ties_to_the_lower_column(dtype: type) -> None:
+    rng = np.random.default_rng(7)
+    features = _matrix(rng, 12, 50, 0.2, dtype)
+    postings = _matrix(rng, 50, 60, 0.15, dtype)
+    features.data = np.round(features.data * 2).astype(dtype) + 1  # ties in the products
+    postings.data = np.round(postings.data * 2).astype(dtype) + 1
+    rows = np.arange(20, 32)
+    product = (features @ postings).toarray()
+    q, d = kernels.top_products(features, postings, rows, keep=5)
+    assert (np.diff(q) >= 0).all()
+    for i, r in enumerate(rows.tolist()):
+        cols = [c for c in np.flatnonzero(product[i]) if c != r]
+        want = sorted(sorted(cols, key=lambda c: (-product[i, c], c))[:5])
+        assert d[q == r].tolist() == want
+    # a row with fewer columns than `keep` is kept whole
+    q, d = kernels.top_products(features, postings, rows, keep=60)
+    for i, r in enumerate(rows.tolist()):
+        assert d[q == r].tolist() == [c for c in np.flatnonzero(product[i]) if c != r]
