@@ -132,6 +132,36 @@ def _shared_terms(q_ptr: np.ndarray, q_idx: np.ndarray, q_val: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
+def _sift_down(heap: np.ndarray, p: int) -> None:
+    size = len(heap)
+    while True:
+        child = 2 * p + 1
+        if child >= size:
+            return
+        if child + 1 < size and heap[child + 1] < heap[child]:
+            child += 1
+        if not heap[child] < heap[p]:
+            return
+        heap[child], heap[p] = heap[p], heap[child]
+        p = child
+
+
+@njit(cache=True, nogil=True)
+def _kth_largest(vals: np.ndarray, heap: np.ndarray) -> float:
+    """The ``len(heap)``-th largest of ``vals`` (at least that many): a min-heap of the largest
+    so far, one pass (a row's ~4,000 candidates: about half of numba's ``np.partition``)."""
+    keep = len(heap)
+    heap[:] = vals[:keep]
+    for p in range(keep // 2 - 1, -1, -1):
+        _sift_down(heap, p)
+    for j in range(keep, len(vals)):
+        if vals[j] > heap[0]:
+            heap[0] = vals[j]
+            _sift_down(heap, 0)
+    return heap[0]
+
+
+@njit(cache=True, nogil=True)
 def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
                   p_ptr: np.ndarray, p_idx: np.ndarray, p_val: np.ndarray,
                   rows: np.ndarray, width: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,6 +170,7 @@ def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
     touched = np.empty(width, dtype=np.int64)
     vals = np.empty(width, dtype=p_val.dtype)
     ties = np.empty(width, dtype=np.int64)
+    heap = np.empty(keep, dtype=p_val.dtype)
     out_q = np.empty(len(rows) * keep, dtype=np.int64)
     out_d = np.empty(len(rows) * keep, dtype=np.int64)
     got = 0
@@ -170,7 +201,7 @@ def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
             out_d[got:got + m] = touched[:m]
             got += m
         else:
-            kth = np.partition(vals[:m], m - keep)[m - keep]  # the keep-th largest
+            kth = _kth_largest(vals[:m], heap)
             n_ties = 0
             for j in range(m):
                 if vals[j] > kth:
@@ -185,6 +216,32 @@ def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
         out_d[start:got].sort()
         out_q[start:got] = rows[i]
     return out_q[:got], out_d[:got]
+
+
+@njit(cache=True, nogil=True)
+def _budget_mask(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, scale: np.ndarray,
+                 cost: np.ndarray, tier: np.ndarray, budget: int, most: int) -> np.ndarray:
+    keep = np.zeros(len(idx), dtype=np.bool_)
+    for r in range(len(ptr) - 1):
+        lo, hi = ptr[r], ptr[r + 1]
+        if hi == lo:
+            continue
+        # by tier, then strength (strongest first); a stable sort keeps ties in column order
+        strength = np.empty(hi - lo)
+        for i in range(lo, hi):
+            strength[i - lo] = -(val[i] * scale[idx[i]])
+        order = np.argsort(strength, kind="mergesort")
+        tiers = np.empty(hi - lo, dtype=np.int64)
+        for i in range(hi - lo):
+            tiers[i] = tier[idx[lo + order[i]]]
+        order = order[np.argsort(tiers, kind="mergesort")]
+        spent = 0
+        for rank in range(hi - lo):
+            i = lo + order[rank]
+            spent += cost[idx[i]]
+            if rank == 0 or (spent <= budget and rank < most):
+                keep[i] = True
+    return keep
 
 
 def _canonical(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -251,9 +308,30 @@ def top_products(features: sp.csr_matrix, postings: sp.csr_matrix, rows: np.ndar
         ascending.
     """
     features, postings = features.tocsr(), postings.tocsr()
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1, not {keep}")
     if features.shape[1] != postings.shape[0]:
         raise ValueError(f"shapes do not chain: {features.shape} @ {postings.shape}")
     return _top_products(features.indptr, features.indices,
                          features.data.astype(postings.dtype, copy=False),
                          postings.indptr, postings.indices, postings.data, _rows(rows),
                          postings.shape[1], keep)
+
+
+def budget_mask(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, budget: int,
+                most: int, tier: np.ndarray | None = None) -> np.ndarray:
+    """Which stored entries of each row to keep: the row's entries ranked by ``tier[column]``
+    (lower first), then value x ``scale[column]`` (stronger first), then column; kept while the
+    running sum of ``cost[column]`` stays within ``budget`` and fewer than ``most`` are kept,
+    the first always. ``matrix`` must have sorted indices.
+
+    Returns:
+        A boolean mask over ``matrix.data``.
+    """
+    if not matrix.has_sorted_indices:
+        raise ValueError("budget_mask needs sorted indices")
+    if tier is None:
+        tier = np.zeros(matrix.shape[1], dtype=np.int64)
+    return _budget_mask(matrix.indptr, matrix.indices, matrix.data.astype(np.float64, copy=False),
+                        scale.astype(np.float64, copy=False), cost.astype(np.int64, copy=False),
+                        tier.astype(np.int64, copy=False), budget, most)

@@ -953,26 +953,16 @@ def _budget_rows(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, bud
     """Each row's strongest entries (value x ``scale[column]``; ties: the lower column) while
     the ``cost`` of their columns adds up to at most ``budget``: the strongest always, at most
     ``most``. With ``tier`` (per column), a row's entries of a lower tier all come before those
-    of a higher one. Vectorized: one sort of the rows' entries, a running sum per row.
+    of a higher one. A compiled loop over the rows (:func:`kg.kernels.budget_mask`).
     """
+    from kg import kernels
+
     matrix = matrix.tocsr()
     matrix.sort_indices()
-    n_rows = matrix.shape[0]
-    lengths = np.diff(matrix.indptr)
-    owner = np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
-    # lexsort is stable: ties keep the stored order, the lower column first (no key for it)
-    keys = [-(matrix.data * scale[matrix.indices])]
-    if tier is not None:
-        keys.append(tier[matrix.indices])
-    order = np.lexsort((*keys, owner))
-    row_start = np.repeat(matrix.indptr[:-1].astype(np.int64), lengths)
-    rank = np.arange(len(order), dtype=np.int64) - row_start
-    spent = np.cumsum(cost[matrix.indices[order]].astype(np.int64))
-    spent -= np.concatenate([[0], spent])[row_start]  # each row's own running sum
-    keep = np.zeros(len(order), dtype=bool)
-    keep[order] = (rank == 0) | ((spent <= budget) & (rank < most))
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner[keep], minlength=n_rows), out=indptr[1:])
+    keep = kernels.budget_mask(matrix, scale, cost, budget, most, tier)
+    owner = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=matrix.shape[0]), out=indptr[1:])
     out = sp.csr_matrix((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
     out.has_sorted_indices = True
     return out
