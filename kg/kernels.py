@@ -244,6 +244,94 @@ def _budget_mask(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, scale: np.nd
     return keep
 
 
+@njit(cache=True, nogil=True)
+def _shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
+                     q_feat: np.ndarray, q_via: np.ndarray, pe_ptr: np.ndarray,
+                     pe_idx: np.ndarray, ef_ptr: np.ndarray, ef_idx: np.ndarray,
+                     w_idf: np.ndarray, own: np.ndarray, is_same: np.ndarray,
+                     is_word: np.ndarray, id_rank: np.ndarray,
+                     n_feat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    via_of = np.full(n_feat, -1, dtype=np.int64)  # the held query's via per feature
+    held = -1
+    cap = 64
+    out_ent = np.empty(cap, dtype=np.int64)
+    out_via = np.empty(cap, dtype=np.int64)
+    out_ptr = np.zeros(len(js) + 1, dtype=np.int64)
+    width = 0  # the most entities a candidate has
+    for k in range(len(js)):
+        d = js[k]
+        width = max(width, pe_ptr[d + 1] - pe_ptr[d])
+    b_rank = np.empty(width, dtype=np.int64)
+    b_str = np.empty(width)
+    b_via = np.empty(width, dtype=np.int64)
+    b_ent = np.empty(width, dtype=np.int64)
+    got = 0
+    for k in range(len(js)):
+        q = q_of_pair[k]
+        if q != held:
+            if held >= 0:
+                for i in range(q_ptr[held], q_ptr[held + 1]):
+                    via_of[q_feat[i]] = -1
+            for i in range(q_ptr[q], q_ptr[q + 1]):
+                via_of[q_feat[i]] = q_via[i]
+            held = q
+        m = 0
+        d = js[k]
+        for o in range(pe_ptr[d], pe_ptr[d + 1]):
+            ent = pe_idx[o]
+            # the entity's strongest shared feature (ties: the first in feature order)
+            best, best_via = -np.inf, -1
+            for i in range(ef_ptr[ent], ef_ptr[ent + 1]):
+                qv = via_of[ef_idx[i]]
+                if qv < 0:
+                    continue
+                via = qv if is_same[own[i]] and not is_same[qv] else own[i]
+                strength = w_idf[i] * (0.2 if is_word[via] else 1.0)
+                if strength > best:
+                    best, best_via = strength, via
+            if best_via < 0:
+                continue
+            # one entry per concept id: its strongest entity (ties: the first in the row)
+            r = id_rank[ent]
+            at = -1
+            for j in range(m):
+                if b_rank[j] == r:
+                    at = j
+                    break
+            if at < 0:
+                at = m
+                m += 1
+            elif not best > b_str[at]:
+                continue
+            b_rank[at], b_str[at], b_via[at], b_ent[at] = r, best, best_via, ent
+        # strongest first, ties by concept id (insertion sort: a handful of entries)
+        for i in range(1, m):
+            j = i
+            while j > 0 and (b_str[j - 1] < b_str[j]
+                             or (b_str[j - 1] == b_str[j] and b_rank[j - 1] > b_rank[j])):
+                b_rank[j - 1], b_rank[j] = b_rank[j], b_rank[j - 1]
+                b_str[j - 1], b_str[j] = b_str[j], b_str[j - 1]
+                b_via[j - 1], b_via[j] = b_via[j], b_via[j - 1]
+                b_ent[j - 1], b_ent[j] = b_ent[j], b_ent[j - 1]
+                j -= 1
+        if got + m > cap:
+            cap = max(2 * cap, got + m)
+            out_ent = _grown(out_ent, cap)
+            out_via = _grown(out_via, cap)
+        out_ent[got:got + m] = b_ent[:m]
+        out_via[got:got + m] = b_via[:m]
+        got += m
+        out_ptr[k + 1] = got
+    return out_ptr, out_ent[:got], out_via[:got]
+
+
+@njit(cache=True, nogil=True)
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    out = np.empty(size, dtype=values.dtype)
+    out[:len(values)] = values
+    return out
+
+
 def _canonical(matrix: sp.csr_matrix) -> sp.csr_matrix:
     if not matrix.has_canonical_format:  # sorted, no duplicates: what the loops assume
         matrix = matrix.copy()
@@ -335,3 +423,31 @@ def budget_mask(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, budg
     return _budget_mask(matrix.indptr, matrix.indices, matrix.data.astype(np.float64, copy=False),
                         scale.astype(np.float64, copy=False), cost.astype(np.int64, copy=False),
                         tier.astype(np.int64, copy=False), budget, most)
+
+
+def shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
+                    q_feat: np.ndarray, q_via: np.ndarray, paper_entities: sp.csr_matrix,
+                    entity_features: sp.csr_matrix, w_idf: np.ndarray, own: np.ndarray,
+                    is_same: np.ndarray, is_word: np.ndarray,
+                    id_rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The concepts each pair (query ``q_of_pair[i]``, candidate paper ``js[i]``) shares.
+
+    A query's features and how it matches each (a via code) are ``q_feat`` / ``q_via`` from
+    ``q_ptr[q]`` to ``q_ptr[q + 1]``. For every entity of the candidate (a row of
+    ``paper_entities``), its strongest feature the query also has: strength ``w_idf`` (aligned
+    with ``entity_features``' entries) x 0.2 when the via is a word match, the via the
+    entity's own (``own``, aligned the same way) unless that is a same/alias match and the
+    query's is not. Ties go to the first feature, then per concept id (``id_rank``) to the
+    strongest entity (ties: the first in the row); a pair's concepts come strongest first,
+    ties by ``id_rank``.
+
+    Returns:
+        ``(ptr, entities, vias)``: pair ``i``'s entities and vias from ``ptr[i]`` to
+        ``ptr[i + 1]``.
+    """
+    pe, ef = paper_entities.tocsr(), entity_features.tocsr()
+    return _shared_concepts(_rows(q_of_pair), _rows(js), _rows(q_ptr), _rows(q_feat),
+                            _rows(q_via), pe.indptr, pe.indices, ef.indptr, ef.indices,
+                            w_idf.astype(np.float64, copy=False), _rows(own),
+                            is_same.astype(np.bool_), is_word.astype(np.bool_),
+                            _rows(id_rank), ef.shape[1])

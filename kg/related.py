@@ -2202,6 +2202,9 @@ class RelatedIndex:
         one = np.zeros(1, dtype=np.int64)
         self._pair_parts(one, one, self._c)
         self._shared_terms_many(one, one)
+        # a paper with concepts, so that the loop for shared concepts runs
+        with_concepts = np.flatnonzero(np.diff(self.paper_entities.indptr))[:1]
+        self._shared_concepts_many(with_concepts, with_concepts, records=False)
         if self._pruned():
             _top_candidates(self._candidate_task(one), self._candidate_state())
         self._kernels_loaded = True
@@ -2336,6 +2339,8 @@ class RelatedIndex:
 
         With ``records=False`` only the shared concept ids are listed (what an edge stores).
         """
+        from kg import kernels
+
         out: list[tuple[Any, ...]] = [() for _ in range(len(js))]
         if not len(js):
             return out
@@ -2347,37 +2352,12 @@ class RelatedIndex:
         q_keys, q_via = self._query_via_keys(uq, n_feat, is_same)
         if not len(q_keys):
             return out
-        pe, ef = self.paper_entities, self.entity_features
-        # every entity of every candidate: (pair, position in the candidate's row, entity)
-        e_pair, e_flat = _row_entries(pe.indptr, js)
-        ents = pe.indices[e_flat].astype(np.int64)
-        # every feature of those entities
-        f_owner, f_flat = _row_entries(ef.indptr, ents)
-        keys = q_of_pair[e_pair[f_owner]] * n_feat + ef.indices[f_flat]
-        pos = np.searchsorted(q_keys, keys)
-        pos[pos == len(q_keys)] = 0
-        hit = q_keys[pos] == keys
-        f_owner, f_flat, qvia = f_owner[hit], f_flat[hit], q_via[pos[hit]]
-        own = arrays["own"][f_flat]
-        via = np.where(is_same[own] & ~is_same[qvia], qvia, own)
-        strength = arrays["w_idf"][f_flat] * np.where(is_word[via], 0.2, 1.0)
-        # best feature per entity: the strongest, the first in feature order on ties
-        order = np.lexsort((f_flat, -strength, f_owner))
-        f_owner, via, strength = f_owner[order], via[order], strength[order]
-        lead = _run_starts(f_owner)
-        f_owner, via, strength = f_owner[lead], via[lead], strength[lead]
-        # one entry per concept id and pair: the strongest entity, the first on ties
-        pair = e_pair[f_owner]
-        rank = arrays["id_rank"][ents[f_owner]]
-        order = np.lexsort((f_owner, -strength, rank, pair))
-        f_owner, via, strength, pair, rank = (a[order] for a in (f_owner, via, strength, pair,
-                                                                 rank))
-        lead = _run_starts(pair, rank)
-        f_owner, via, strength, pair, rank = (a[lead] for a in (f_owner, via, strength, pair,
-                                                                rank))
-        order = np.lexsort((rank, -strength, pair))
-        pair, chosen, via = pair[order], ents[f_owner[order]], via[order]
-        bounds = np.searchsorted(pair, np.arange(len(js) + 1), side="left").tolist()
+        q_ptr = np.searchsorted(q_keys, np.arange(len(uq) + 1, dtype=np.int64) * n_feat)
+        ptr, chosen, via = kernels.shared_concepts(
+            q_of_pair, js, q_ptr, q_keys % n_feat, q_via, self.paper_entities,
+            self.entity_features, arrays["w_idf"], arrays["own"], is_same, is_word,
+            arrays["id_rank"])
+        bounds = ptr.tolist()
         if not records:
             entities = self.entities
             names = [entities[e][0] for e in chosen.tolist()]
