@@ -97,3 +97,55 @@ def test_kernels_top_products_keep_the_largest_with_ties_to_the_lower_column(dty
     q, d = kernels.top_products(features, postings, rows, keep=60)
     for i, r in enumerate(rows.tolist()):
         assert d[q == r].tolist() == [c for c in np.flatnonzero(product[i]) if c != r]
+
+
+def _shared_concepts_reference(q_feats: dict[int, int], ents: list[int], ef: sp.csr_matrix,
+                               w_idf: np.ndarray, own: np.ndarray, is_same: np.ndarray,
+                               is_word: np.ndarray, id_rank: np.ndarray) -> list[tuple[int, int]]:
+    best: dict[int, tuple[float, int, int]] = {}  # concept rank -> (strength, entity, via)
+    for ent in ents:
+        found = None
+        for i in range(ef.indptr[ent], ef.indptr[ent + 1]):
+            qv = q_feats.get(int(ef.indices[i]))
+            if qv is None:
+                continue
+            via = qv if is_same[own[i]] and not is_same[qv] else int(own[i])
+            strength = w_idf[i] * (0.2 if is_word[via] else 1.0)
+            if found is None or strength > found[0]:
+                found = (strength, ent, via)
+        rank = int(id_rank[ent])
+        if found is not None and (rank not in best or found[0] > best[rank][0]):
+            best[rank] = found
+    ordered = sorted(best.items(), key=lambda rv: (-rv[1][0], rv[0]))
+    return [(ent, via) for _, (_, ent, via) in ordered]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kernels_shared_concepts_match_a_plain_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_papers, n_ents, n_feat, n_via = 30, 40, 25, 5
+    pe = _matrix(rng, n_papers, n_ents, 0.15)
+    ef = _matrix(rng, n_ents, n_feat, 0.2)
+    w_idf = np.round(rng.random(ef.nnz) * 3) / 3 + 0.1  # few values: ties happen
+    own = rng.integers(0, n_via, ef.nnz)
+    is_same = np.array([True, True, False, False, False])
+    is_word = np.array([False, False, False, True, True])
+    id_rank = rng.integers(0, 25, n_ents)  # several entities per concept id
+    queries = [dict(zip(rng.choice(n_feat, 8, replace=False).tolist(),
+                        rng.integers(0, n_via, 8).tolist())) for _ in range(6)]
+    q_ptr = np.cumsum([0] + [len(q) for q in queries])
+    q_feat = np.array([f for q in queries for f in sorted(q)])
+    q_via = np.array([q[f] for q in queries for f in sorted(q)])
+    q_of_pair = np.sort(rng.integers(0, len(queries), 200))
+    js = rng.integers(0, n_papers, 200)
+    ptr, ents, vias = kernels.shared_concepts(q_of_pair, js, q_ptr, q_feat, q_via, pe, ef,
+                                              w_idf, own, is_same, is_word, id_rank)
+    listed = 0
+    for i in range(200):
+        row = pe.indices[pe.indptr[js[i]]:pe.indptr[js[i] + 1]].tolist()
+        want = _shared_concepts_reference(queries[q_of_pair[i]], row, ef, w_idf, own,
+                                          is_same, is_word, id_rank)
+        got = list(zip(ents[ptr[i]:ptr[i + 1]].tolist(), vias[ptr[i]:ptr[i + 1]].tolist()))
+        assert got == want
+        listed += len(got)
+    assert listed > 50  # the pairs do share concepts
