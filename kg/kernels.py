@@ -132,8 +132,7 @@ def _shared_terms(q_ptr: np.ndarray, q_idx: np.ndarray, q_val: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def _sift_down(heap: np.ndarray, p: int) -> None:
-    size = len(heap)
+def _sift_down(heap: np.ndarray, size: int, p: int) -> None:
     while True:
         child = 2 * p + 1
         if child >= size:
@@ -147,32 +146,44 @@ def _sift_down(heap: np.ndarray, p: int) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _kth_largest(vals: np.ndarray, heap: np.ndarray) -> float:
-    """The ``len(heap)``-th largest of ``vals`` (at least that many): a min-heap of the largest
-    so far, one pass (a row's ~4,000 candidates: about half of numba's ``np.partition``)."""
+def _kth_largest(vals: np.ndarray, m: int, heap: np.ndarray) -> float:
+    """The ``len(heap)``-th largest of ``vals[:m]`` (``m`` at least that): a min-heap of the
+    largest so far, one pass (a row's ~4,000 candidates: about half of ``np.partition``)."""
     keep = len(heap)
-    heap[:] = vals[:keep]
+    for j in range(keep):
+        heap[j] = vals[j]
     for p in range(keep // 2 - 1, -1, -1):
-        _sift_down(heap, p)
-    for j in range(keep, len(vals)):
+        _sift_down(heap, keep, p)
+    for j in range(keep, m):
         if vals[j] > heap[0]:
             heap[0] = vals[j]
-            _sift_down(heap, 0)
+            _sift_down(heap, keep, 0)
     return heap[0]
+
+
+@njit(cache=True, nogil=True)
+def _insert_sorted(values: np.ndarray, lo: int, hi: int) -> None:
+    """Sort ``values[lo:hi]`` ascending in place (insertion: a few dozen values)."""
+    for i in range(lo + 1, hi):
+        v = values[i]
+        j = i
+        while j > lo and values[j - 1] > v:
+            values[j] = values[j - 1]
+            j -= 1
+        values[j] = v
 
 
 @njit(cache=True, nogil=True)
 def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
                   p_ptr: np.ndarray, p_idx: np.ndarray, p_val: np.ndarray,
-                  rows: np.ndarray, width: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
+                  rows: np.ndarray, width: int, keep: int,
+                  out_q: np.ndarray, out_d: np.ndarray) -> int:
+    # plain loops, no slices or library sorts: numba compiles those slowly (seconds each)
     acc = np.zeros(width, dtype=p_val.dtype)
     seen = np.zeros(width, dtype=np.bool_)
     touched = np.empty(width, dtype=np.int64)
     vals = np.empty(width, dtype=p_val.dtype)
-    ties = np.empty(width, dtype=np.int64)
     heap = np.empty(keep, dtype=p_val.dtype)
-    out_q = np.empty(len(rows) * keep, dtype=np.int64)
-    out_d = np.empty(len(rows) * keep, dtype=np.int64)
     got = 0
     for i in range(len(rows)):
         # row i of features x postings, summed in the features' stored order (as scipy does)
@@ -198,49 +209,93 @@ def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
             seen[c] = False
         start = got
         if m <= keep:
-            out_d[got:got + m] = touched[:m]
-            got += m
+            for j in range(m):
+                out_d[got] = touched[j]
+                got += 1
         else:
-            kth = _kth_largest(vals[:m], heap)
-            n_ties = 0
+            kth = _kth_largest(vals, m, heap)
             for j in range(m):
                 if vals[j] > kth:
                     out_d[got] = touched[j]
                     got += 1
-                elif vals[j] == kth:
-                    ties[n_ties] = touched[j]
-                    n_ties += 1
+            # then the lowest columns among the ties, kept sorted in out_d's free tail
             need = keep - (got - start)
-            out_d[got:got + need] = np.sort(ties[:n_ties])[:need]
+            n_ties = 0
+            for j in range(m):
+                if vals[j] == kth:
+                    c = touched[j]
+                    if n_ties == need and not c < out_d[got + need - 1]:
+                        continue
+                    at = got + min(n_ties, need - 1)
+                    while at > got and out_d[at - 1] > c:
+                        out_d[at] = out_d[at - 1]
+                        at -= 1
+                    out_d[at] = c
+                    n_ties = min(n_ties + 1, need)
             got += need
-        out_d[start:got].sort()
-        out_q[start:got] = rows[i]
-    return out_q[:got], out_d[:got]
+        _insert_sorted(out_d, start, got)
+        for j in range(start, got):
+            out_q[j] = rows[i]
+    return got
+
+
+@njit(cache=True, nogil=True)
+def _before(tier: np.ndarray, key: np.ndarray, a: int, b: int) -> bool:
+    return tier[a] < tier[b] or (tier[a] == tier[b] and key[a] < key[b])
+
+
+@njit(cache=True, nogil=True)
+def _stable_order(tier: np.ndarray, key: np.ndarray, n: int, order: np.ndarray,
+                  scratch: np.ndarray) -> None:
+    """``order[:n]``: positions ``0..n-1`` by ``tier``, then ``key``, then position (a
+    bottom-up merge sort, written out: numba compiles ``np.argsort`` slowly)."""
+    for i in range(n):
+        order[i] = i
+    width, in_order = 1, True
+    while width < n:
+        src, dst = (order, scratch) if in_order else (scratch, order)
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j = lo, mid
+            for k in range(lo, hi):
+                # the right run's entry goes first only if strictly before: stable
+                if j < hi and (i == mid or _before(tier, key, src[j], src[i])):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+        in_order = not in_order
+        width *= 2
+    if not in_order:
+        for i in range(n):
+            order[i] = scratch[i]
 
 
 @njit(cache=True, nogil=True)
 def _budget_mask(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, scale: np.ndarray,
                  cost: np.ndarray, tier: np.ndarray, budget: int, most: int) -> np.ndarray:
     keep = np.zeros(len(idx), dtype=np.bool_)
+    widest = 0
+    for r in range(len(ptr) - 1):
+        widest = max(widest, ptr[r + 1] - ptr[r])
+    order = np.empty(widest, dtype=np.int64)
+    scratch = np.empty(widest, dtype=np.int64)
+    strength = np.empty(widest)
+    row_tier = np.empty(widest, dtype=np.int64)
     for r in range(len(ptr) - 1):
         lo, hi = ptr[r], ptr[r + 1]
-        if hi == lo:
-            continue
-        # by tier, then strength (strongest first); a stable sort keeps ties in column order
-        strength = np.empty(hi - lo)
-        for i in range(lo, hi):
-            strength[i - lo] = -(val[i] * scale[idx[i]])
-        order = np.argsort(strength, kind="mergesort")
-        tiers = np.empty(hi - lo, dtype=np.int64)
         for i in range(hi - lo):
-            tiers[i] = tier[idx[lo + order[i]]]
-        order = order[np.argsort(tiers, kind="mergesort")]
+            strength[i] = -(val[lo + i] * scale[idx[lo + i]])
+            row_tier[i] = tier[idx[lo + i]]
+        # by tier, then strength (strongest first), then column (the stored order)
+        _stable_order(row_tier, strength, hi - lo, order, scratch)
         spent = 0
         for rank in range(hi - lo):
-            i = lo + order[rank]
-            spent += cost[idx[i]]
+            e = lo + order[rank]
+            spent += cost[idx[e]]
             if rank == 0 or (spent <= budget and rank < most):
-                keep[i] = True
+                keep[e] = True
     return keep
 
 
@@ -249,22 +304,17 @@ def _shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
                      q_feat: np.ndarray, q_via: np.ndarray, pe_ptr: np.ndarray,
                      pe_idx: np.ndarray, ef_ptr: np.ndarray, ef_idx: np.ndarray,
                      w_idf: np.ndarray, own: np.ndarray, is_same: np.ndarray,
-                     is_word: np.ndarray, id_rank: np.ndarray,
-                     n_feat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     is_word: np.ndarray, id_rank: np.ndarray, n_feat: int,
+                     out_ptr: np.ndarray, out_ent: np.ndarray, out_via: np.ndarray) -> None:
     via_of = np.full(n_feat, -1, dtype=np.int64)  # the held query's via per feature
     held = -1
-    cap = 64
-    out_ent = np.empty(cap, dtype=np.int64)
-    out_via = np.empty(cap, dtype=np.int64)
-    out_ptr = np.zeros(len(js) + 1, dtype=np.int64)
-    width = 0  # the most entities a candidate has
+    widest = 0  # the most entities a candidate has
     for k in range(len(js)):
-        d = js[k]
-        width = max(width, pe_ptr[d + 1] - pe_ptr[d])
-    b_rank = np.empty(width, dtype=np.int64)
-    b_str = np.empty(width)
-    b_via = np.empty(width, dtype=np.int64)
-    b_ent = np.empty(width, dtype=np.int64)
+        widest = max(widest, pe_ptr[js[k] + 1] - pe_ptr[js[k]])
+    b_rank = np.empty(widest, dtype=np.int64)
+    b_str = np.empty(widest)
+    b_via = np.empty(widest, dtype=np.int64)
+    b_ent = np.empty(widest, dtype=np.int64)
     got = 0
     for k in range(len(js)):
         q = q_of_pair[k]
@@ -314,22 +364,11 @@ def _shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
                 b_via[j - 1], b_via[j] = b_via[j], b_via[j - 1]
                 b_ent[j - 1], b_ent[j] = b_ent[j], b_ent[j - 1]
                 j -= 1
-        if got + m > cap:
-            cap = max(2 * cap, got + m)
-            out_ent = _grown(out_ent, cap)
-            out_via = _grown(out_via, cap)
-        out_ent[got:got + m] = b_ent[:m]
-        out_via[got:got + m] = b_via[:m]
-        got += m
+        for j in range(m):
+            out_ent[got] = b_ent[j]
+            out_via[got] = b_via[j]
+            got += 1
         out_ptr[k + 1] = got
-    return out_ptr, out_ent[:got], out_via[:got]
-
-
-@njit(cache=True, nogil=True)
-def _grown(values: np.ndarray, size: int) -> np.ndarray:
-    out = np.empty(size, dtype=values.dtype)
-    out[:len(values)] = values
-    return out
 
 
 def _canonical(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -400,10 +439,14 @@ def top_products(features: sp.csr_matrix, postings: sp.csr_matrix, rows: np.ndar
         raise ValueError(f"keep must be at least 1, not {keep}")
     if features.shape[1] != postings.shape[0]:
         raise ValueError(f"shapes do not chain: {features.shape} @ {postings.shape}")
-    return _top_products(features.indptr, features.indices,
-                         features.data.astype(postings.dtype, copy=False),
-                         postings.indptr, postings.indices, postings.data, _rows(rows),
-                         postings.shape[1], keep)
+    rows = _rows(rows)
+    out_q = np.empty(len(rows) * keep, dtype=np.int64)
+    out_d = np.empty(len(rows) * keep, dtype=np.int64)
+    got = _top_products(features.indptr, features.indices,
+                        features.data.astype(postings.dtype, copy=False), postings.indptr,
+                        postings.indices, postings.data, rows, postings.shape[1], keep,
+                        out_q, out_d)
+    return out_q[:got], out_d[:got]
 
 
 def budget_mask(matrix: sp.csr_matrix, scale: np.ndarray, cost: np.ndarray, budget: int,
@@ -446,8 +489,13 @@ def shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
         ``ptr[i + 1]``.
     """
     pe, ef = paper_entities.tocsr(), entity_features.tocsr()
-    return _shared_concepts(_rows(q_of_pair), _rows(js), _rows(q_ptr), _rows(q_feat),
-                            _rows(q_via), pe.indptr, pe.indices, ef.indptr, ef.indices,
-                            w_idf.astype(np.float64, copy=False), _rows(own),
-                            is_same.astype(np.bool_), is_word.astype(np.bool_),
-                            _rows(id_rank), ef.shape[1])
+    js = _rows(js)
+    most = int(np.diff(pe.indptr)[js].sum())  # at most one entry per entity of a candidate
+    ptr = np.zeros(len(js) + 1, dtype=np.int64)
+    ents = np.empty(most, dtype=np.int64)
+    vias = np.empty(most, dtype=np.int64)
+    _shared_concepts(_rows(q_of_pair), js, _rows(q_ptr), _rows(q_feat), _rows(q_via),
+                     pe.indptr, pe.indices, ef.indptr, ef.indices,
+                     w_idf.astype(np.float64, copy=False), _rows(own), is_same.astype(np.bool_),
+                     is_word.astype(np.bool_), _rows(id_rank), ef.shape[1], ptr, ents, vias)
+    return ptr, ents[:ptr[-1]], vias[:ptr[-1]]
