@@ -19,6 +19,7 @@ from kg.related import (
     _budget_rows,
     _dense_pair_dots,
     _search_sorted_needles,
+    _row_of,
     _count_grams,
     RelatedConfig,
     RelatedIndex,
@@ -1009,3 +1010,41 @@ def test_related_count_grams_matches_counting_each_paper(papers, title_weight):
         got = {got_vocab[t]: int(c) for t, c in zip(indices[at:at + n], got_counts[at:at + n])}
         assert got == paper
         at += n
+
+
+def test_related_shared_terms_of_one_query_match_the_compiled_loop() -> None:
+    # `kg related` lists a stored paper's terms with numpy, the edges with the compiled loop
+    papers, concepts = _random_corpus(80, seed=3)
+    index = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
+    rng = np.random.default_rng(0)
+    compared = 0
+    for r in rng.choice(len(papers), 20, replace=False).tolist():
+        js = rng.choice(len(papers), 15, replace=False)
+        single = index._shared_terms(_row_of(index._x, r), js.tolist())
+        many = index._shared_terms_many(np.full(len(js), r), js)
+        assert single == many
+        compared += sum(1 for t in many if t)
+    assert compared > 100
+
+
+def test_related_small_corpus_queries_never_start_numba() -> None:
+    # numba's import and its compiled loops' load cost about 1 s a process: a corpus below the
+    # large-corpus path answers `kg related` with numpy and scipy only
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kg.models import Paper\n"
+        "from kg.related import RelatedIndex\n"
+        "papers = [Paper(id=f'p{i}', title=f'policy optimization method {i % 3}',\n"
+        "                abstract='we study proximal policy optimization for robots')\n"
+        "          for i in range(12)]\n"
+        "index = RelatedIndex.fit(papers, {}, embeddings=False)\n"
+        "hits = index.neighbours('p0', k=5)\n"
+        "assert hits and hits[0].shared_terms, hits\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
