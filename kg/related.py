@@ -2291,19 +2291,29 @@ class RelatedIndex:
             words = self._bigram_word_ids = (first, second)
         return words
 
-    def _shared_terms_many(self, q: np.ndarray, js: np.ndarray, n: int = 5,
-                           queries: sp.csr_matrix | None = None) -> list[tuple[str, ...]]:
-        """Per pair (query row ``q[i]`` of ``queries``, by default the papers' own term rows;
-        candidate ``js[i]``), the ``n`` shared terms that add most to the lexical score, bigrams
-        boosted for display; of the ``3n`` strongest, a word is skipped when a bigram ranked
-        before it holds it. A compiled loop (:func:`kg.kernels.shared_terms`)."""
-        from kg import kernels
-
+    def _shared_terms_many(self, q: np.ndarray, js: np.ndarray,
+                           n: int = 5) -> list[tuple[str, ...]]:
+        """Per pair (query row ``q[i]``, candidate ``js[i]``), the ``n`` shared terms that add
+        most to the lexical score, bigrams boosted for display; of the ``3n`` strongest, a word
+        is skipped when a bigram ranked before it holds it. A compiled loop on the large-corpus
+        path (:func:`kg.kernels.shared_terms`); below it one query at a time with
+        :meth:`_shared_terms` (numba's start would cost more than it saves).
+        """
         if not len(js):
             return []
+        if not self._pruned():
+            out: list[tuple[str, ...]] = [() for _ in range(len(js))]
+            for r in np.unique(q).tolist():
+                at = np.flatnonzero(q == r)
+                for i, terms in zip(at.tolist(), self._shared_terms(_row_of(self._x, r),
+                                                                    js[at].tolist(), n)):
+                    out[i] = terms
+            return out
+        from kg import kernels
+
         first, second = self._bigram_words()
-        ids = kernels.shared_terms(self._x if queries is None else queries, q, self._x, js,
-                                   self._display_boost, first, second, 3 * n, n)
+        ids = kernels.shared_terms(self._x, q, self._x, js, self._display_boost, first, second,
+                                   3 * n, n)
         found = ids >= 0
         names = list(map(self.vocab.__getitem__, ids[found].tolist()))
         bounds = np.concatenate([[0], np.cumsum(found.sum(axis=1))]).tolist()
@@ -2375,15 +2385,21 @@ class RelatedIndex:
 
     def _shared_concepts_many(self, q: np.ndarray, js: np.ndarray,
                               records: bool = True) -> list[tuple[Any, ...]]:
-        """:meth:`_shared_concepts` (all types) for pairs (query row, candidate) at once.
+        """:meth:`_shared_concepts` (all types) for pairs (query row, candidate) at once: a
+        compiled loop on the large-corpus path, below it :meth:`_shared_concepts` pair by pair.
 
         With ``records=False`` only the shared concept ids are listed (what an edge stores).
         """
-        from kg import kernels
-
         out: list[tuple[Any, ...]] = [() for _ in range(len(js))]
         if not len(js):
             return out
+        if not self._pruned():
+            vias = {r: self._query_vias(r) for r in np.unique(q).tolist()}
+            shared = [self._shared_concepts(vias[r], j, None)
+                      for r, j in zip(q.tolist(), js.tolist())]
+            return shared if records else [tuple(c.id for c in cs) for cs in shared]
+        from kg import kernels
+
         arrays = self._entity_arrays()
         via_ids: dict[str, int] = arrays["via_ids"]
         is_same, is_word, via_names = self._via_flags(via_ids)

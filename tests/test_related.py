@@ -1015,7 +1015,10 @@ def test_related_count_grams_matches_counting_each_paper(papers, title_weight):
 def test_related_shared_terms_of_one_query_match_the_compiled_loop() -> None:
     # `kg related` lists a stored paper's terms with numpy, the edges with the compiled loop
     papers, concepts = _random_corpus(80, seed=3)
-    index = RelatedIndex.fit(papers, concepts, embeddings=False, resources=())
+    # exact_below=0: the large-corpus path, where the pairs' terms come from the compiled loop
+    index = RelatedIndex.fit(papers, concepts, config=RelatedConfig(exact_below=0, pool=15),
+                             embeddings=False, resources=())
+    assert index._pruned()
     rng = np.random.default_rng(0)
     compared = 0
     for r in rng.choice(len(papers), 20, replace=False).tolist():
@@ -1029,7 +1032,7 @@ def test_related_shared_terms_of_one_query_match_the_compiled_loop() -> None:
 
 def test_related_small_corpus_queries_never_start_numba() -> None:
     # numba's import and its compiled loops' load cost about 1 s a process: a corpus below the
-    # large-corpus path answers `kg related` with numpy and scipy only
+    # large-corpus path is fitted, linked and queried with numpy and scipy only
     import subprocess
     import sys
 
@@ -1043,6 +1046,8 @@ def test_related_small_corpus_queries_never_start_numba() -> None:
         "index = RelatedIndex.fit(papers, {}, embeddings=False)\n"
         "hits = index.neighbours('p0', k=5)\n"
         "assert hits and hits[0].shared_terms, hits\n"
+        "assert dict(index.all_neighbours(k=5))['p0'] == hits\n"
+        "assert len(list(index.neighbour_links(k=5))) == 12\n"
         "print('numba' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
