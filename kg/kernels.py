@@ -1,15 +1,19 @@
 """Compiled loops (numba) for the related index's per-pair work on sparse rows.
 
 On a large corpus the related index scores millions of (paper, paper) pairs one by one: the exact
-components of every candidate pair, the feedback's pairs, and the shared terms shown as reasons.
+components of every candidate pair, the feedback's pairs, and the shared terms and concepts shown
+as reasons; and it finds each paper's candidates in bounded postings.
 scipy can only do that by gathering both rows of every pair into new matrices and multiplying
 them (``a[rows_a].multiply(b[rows_b])``), which copies each row and allocates per block. These
 loops instead write one row's values into a dense scratch vector and read the other row against
 it, so a pair costs one pass over one row (100k generated papers, 220 terms a row: 3.4 -> 1.2 us
-a pair). They are compiled on first use and cached on disk next to this file (``cache=True``).
+a pair). They are compiled on first use and cached on disk next to this file (``cache=True``);
+they are written as plain loops, without slices or library sorts, which numba compiles slowly.
+Below the large-corpus path (:meth:`kg.related.RelatedIndex._pruned`) the index uses numpy and
+scipy instead and never imports this module: numba's start costs about 1 s a process.
 
-Both loops add a pair's products in ascending column order, whichever row is written to the
-scratch vector (a column the scratch row does not hold adds ``+0.0``, which changes no sum), so
+The pair-dot and shared-term loops add a pair's products in ascending column order, whichever
+row is written to the scratch vector (a column the scratch row does not hold adds ``+0.0``, which changes no sum), so
 a pair scores the same bits both ways round and on every path that asks for it.
 
 Example:
