@@ -31,16 +31,17 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _scatter(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, row: int,
-             dense: np.ndarray) -> None:
-    for i in range(ptr[row], ptr[row + 1]):
-        dense[idx[i]] = val[i]
-
-
-@njit(cache=True, nogil=True)
-def _clear(ptr: np.ndarray, idx: np.ndarray, row: int, dense: np.ndarray) -> None:
-    for i in range(ptr[row], ptr[row + 1]):
-        dense[idx[i]] = 0.0
+def _hold(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, held: int, row: int,
+          dense: np.ndarray, empty: float | int) -> int:
+    """Write ``row``'s values into the scratch vector ``dense`` in place of row ``held`` (-1:
+    none), whose entries go back to ``empty``; returns ``row``."""
+    if row != held:
+        if held >= 0:
+            for i in range(ptr[held], ptr[held + 1]):
+                dense[idx[i]] = empty
+        for i in range(ptr[row], ptr[row + 1]):
+            dense[idx[i]] = val[i]
+    return row
 
 
 @njit(cache=True, nogil=True)
@@ -65,11 +66,7 @@ def _pair_dots(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
         if same and ra != held and (rb == held or _next_has(rows_a, rows_b, k + 1, rb, ra)):
             # one matrix: write the row that this or the next pair reads again
             ra, rb = rb, ra
-        if ra != held:
-            if held >= 0:
-                _clear(a_ptr, a_idx, held, dense)
-            _scatter(a_ptr, a_idx, a_val, ra, dense)
-            held = ra
+        held = _hold(a_ptr, a_idx, a_val, held, ra, dense, 0.0)
         s = 0.0
         for j in range(b_ptr[rb], b_ptr[rb + 1]):
             s += dense[b_idx[j]] * b_val[j]
@@ -89,12 +86,7 @@ def _shared_terms(q_ptr: np.ndarray, q_idx: np.ndarray, q_val: np.ndarray,
     top_t = np.empty(limit, dtype=np.int64)
     top_c = np.empty(limit)
     for k in range(len(rows_q)):
-        r = rows_q[k]
-        if r != held:
-            if held >= 0:
-                _clear(q_ptr, q_idx, held, dense)
-            _scatter(q_ptr, q_idx, q_val, r, dense)
-            held = r
+        held = _hold(q_ptr, q_idx, q_val, held, rows_q[k], dense, 0.0)
         # the `limit` strongest shared terms, strongest first, ties by ascending term: the
         # candidate's terms come in ascending order and a tie never moves ahead
         m = 0
@@ -321,14 +313,7 @@ def _shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
     b_ent = np.empty(widest, dtype=np.int64)
     got = 0
     for k in range(len(js)):
-        q = q_of_pair[k]
-        if q != held:
-            if held >= 0:
-                for i in range(q_ptr[held], q_ptr[held + 1]):
-                    via_of[q_feat[i]] = -1
-            for i in range(q_ptr[q], q_ptr[q + 1]):
-                via_of[q_feat[i]] = q_via[i]
-            held = q
+        held = _hold(q_ptr, q_feat, q_via, held, q_of_pair[k], via_of, -1)
         m = 0
         d = js[k]
         for o in range(pe_ptr[d], pe_ptr[d + 1]):
