@@ -25,12 +25,25 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+def _jit(func: Callable[..., Any]) -> Any:
+    """``njit``, cached on disk where numba finds a writable cache directory (next to this
+    file, else its user-wide one); where it finds none (a read-only install and home), numba
+    refuses ``cache=True`` at import, so the loop is compiled in each process instead."""
+    try:
+        return njit(cache=True, nogil=True)(func)
+    except RuntimeError:
+        return njit(nogil=True)(func)
+
+
+@_jit
 def _hold(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, held: int, row: int,
           dense: np.ndarray, empty: float | int) -> int:
     """Write ``row``'s values into the scratch vector ``dense`` in place of row ``held`` (-1:
@@ -44,7 +57,7 @@ def _hold(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, held: int, row: int
     return row
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _next_has(rows_a: np.ndarray, rows_b: np.ndarray, k: int, row: int, other: int) -> bool:
     """Whether pair ``k`` (if any) holds ``row`` and not ``other``."""
     if k >= len(rows_a):
@@ -53,7 +66,7 @@ def _next_has(rows_a: np.ndarray, rows_b: np.ndarray, k: int, row: int, other: i
     return (a == row or b == row) and a != other and b != other
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _pair_dots(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
                b_ptr: np.ndarray, b_idx: np.ndarray, b_val: np.ndarray,
                rows_a: np.ndarray, rows_b: np.ndarray, width: int,
@@ -74,7 +87,7 @@ def _pair_dots(a_ptr: np.ndarray, a_idx: np.ndarray, a_val: np.ndarray,
     return out
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _shared_terms(q_ptr: np.ndarray, q_idx: np.ndarray, q_val: np.ndarray,
                   d_ptr: np.ndarray, d_idx: np.ndarray, d_val: np.ndarray,
                   rows_q: np.ndarray, rows_d: np.ndarray, boost: np.ndarray,
@@ -127,7 +140,7 @@ def _shared_terms(q_ptr: np.ndarray, q_idx: np.ndarray, q_val: np.ndarray,
     return out
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _sift_down(heap: np.ndarray, size: int, p: int) -> None:
     while True:
         child = 2 * p + 1
@@ -141,7 +154,7 @@ def _sift_down(heap: np.ndarray, size: int, p: int) -> None:
         p = child
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _kth_largest(vals: np.ndarray, m: int, heap: np.ndarray) -> float:
     """The ``len(heap)``-th largest of ``vals[:m]`` (``m`` at least that): a min-heap of the
     largest so far, one pass (a row's ~4,000 candidates: about half of ``np.partition``)."""
@@ -157,7 +170,7 @@ def _kth_largest(vals: np.ndarray, m: int, heap: np.ndarray) -> float:
     return heap[0]
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _insert_sorted(values: np.ndarray, lo: int, hi: int) -> None:
     """Sort ``values[lo:hi]`` ascending in place (insertion: a few dozen values)."""
     for i in range(lo + 1, hi):
@@ -169,7 +182,7 @@ def _insert_sorted(values: np.ndarray, lo: int, hi: int) -> None:
         values[j] = v
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
                   p_ptr: np.ndarray, p_idx: np.ndarray, p_val: np.ndarray,
                   rows: np.ndarray, width: int, keep: int,
@@ -235,12 +248,12 @@ def _top_products(f_ptr: np.ndarray, f_idx: np.ndarray, f_val: np.ndarray,
     return got
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _before(tier: np.ndarray, key: np.ndarray, a: int, b: int) -> bool:
     return tier[a] < tier[b] or (tier[a] == tier[b] and key[a] < key[b])
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _stable_order(tier: np.ndarray, key: np.ndarray, n: int, order: np.ndarray,
                   scratch: np.ndarray) -> None:
     """``order[:n]``: positions ``0..n-1`` by ``tier``, then ``key``, then position (a
@@ -268,7 +281,7 @@ def _stable_order(tier: np.ndarray, key: np.ndarray, n: int, order: np.ndarray,
             order[i] = scratch[i]
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _budget_mask(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, scale: np.ndarray,
                  cost: np.ndarray, tier: np.ndarray, budget: int, most: int) -> np.ndarray:
     keep = np.zeros(len(idx), dtype=np.bool_)
@@ -295,7 +308,7 @@ def _budget_mask(ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, scale: np.nd
     return keep
 
 
-@njit(cache=True, nogil=True)
+@_jit
 def _shared_concepts(q_of_pair: np.ndarray, js: np.ndarray, q_ptr: np.ndarray,
                      q_feat: np.ndarray, q_via: np.ndarray, pe_ptr: np.ndarray,
                      pe_idx: np.ndarray, ef_ptr: np.ndarray, ef_idx: np.ndarray,
