@@ -2236,8 +2236,9 @@ class RelatedIndex:
     def _load_kernels(self) -> None:
         """Compile (or load from numba's disk cache) the compiled loops for this index's arrays
         here, before worker processes fork: each child would otherwise load them itself, and
-        that costs 0.6-0.9 s of CPU a process (the same one pair or row, run once)."""
-        if getattr(self, "_kernels_loaded", False) or not len(self.ids):
+        that costs 0.6-0.9 s of CPU a process (the same one pair or row, run once). Only the
+        large-corpus path uses them."""
+        if getattr(self, "_kernels_loaded", False) or not self._pruned():
             return
         one = np.zeros(1, dtype=np.int64)
         self._pair_parts(one, one, self._c)
@@ -2245,8 +2246,7 @@ class RelatedIndex:
         # a paper with concepts, so that the loop for shared concepts runs
         with_concepts = np.flatnonzero(np.diff(self.paper_entities.indptr))[:1]
         self._shared_concepts_many(with_concepts, with_concepts, records=False)
-        if self._pruned():
-            _top_candidates(self._candidate_task(one), self._candidate_state())
+        _top_candidates(self._candidate_task(one), self._candidate_state())
         self._kernels_loaded = True
 
     def _neighbour_chunk(self, start: int, stop: int, k: int, components: bool) -> list[tuple[
